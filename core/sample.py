@@ -1,0 +1,640 @@
+"""A deterministic generator of a realistic behaviour log with known ground truth.
+
+The bundled sample in ``assets/`` is made by this module (``python -m core sample --out assets``) and is
+what the dashboard opens on. Because the generator plants its structure on purpose, later stages can
+be checked against the truth it writes next to the log:
+
+* ten interest topics of about 100 items each, with human-readable titles and a category;
+* a funnel per item visit: view -> click -> cart -> purchase, each step rarer than the last;
+* sessions follow daily and weekly rhythms in *local* time, in four real cities with hotspots;
+* a set of users whose interest drifts from one topic to another at a known date;
+* one topic (pickleball) that is almost absent until ``emerging_start`` and then grows;
+* sequential habits: after item A a user often goes on to one particular item B.
+
+Everything is vectorised with numpy: the only Python loop runs over the (at most eight) positions
+inside a session.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core import schema
+from core.errors import InvalidInputError
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+BUNDLED_EVENTS = ASSETS / "sample_events.csv.gz"
+BUNDLED_ITEMS = ASSETS / "sample_items.csv"
+BUNDLED_TRUTH = ASSETS / "sample_truth.json"
+
+#: topic -> (category shown in the catalogue, title nouns, title adjectives)
+TOPICS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "running": (
+        "Sports > Running",
+        (
+            "running shoes",
+            "trail running shoes",
+            "marathon racing flats",
+            "running socks",
+            "running jacket",
+            "GPS running watch",
+            "hydration running vest",
+        ),
+        ("Lightweight", "Cushioned", "Carbon-plated", "Breathable", "All-terrain", "Reflective"),
+    ),
+    "sci-fi books": (
+        "Books > Science Fiction",
+        (
+            "science fiction novel",
+            "space opera paperback",
+            "cyberpunk novel",
+            "time-travel thriller",
+            "alien first-contact novel",
+            "dystopian sci-fi hardcover",
+        ),
+        ("Award-winning", "Classic", "Galactic", "Interstellar", "Bestselling", "Hard"),
+    ),
+    "coffee": (
+        "Food > Coffee",
+        (
+            "single-origin coffee beans",
+            "espresso roast",
+            "pour-over coffee kit",
+            "cold brew coffee",
+            "burr coffee grinder",
+            "moka pot",
+        ),
+        ("Ethiopian", "Colombian", "Dark", "Medium", "Fair-trade", "Small-batch"),
+    ),
+    "jazz": (
+        "Music > Jazz",
+        (
+            "jazz vinyl record",
+            "bebop jazz album",
+            "jazz piano LP",
+            "big band swing album",
+            "jazz saxophone collection",
+            "live jazz concert recording",
+        ),
+        ("Remastered", "Blue", "Late-night", "Modal", "Cool", "Legendary"),
+    ),
+    "gardening": (
+        "Home > Garden",
+        (
+            "heirloom tomato seeds",
+            "garden pruning shears",
+            "raised garden bed",
+            "organic compost",
+            "watering can",
+            "herb garden planter",
+        ),
+        ("Organic", "Stainless", "Cedar", "Heirloom", "Ergonomic", "Perennial"),
+    ),
+    "board games": (
+        "Toys > Board Games",
+        (
+            "strategy board game",
+            "cooperative board game",
+            "deck-building card game",
+            "tabletop dice set",
+            "party board game",
+            "miniatures wargame",
+        ),
+        ("Family", "Epic", "Two-player", "Award-winning", "Deluxe", "Quick"),
+    ),
+    "yoga": (
+        "Sports > Yoga",
+        (
+            "yoga mat",
+            "yoga blocks",
+            "meditation cushion",
+            "yoga strap",
+            "yoga leggings",
+            "yoga retreat class pass",
+        ),
+        ("Non-slip", "Eco", "Cork", "Extra-thick", "Travel", "Mindful"),
+    ),
+    "baking": (
+        "Kitchen > Baking",
+        (
+            "sourdough starter kit",
+            "bread baking pan",
+            "stand mixer",
+            "pastry flour",
+            "proofing basket",
+            "cake decorating set",
+        ),
+        ("Artisan", "Non-stick", "Professional", "Whole-grain", "Cast-iron", "French"),
+    ),
+    "photography": (
+        "Electronics > Photography",
+        (
+            "mirrorless camera",
+            "prime camera lens",
+            "camera tripod",
+            "photo editing preset pack",
+            "camera bag",
+            "film camera roll",
+        ),
+        ("Full-frame", "Compact", "Weather-sealed", "Vintage", "Wide-angle", "Pro"),
+    ),
+    "pickleball": (
+        "Sports > Pickleball",
+        (
+            "pickleball paddle",
+            "pickleball balls",
+            "portable pickleball net",
+            "pickleball court shoes",
+            "pickleball starter set",
+            "pickleball lessons pass",
+        ),
+        ("Graphite", "Tournament", "Outdoor", "Indoor", "Beginner", "Pro"),
+    ),
+}
+EMERGING_TOPIC = "pickleball"
+#: Brand-like model names: make titles look like a real catalogue without repeating exactly.
+_MODELS = (
+    "Aurora",
+    "Nimbus",
+    "Vega",
+    "Atlas",
+    "Orion",
+    "Juniper",
+    "Kestrel",
+    "Solace",
+    "Tempo",
+    "Harbor",
+    "Lumen",
+    "Sierra",
+    "Cobalt",
+    "Maple",
+    "Zephyr",
+    "Quill",
+)
+
+#: city -> (lat, lon, tz offset in minutes before/after its 2026 spring DST change, DST date, hotspots)
+CITIES: dict[str, tuple[float, float, int, int, str, tuple[tuple[float, float], ...]]] = {
+    "New York": (
+        40.7359,
+        -73.9911,
+        -300,
+        -240,
+        "2026-03-08T07:00:00Z",
+        ((40.7580, -73.9855), (40.7128, -74.0060), (40.6782, -73.9442), (40.7831, -73.9712)),
+    ),
+    "London": (
+        51.5072,
+        -0.1276,
+        0,
+        60,
+        "2026-03-29T01:00:00Z",
+        ((51.5145, -0.0983), (51.5033, -0.1195), (51.5390, -0.1426)),
+    ),
+    "Tokyo": (
+        35.6812,
+        139.7671,
+        540,
+        540,
+        "2026-03-01T00:00:00Z",
+        ((35.6595, 139.7005), (35.6938, 139.7034), (35.7101, 139.8107)),
+    ),
+    "Beijing": (
+        39.9042,
+        116.4074,
+        480,
+        480,
+        "2026-03-01T00:00:00Z",
+        ((39.9087, 116.3975), (39.9834, 116.3229), (39.9208, 116.4433)),
+    ),
+}
+_CITY_SHARE = np.array([0.4, 0.25, 0.2, 0.15])
+
+# Local-time rhythm: hour-of-day and day-of-week (Mon..Sun) weights of a session's start.
+_HOUR_WEIGHTS = np.array(
+    [
+        0.2,
+        0.1,
+        0.05,
+        0.05,
+        0.05,
+        0.1,
+        0.4,
+        0.9,
+        1.3,
+        1.2,
+        1.0,
+        1.1,
+        1.6,
+        1.5,
+        1.1,
+        1.0,
+        1.1,
+        1.4,
+        1.9,
+        2.4,
+        2.6,
+        2.2,
+        1.4,
+        0.6,
+    ]
+)
+_DOW_WEIGHTS = np.array([0.9, 0.9, 0.95, 1.0, 1.1, 1.35, 1.3])
+_FUNNEL = ("view", "click", "cart", "purchase")
+_FUNNEL_P = (0.38, 0.35, 0.5)  # P(click | view), P(cart | click), P(purchase | cart)
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """What to generate. The defaults make the bundled sample."""
+
+    seed: int = 7
+    n_users: int = 3000
+    n_items: int = 1000
+    start: str = "2026-03-02"  # a Monday
+    weeks: int = 26
+    sessions_per_user: float = 12.0
+    n_drifters: int = 150
+    p_sequential: float = 0.6
+    located_share: float = 0.85
+    emerging_start_week: int = 13
+    dirty: bool = True  # append duplicates, rows without ids and bad clocks when writing files
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """What the generator planted, for checking that analytics recover it."""
+
+    item_topic: dict[str, str]
+    topics: tuple[str, ...]
+    drifters: pd.DataFrame  # user_id, from_topic, to_topic, change_ts
+    emerging_topic: str
+    emerging_start: pd.Timestamp
+    sequential_next: dict[str, str]
+    period: str = "W"
+    cities: tuple[str, ...] = tuple(CITIES)
+    seed: int = 7
+
+    def to_json(self) -> str:
+        drifters = self.drifters.assign(change_ts=self.drifters["change_ts"].map(_iso))
+        return json.dumps(
+            {
+                "seed": self.seed,
+                "period": self.period,
+                "topics": list(self.topics),
+                "cities": list(self.cities),
+                "emerging_topic": self.emerging_topic,
+                "emerging_start": _iso(self.emerging_start),
+                "item_topic": self.item_topic,
+                "sequential_next": self.sequential_next,
+                "drifters": drifters.to_dict(orient="records"),
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GroundTruth:
+        raw = json.loads(text)
+        drifters = pd.DataFrame(
+            raw["drifters"], columns=["user_id", "from_topic", "to_topic", "change_ts"]
+        )
+        drifters["change_ts"] = pd.to_datetime(drifters["change_ts"], utc=True)
+        return cls(
+            item_topic=dict(raw["item_topic"]),
+            topics=tuple(raw["topics"]),
+            drifters=drifters,
+            emerging_topic=raw["emerging_topic"],
+            emerging_start=pd.Timestamp(raw["emerging_start"]),
+            sequential_next=dict(raw["sequential_next"]),
+            period=raw["period"],
+            cities=tuple(raw["cities"]),
+            seed=int(raw["seed"]),
+        )
+
+
+@dataclass(frozen=True)
+class SampleLog:
+    """A generated log as an upload would look (raw columns), its item catalogue and the truth."""
+
+    events_raw: (
+        pd.DataFrame
+    )  # user_id, item_id, timestamp (ISO 8601 UTC), event, lat, lon, tz_offset_min, city
+    items_raw: pd.DataFrame  # item_id, title, category, price
+    truth: GroundTruth
+    spec: SampleSpec = field(default_factory=SampleSpec)
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _choice_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of ``probs`` (rows need not be normalised)."""
+    cum = np.cumsum(probs, axis=1)
+    u = rng.random(len(probs)) * cum[:, -1]
+    return (cum < u[:, None]).sum(axis=1)
+
+
+def _make_items(spec: SampleSpec, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+    n_topics = len(TOPICS)
+    item_topic = np.arange(spec.n_items) % n_topics
+    rng.shuffle(item_topic)
+    titles, categories = [], []
+    seen: set[str] = set()
+    names = list(TOPICS)
+    nouns_pick = rng.integers(0, 1 << 30, size=(spec.n_items, 4))
+    for i in range(spec.n_items):  # ~1,000 catalogue rows: string formatting, not event data
+        category, nouns, adjectives = TOPICS[names[item_topic[i]]]
+        a, b, c, d = nouns_pick[i]
+        title = (
+            f"{_MODELS[a % len(_MODELS)]} {adjectives[b % len(adjectives)]} {nouns[c % len(nouns)]}"
+        )
+        if title in seen:
+            title = f"{title} {2 + d % 9}"
+        while title in seen:
+            title = f"{title}+"
+        seen.add(title)
+        titles.append(title)
+        categories.append(category)
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i:04d}" for i in range(spec.n_items)],
+            "title": titles,
+            "category": categories,
+            "price": np.round(rng.lognormal(3.0, 0.8, spec.n_items), 2),
+        }
+    )
+    return items, item_topic
+
+
+def generate(spec: SampleSpec = SampleSpec()) -> SampleLog:
+    """Generate a behaviour log with planted structure.
+
+    Parameters
+    ----------
+    spec
+        Sizes, seed and planted effects.
+
+    Returns
+    -------
+    SampleLog
+        Raw events (as a CSV upload would carry them, without the dirty rows), the item catalogue and
+        the ground truth.
+
+    Raises
+    ------
+    InvalidInputError
+        If the sizes cannot hold the planted structure.
+
+    Examples
+    --------
+    >>> log = generate(SampleSpec(n_users=200, n_items=100, n_drifters=10))
+    >>> sorted(log.events_raw["event"].unique())
+    ['cart', 'click', 'purchase', 'view']
+    """
+    n_topics = len(TOPICS)
+    if spec.n_items < 2 * n_topics:
+        raise InvalidInputError(f"n_items must be at least {2 * n_topics}: got {spec.n_items}")
+    if not 0 <= spec.n_drifters <= spec.n_users // 2:
+        raise InvalidInputError(
+            f"n_drifters must be between 0 and n_users/2 = {spec.n_users // 2}: got {spec.n_drifters}"
+        )
+    rng = np.random.default_rng(spec.seed)
+    topic_names = list(TOPICS)
+    emerging = topic_names.index(EMERGING_TOPIC)
+    items, item_topic = _make_items(spec, rng)
+    start = pd.Timestamp(spec.start, tz="UTC")
+    n_days = spec.weeks * 7
+
+    # Items of each topic, with Zipf-like popularity inside the topic.
+    topic_items = [np.flatnonzero(item_topic == t) for t in range(n_topics)]
+    topic_pop = [1.0 / np.arange(1, len(ix) + 1) ** 0.9 for ix in topic_items]
+    topic_cum = [np.cumsum(p) / p.sum() for p in topic_pop]
+    # Planted habit: after item A comes item B (same topic, a random cycle through the topic).
+    seq_next = np.empty(spec.n_items, dtype=np.int64)
+    for ix in topic_items:  # ten topics
+        order = rng.permutation(ix)
+        seq_next[order] = np.roll(order, -1)
+
+    # Users: a preference over the nine stable topics, concentrated on one to three of them.
+    stable = np.array([t for t in range(n_topics) if t != emerging])
+    pref = np.zeros((spec.n_users, n_topics))
+    pref[:, stable] = rng.dirichlet(np.full(len(stable), 0.25), size=spec.n_users)
+    primary = stable[pref[:, stable].argmax(axis=1)]
+    city = rng.choice(len(CITIES), size=spec.n_users, p=_CITY_SHARE)
+    activity = rng.gamma(2.0, spec.sessions_per_user / 2.0, size=spec.n_users)
+
+    # Drifters: from their primary topic to another stable topic at a known date.
+    drifters = rng.choice(spec.n_users, size=spec.n_drifters, replace=False)
+    to_topic = stable[
+        (np.searchsorted(stable, primary[drifters]) + rng.integers(1, len(stable), spec.n_drifters))
+        % len(stable)
+    ]
+    change_day = rng.integers(7 * 8, 7 * 18, size=spec.n_drifters)
+    activity[drifters] = np.maximum(activity[drifters], spec.sessions_per_user) * 1.5
+    pref_after = pref.copy()
+    pref[drifters] = 0.0
+    pref[drifters, primary[drifters]] = 1.0
+    pref_after[drifters] = 0.0
+    pref_after[drifters, to_topic] = 1.0
+    user_change_day = np.full(spec.n_users, n_days + 1)
+    user_change_day[drifters] = change_day
+
+    # Sessions: count per user, start in local time with daily and weekly rhythms.
+    n_sessions = np.maximum(rng.poisson(activity), 1)
+    s_user = np.repeat(np.arange(spec.n_users), n_sessions)
+    n_s = len(s_user)
+    day = rng.integers(0, n_days, n_s)
+    dow = (start.dayofweek + day) % 7
+    keep = rng.random(n_s) < _DOW_WEIGHTS[dow] / _DOW_WEIGHTS.max()
+    day = np.where(
+        keep, day, rng.integers(0, n_days, n_s)
+    )  # thin weekdays once: a gentle weekly rhythm
+    hour = rng.choice(24, size=n_s, p=_HOUR_WEIGHTS / _HOUR_WEIGHTS.sum())
+    local_sec = day * 86400 + hour * 3600 + rng.integers(0, 3600, n_s)
+
+    # Time zones, with each city's spring DST change.
+    city_names = list(CITIES)
+    s_city = city[s_user]
+    off_before = np.array([CITIES[c][2] for c in city_names])[s_city]
+    off_after = np.array([CITIES[c][3] for c in city_names])[s_city]
+    dst_at = np.array([(pd.Timestamp(CITIES[c][4]) - start).total_seconds() for c in city_names])[
+        s_city
+    ]
+    offset = np.where(local_sec - off_before * 60 >= dst_at, off_after, off_before)
+    utc_sec = local_sec - offset * 60
+
+    # Topic of each session: the user's preference (before or after their drift), plus the
+    # emerging topic whose share ramps up from emerging_start to the end of the period.
+    after = day >= user_change_day[s_user]
+    probs = np.where(after[:, None], pref_after[s_user], pref[s_user])
+    e_start = spec.emerging_start_week * 7
+    ramp = np.clip((day - e_start) / max(n_days - e_start, 1), 0, 1) * 0.3
+    ramp = np.where(day >= e_start, 0.03 + ramp, 0.002)
+    probs = probs * (1 - ramp)[:, None]
+    probs[:, emerging] = ramp
+    s_topic = _choice_rows(rng, probs)
+
+    # Items inside a session: first by popularity in the topic, then the planted habit or another.
+    length = np.minimum(1 + rng.poisson(1.3, n_s), 8)
+    visits = np.full((n_s, 8), -1, dtype=np.int64)
+
+    def draw_in_topic(topics: np.ndarray) -> np.ndarray:
+        out = np.empty(len(topics), dtype=np.int64)
+        u = rng.random(len(topics))
+        for t in range(n_topics):  # ten topics, vectorised inside each
+            m = topics == t
+            out[m] = topic_items[t][np.searchsorted(topic_cum[t], u[m])]
+        return out
+
+    visits[:, 0] = draw_in_topic(s_topic)
+    for pos in range(1, 8):  # positions inside a session, not rows
+        alive = length > pos
+        follow = rng.random(n_s) < spec.p_sequential
+        nxt = np.where(follow, seq_next[np.maximum(visits[:, pos - 1], 0)], draw_in_topic(s_topic))
+        visits[:, pos] = np.where(alive, nxt, -1)
+
+    v_sess, v_pos = np.nonzero(visits >= 0)
+    v_item = visits[v_sess, v_pos]
+    v_sec = utc_sec[v_sess] + v_pos * rng.integers(90, 400, len(v_sess))
+    # Funnel per visit: view, then click / cart / purchase with falling probability.
+    u = rng.random((len(v_sess), 3))
+    steps = 1 + (u[:, 0] < _FUNNEL_P[0]) * (
+        1 + (u[:, 1] < _FUNNEL_P[1]) * (1 + (u[:, 2] < _FUNNEL_P[2]))
+    )
+    e_visit = np.repeat(np.arange(len(v_sess)), steps)
+    e_step = np.arange(len(e_visit)) - np.repeat(np.cumsum(steps) - steps, steps)
+    e_sess = v_sess[e_visit]
+    e_user = s_user[e_sess]
+    e_sec = v_sec[e_visit] + e_step * 25 + rng.integers(0, 20, len(e_visit))
+
+    # Place: near one of the home city's hotspots, or anywhere in town; some events unlocated (web).
+    e_city = city[e_user]
+    lat = np.empty(len(e_visit))
+    lon = np.empty(len(e_visit))
+    hot = rng.random(len(e_visit)) < 0.7
+    for c, name in enumerate(city_names):  # four cities
+        m = e_city == c
+        base_lat, base_lon, *_rest, spots = CITIES[name]
+        spots_arr = np.array(spots)
+        pick = spots_arr[rng.integers(0, len(spots_arr), m.sum())]
+        spread = np.where(hot[m], 0.012, 0.08)[:, None]
+        centre = np.where(hot[m][:, None], pick, np.array([base_lat, base_lon]))
+        pts = centre + rng.normal(size=(m.sum(), 2)) * spread
+        lat[m], lon[m] = pts[:, 0], pts[:, 1]
+    unlocated = rng.random(len(e_visit)) > spec.located_share
+    lat[unlocated] = np.nan
+    lon[unlocated] = np.nan
+
+    ts = start + pd.to_timedelta(e_sec, unit="s")
+    events = pd.DataFrame(
+        {
+            "user_id": np.char.add("u", np.char.zfill(e_user.astype(str), 5)),
+            "item_id": items["item_id"].to_numpy()[v_item[e_visit]],
+            "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "event": np.array(_FUNNEL)[e_step],
+            "lat": np.round(lat, 5),
+            "lon": np.round(lon, 5),
+            "tz_offset_min": offset[e_sess],
+            "city": np.array(city_names)[e_city],
+        }
+    )
+    events = events.iloc[np.argsort(e_sec, kind="stable")].reset_index(drop=True)
+
+    truth = GroundTruth(
+        item_topic=dict(zip(items["item_id"], np.array(topic_names)[item_topic], strict=True)),
+        topics=tuple(topic_names),
+        drifters=pd.DataFrame(
+            {
+                "user_id": np.char.add("u", np.char.zfill(drifters.astype(str), 5)),
+                "from_topic": np.array(topic_names)[primary[drifters]],
+                "to_topic": np.array(topic_names)[to_topic],
+                "change_ts": start + pd.to_timedelta(change_day, unit="D"),
+            }
+        ).sort_values("user_id", ignore_index=True),
+        emerging_topic=EMERGING_TOPIC,
+        emerging_start=start + pd.Timedelta(days=e_start),
+        sequential_next=dict(
+            zip(items["item_id"], items["item_id"].to_numpy()[seq_next], strict=True)
+        ),
+        seed=spec.seed,
+    )
+    return SampleLog(events_raw=events, items_raw=items, truth=truth, spec=spec)
+
+
+def _dirty_rows(events: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Rows a real export carries: exact duplicates, rows without ids, bad clocks, (0, 0) places."""
+    n = len(events)
+    dupes = events.iloc[rng.choice(n, size=max(n // 400, 1), replace=False)]
+    no_user = events.iloc[rng.choice(n, size=12, replace=False)].assign(user_id="")
+    no_item = events.iloc[rng.choice(n, size=13, replace=False)].assign(item_id="")
+    bad_clock = events.iloc[rng.choice(n, size=15, replace=False)].assign(
+        timestamp="1970-01-01T00:00:00Z"
+    )
+    return pd.concat([dupes, no_user, no_item, bad_clock], ignore_index=True)
+
+
+def write(sample: SampleLog, out_dir: str | Path) -> tuple[Path, Path, Path]:
+    """Write events (gzip CSV, with dirty rows when ``spec.dirty``), catalogue (CSV) and truth (JSON)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    events = sample.events_raw
+    if sample.spec.dirty:
+        rng = np.random.default_rng(sample.spec.seed + 1)
+        events = events.copy()
+        web = np.flatnonzero(events["lat"].isna().to_numpy())[:40]
+        events.loc[web, ["lat", "lon"]] = 0.0  # a null-island export bug, cleared on ingest
+        dirty = _dirty_rows(sample.events_raw, rng)
+        events = pd.concat([events, dirty], ignore_index=True)
+        events = events.iloc[rng.permutation(len(events))].reset_index(drop=True)
+        order = np.argsort(events["timestamp"].to_numpy(), kind="stable")
+        events = events.iloc[order].reset_index(drop=True)
+    paths = (out / BUNDLED_EVENTS.name, out / BUNDLED_ITEMS.name, out / BUNDLED_TRUTH.name)
+    with gzip.GzipFile(paths[0], "wb", mtime=0) as fh:  # mtime=0: byte-identical reruns
+        fh.write(events.to_csv(index=False).encode("utf-8"))
+    sample.items_raw.to_csv(paths[1], index=False)
+    paths[2].write_text(sample.truth.to_json(), encoding="utf-8")
+    return paths
+
+
+def to_event_log(sample: SampleLog) -> pd.DataFrame:
+    """The canonical EventLog of a generated (clean) sample, item text taken from the catalogue."""
+    text = sample.items_raw["title"] + " | " + sample.items_raw["category"]
+    events = sample.events_raw.rename(columns={"timestamp": schema.TS})
+    events[schema.ITEM_TEXT] = events["item_id"].map(
+        dict(zip(sample.items_raw["item_id"], text, strict=True))
+    )
+    events[schema.TS] = pd.to_datetime(events[schema.TS], utc=True, format="%Y-%m-%dT%H:%M:%SZ")
+    events[schema.WEIGHT] = schema.event_weights(events["event"])
+    return schema.conform(events)
+
+
+def bundled_paths() -> tuple[Path, Path]:
+    """Paths of the bundled sample's events and item catalogue."""
+    return BUNDLED_EVENTS, BUNDLED_ITEMS
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_event_log() -> pd.DataFrame:
+    try:
+        from core.ingest import ingest  # imported late: ingest is heavier than this module
+    except ImportError:  # TEMPORARY while core.ingest is being written
+        return to_event_log(generate(SampleSpec()))
+    return ingest(BUNDLED_EVENTS, items=BUNDLED_ITEMS).events
+
+
+def bundled_event_log() -> pd.DataFrame:
+    """The bundled sample as the dashboard sees it: the files in ``assets/`` through ``core.ingest``."""
+    return _bundled_event_log().copy()
+
+
+def bundled_truth() -> GroundTruth:
+    """The ground truth planted in the bundled sample."""
+    return GroundTruth.from_json(BUNDLED_TRUTH.read_text(encoding="utf-8"))
