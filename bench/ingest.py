@@ -1,0 +1,89 @@
+"""Benchmark: ``core.ingest.ingest`` vs a bare ``pandas.read_csv`` of the same 1M-row, 8-column CSV.
+
+Run: ``.venv/bin/python bench/ingest.py [--rows N]``. Prints both times, the ratio (target <= 2.5x)
+and the peak memory (tracemalloc) of each, measured in the same run on the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from core.ingest import ingest
+
+
+def make_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """Write a realistic 8-column event log: user, item, ISO time, event, rating, lat, lon, title."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01", tz="UTC").value // 10**9
+    ts = pd.to_datetime(start + rng.integers(0, 180 * 86400, rows), unit="s", utc=True)
+    items = rng.integers(0, 50_000, rows)
+    frame = pd.DataFrame(
+        {
+            "user_id": pd.Series(rng.integers(0, 100_000, rows)).map("u{}".format),
+            "item_id": pd.Series(items).map("i{}".format),
+            "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "event": rng.choice(
+                ["view", "click", "cart", "purchase"], rows, p=[0.7, 0.2, 0.07, 0.03]
+            ),
+            "rating": rng.integers(1, 6, rows),
+            "lat": np.round(rng.uniform(30, 50, rows), 6),
+            "lon": np.round(rng.uniform(-120, 120, rows), 6),
+            "title": pd.Series(items % 1000).map("Product number {} in the catalogue".format),
+        }
+    )
+    frame.to_csv(path, index=False)
+
+
+def measure(fn) -> tuple[float, float, object]:
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    out = fn()
+    elapsed = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return elapsed, peak, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.csv"
+        make_csv(path, args.rows)
+        size = path.stat().st_size / 2**20
+        print(f"file: {args.rows:,} rows x 8 columns, {size:.0f} MiB")
+        # Timings without tracemalloc (it slows allocation-heavy code), peaks in a separate run.
+        best_pd = best_ing = float("inf")
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            pd.read_csv(path)
+            best_pd = min(best_pd, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            result = ingest(path)
+            best_ing = min(best_ing, time.perf_counter() - t0)
+        _, peak_pd, _ = measure(lambda: pd.read_csv(path))
+        _, peak_ing, _ = measure(lambda: ingest(path))
+    rep = result.report
+    print(f"pandas.read_csv : {best_pd:6.2f} s   peak {peak_pd:7.0f} MiB (tracemalloc)")
+    print(f"core.ingest     : {best_ing:6.2f} s   peak {peak_ing:7.0f} MiB (tracemalloc)")
+    print(f"ratio ingest / read_csv: {best_ing / best_pd:.2f}x (target <= 2.5x)")
+    print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"accepted {rep.accepted:,}  rejected {rep.rejected:,}  duplicates {rep.duplicates:,}")
+
+
+if __name__ == "__main__":
+    main()
