@@ -200,7 +200,7 @@ def test_explicit_mapping_overrides_synonyms_and_bad_mappings_say_why():
     assert "time" in result.report.extra_columns
     with pytest.raises(InvalidInputError, match="neither a column name nor a 0-based position"):
         ingest(text, spec=IngestSpec(mapping=(("nope", "ts"),)))
-    with pytest.raises(InvalidInputError, match="field 'when' .* is not one of"):
+    with pytest.raises(InvalidInputError, match=r"field 'when' .* is not one of"):
         ingest(text, spec=IngestSpec(mapping=(("time", "when"),)))
 
 
