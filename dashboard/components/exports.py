@@ -1,0 +1,87 @@
+"""Download buttons for every chart (PNG, SVG, HTML), table (CSV, Parquet) and map (HTML).
+
+Files are produced only when the button is clicked (deferred callables), so a page render never
+waits for kaleido; file names carry the filters that produced the export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import export
+
+
+def _safe(make: Callable[[], bytes]) -> Callable[[], bytes]:
+    def run() -> bytes:
+        try:
+            return make()
+        except Exception as exc:  # a download must never show a traceback
+            return f"export failed: {type(exc).__name__}: {exc}".encode()
+
+    return run
+
+
+def figure(
+    fig: go.Figure, base: str, filters: Mapping[str, object] | None = None, *, key: str
+) -> None:
+    """PNG / SVG / HTML download buttons under a chart."""
+    row = st.container(horizontal=True, gap="small")
+    for fmt in export.FIGURE_FORMATS:
+        row.download_button(
+            fmt.upper(),
+            data=_safe(lambda fmt=fmt: export.figure_bytes(fig, fmt)),
+            file_name=export.file_name(base, filters, fmt),
+            mime=export.MIME[fmt],
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+            type="tertiary",
+        )
+
+
+def table(
+    frame: pd.DataFrame, base: str, filters: Mapping[str, object] | None = None, *, key: str
+) -> None:
+    """CSV (formula-safe) / Parquet download buttons under a table."""
+    row = st.container(horizontal=True, gap="small")
+    for fmt in export.TABLE_FORMATS:
+        row.download_button(
+            fmt.upper(),
+            data=_safe(lambda fmt=fmt: export.table_bytes(frame, fmt)),
+            file_name=export.file_name(base, filters, fmt),
+            mime=export.MIME[fmt],
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+            type="tertiary",
+        )
+
+
+def html_page(
+    make: Callable[[], str | bytes],
+    base: str,
+    filters: Mapping[str, object] | None = None,
+    *,
+    key: str,
+    label: str = "Map HTML",
+) -> None:
+    """A download button for a standalone HTML page (maps)."""
+
+    def data() -> bytes:
+        out = make()
+        return out.encode("utf-8") if isinstance(out, str) else out
+
+    st.download_button(
+        label,
+        data=_safe(data),
+        file_name=export.file_name(base, filters, "html"),
+        mime="text/html",
+        key=f"{key}_html",
+        on_click="ignore",
+        icon=":material/download:",
+        type="tertiary",
+    )

@@ -1,0 +1,90 @@
+"""Filter widgets that belong together; each function owns its keys and returns typed values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core import schema
+
+PERIODS: dict[str, str] = {"D": "day", "W": "week", "M": "month"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A UTC time window [start, end) of whole days."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d}_{(self.end - pd.Timedelta(days=1)):%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class TrendFilters:
+    """What the Interests page is filtered by."""
+
+    period: str
+    window: Window
+    topics: tuple[str, ...]
+    events: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """For export file names."""
+        return {
+            "period": self.period,
+            "window": self.window.label(),
+            "topics": self.topics,
+            "events": self.events,
+        }
+
+
+def data_span(events: pd.DataFrame) -> tuple[dt.date, dt.date]:
+    """First and last day (UTC) of the log; today if it is empty."""
+    if events.empty:
+        today = dt.datetime.now(dt.UTC).date()
+        return today, today
+    ts = events[schema.TS]
+    return ts.min().date(), ts.max().date()
+
+
+def window(events: pd.DataFrame, *, key: str, label: str = "Time window") -> Window:
+    """A date-range slider over the log's span."""
+    first, last = data_span(events)
+    if first == last:
+        last = first + dt.timedelta(days=1)
+    start, end = st.slider(
+        label,
+        min_value=first,
+        max_value=last,
+        value=(first, last),
+        format="YYYY-MM-DD",
+        key=f"{key}_window",
+    )
+    return Window(pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1))
+
+
+def trend_filters(events: pd.DataFrame, labels: tuple[str, ...], *, key: str) -> TrendFilters:
+    """Period, time window, topics and event types (in the sidebar)."""
+    with st.sidebar:
+        st.markdown("### Filters")
+        period = st.segmented_control(
+            "Period",
+            list(PERIODS),
+            format_func=PERIODS.get,
+            default="W",
+            key=f"{key}_period",
+        )
+        win = window(events, key=key)
+        topics = st.multiselect(
+            "Topics", labels, default=[], placeholder="All topics", key=f"{key}_topics"
+        )
+        kinds = tuple(str(c) for c in events[schema.EVENT].cat.categories) if len(events) else ()
+        chosen = st.multiselect(
+            "Event types", kinds, default=[], placeholder="All event types", key=f"{key}_events"
+        )
+    return TrendFilters(period or "W", win, tuple(topics), tuple(chosen))

@@ -1,0 +1,127 @@
+"""Interests & trends: topics, shares over time, hour of week, emerging interests, forecast."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.trends import EventFilter, TrendSpec
+from dashboard import cached, charts
+from dashboard.components import dataset as ds
+from dashboard.components import exports
+from dashboard.components.feedback import guard, md_escape
+from dashboard.components.filters import trend_filters
+
+st.title("Interests & trends")
+data = ds.current()
+ds.header(data)
+spec = cached.AnalysisSpec()
+fp, events = data.fingerprint, data.events
+
+with st.spinner("Finding interest topics (item vectors + clustering)…"):
+    info = cached.topics(fp, spec, events)
+flt = trend_filters(events, info.labels, key="flt_trends")
+names = flt.as_dict()
+fspec = EventFilter(
+    start=flt.window.start, end=flt.window.end, topics=flt.topics, events=flt.events
+)
+tspec = TrendSpec(
+    start=flt.window.start,
+    end=flt.window.end,
+    topics=flt.topics,
+    events=flt.events,
+    period=flt.period,
+)
+st.caption(
+    f"Item vectors: {md_escape(info.vector_source)}"
+    + (f" ({md_escape(info.model)})" if info.model else "")
+    + f" · {len(info.labels)} topics · {md_escape(info.vector_message)}"
+)
+
+tab_topics, tab_time, tab_week, tab_emerging, tab_forecast = st.tabs(
+    ["Topics", "Shares over time", "Hour of week", "Emerging & fading", "Forecast"]
+)
+
+with tab_topics:
+    table = info.table.copy()
+    if "top_items" in table.columns:
+        table["top_items"] = table["top_items"].map(
+            lambda v: " · ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+        )
+    left, right = st.columns([3, 2])
+    with left:
+        st.dataframe(table, hide_index=True, width="stretch")
+        exports.table(table, "topics", {"data": data.name}, key="dl_topics_table")
+    with right:
+        fig = charts.topic_sizes(info.table)
+        st.plotly_chart(fig, width="stretch", key="ch_topic_sizes")
+        exports.figure(fig, "topic_sizes", {"data": data.name}, key="dl_topic_sizes")
+
+with tab_time, guard("Topic shares over time"):
+    counts = cached.period_counts(fp, spec, tspec, events)
+    if counts.empty or counts["events"].sum() == 0:
+        st.info(
+            "No events match these filters. Widen the time window or clear topic/event filters."
+        )
+    else:
+        shown = [t for t in info.labels if not flt.topics or t in flt.topics]
+        fig = charts.topic_shares_area(counts, shown, f"Topic shares per {flt.period}")
+        st.plotly_chart(fig, width="stretch", key="ch_shares")
+        exports.figure(fig, "topic_shares", names, key="dl_shares")
+        fig2 = charts.activity_line(counts, "Events and users per period")
+        st.plotly_chart(fig2, width="stretch", key="ch_activity")
+        exports.figure(fig2, "activity", names, key="dl_activity")
+        with st.expander("Table"):
+            st.dataframe(counts, hide_index=True, width="stretch")
+            exports.table(counts, "period_counts", names, key="dl_counts")
+
+with tab_week, guard("Hour of week"):
+    grid, basis = cached.hour_of_week(fp, spec, fspec, events)
+    if grid.to_numpy().sum() == 0:
+        st.info("No events match these filters.")
+    else:
+        fig = charts.hour_of_week_heatmap(grid, basis)
+        st.plotly_chart(fig, width="stretch", key="ch_how")
+        exports.figure(fig, "hour_of_week", names, key="dl_how")
+        exports.table(grid.reset_index(), "hour_of_week", names, key="dl_how_table")
+
+with tab_emerging, guard("Emerging interests"):
+    recent = st.select_slider(
+        "Recent window", ["7D", "14D", "28D", "56D", "84D"], value="28D", key="flt_recent"
+    )
+    ranked = cached.emerging(fp, spec, recent, fspec, events)
+    if ranked.empty:
+        st.info("No events match these filters.")
+    else:
+        window_text = ranked.attrs.get("window", "")
+        if window_text:
+            st.caption(md_escape(window_text))
+        fig = charts.emerging_bars(ranked)
+        st.plotly_chart(fig, width="stretch", key="ch_emerging")
+        exports.figure(fig, "emerging", {**names, "recent": recent}, key="dl_emerging")
+        st.dataframe(ranked, hide_index=True, width="stretch")
+        exports.table(ranked, "emerging", {**names, "recent": recent}, key="dl_emerging_table")
+
+with tab_forecast, guard("Forecast", "Choose a longer window or a coarser period."):
+    c1, c2 = st.columns(2)
+    target = c1.selectbox(
+        "Series", ["events", "users", *[f"n:{t}" for t in info.labels]], key="flt_fc_target"
+    )
+    horizon = c2.slider("Periods ahead", 2, 26, 8, key="flt_fc_horizon")
+    result = cached.forecast(fp, spec, tspec, target, horizon, events)
+    counts = cached.period_counts(fp, spec, tspec, events)
+    history = pd.DataFrame({"period": counts["period"], "value": counts[target]})
+    fig = charts.forecast_chart(history, result.forecast, f"Forecast of {target}", y_title=target)
+    st.plotly_chart(fig, width="stretch", key="ch_forecast")
+    exports.figure(fig, "forecast", {**names, "series": target, "h": horizon}, key="dl_fc")
+    st.caption(
+        f"Method: {md_escape(result.method)} (season length {result.season_length}), "
+        f"{result.level:.0%} prediction interval. Backtest on the last {result.holdout} periods: "
+        f"MAE {result.mae_model:,.1f} vs seasonal-naive {result.mae_naive:,.1f}. "
+        f"{md_escape(result.note)}"
+    )
+    with st.expander("Forecast and backtest tables"):
+        st.dataframe(result.forecast, hide_index=True, width="stretch")
+        exports.table(result.forecast, "forecast", {**names, "series": target}, key="dl_fc_t")
+        st.dataframe(result.backtest, hide_index=True, width="stretch")
+        exports.table(result.backtest, "backtest", {**names, "series": target}, key="dl_bt_t")
