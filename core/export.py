@@ -147,13 +147,15 @@ def figure_image(fig: go.Figure, fmt: str = "png", spec: ImageSpec = ImageSpec()
     _ensure_kaleido()
     import plotly.io as pio
 
-    return pio.to_image(
-        fig,
-        format=fmt,
-        width=spec.width,
-        height=spec.height,
-        scale=spec.scale if fmt == "png" else 1,
-    )
+    with warnings.catch_warnings():  # "kopts ignored when using a server": expected
+        warnings.simplefilter("ignore", UserWarning)
+        return pio.to_image(
+            fig,
+            format=fmt,
+            width=spec.width,
+            height=spec.height,
+            scale=spec.scale if fmt == "png" else 1,
+        )
 
 
 def figure_html(fig: go.Figure) -> bytes:
