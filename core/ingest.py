@@ -897,7 +897,7 @@ def ingest(
 
     # -- exact duplicates (same values in every column), first kept
     dup = pd.util.hash_pandas_object(events, index=False).duplicated().to_numpy()
-    events = schema.conform(events[~dup].reset_index(drop=True))
+    events = schema.conform(_for_conform(events[~dup], events[TS].array.asi8[~dup]))
 
     # -- rejected rows: original text, row number, reason
     rejected = _rejected_frame(table, raw, reason, valid)
@@ -939,6 +939,24 @@ def ingest(
         warnings=tuple(warnings),
     )
     return IngestResult(events=events, rejected=rejected, report=report)
+
+
+def _for_conform(events: pd.DataFrame, ts: np.ndarray) -> pd.DataFrame:
+    """Pre-sort by time and hand the text columns over as plain object arrays.
+
+    ``conform`` re-encodes text columns with ``astype(str).astype("category")`` and sorts by time;
+    from object arrays (a cheap take from the categories) and an already sorted frame both steps
+    cost about half of what they cost from categoricals in file order.
+    """
+    order = np.argsort(ts, kind="stable")
+    out = events.iloc[order].reset_index(drop=True)
+    for col in (USER, ITEM, EVENT, ITEM_TEXT):
+        if col in out and isinstance(out[col].dtype, pd.CategoricalDtype):
+            values = out[col].cat.categories.to_numpy(dtype=object)
+            codes = out[col].cat.codes.to_numpy()
+            plain = np.append(values, None)[np.where(codes < 0, len(values), codes)]
+            out[col] = plain
+    return out
 
 
 def _rejected_frame(
