@@ -623,10 +623,8 @@ def bundled_paths() -> tuple[Path, Path]:
 
 @functools.lru_cache(maxsize=1)
 def _bundled_event_log() -> pd.DataFrame:
-    try:
-        from core.ingest import ingest  # imported late: ingest is heavier than this module
-    except ImportError:  # TEMPORARY while core.ingest is being written
-        return to_event_log(generate(SampleSpec()))
+    from core.ingest import ingest  # imported late: ingest is heavier than this module
+
     return ingest(BUNDLED_EVENTS, items=BUNDLED_ITEMS).events
 
 
