@@ -91,6 +91,11 @@ CATALOGUE_ID_SYNONYMS: Final = ("id",)
 #: Text columns of a catalogue are joined with this separator into item_text.
 TEXT_SEPARATOR: Final = " | "
 _MISSING_TOKENS: Final = ("", "nan", "null", "none", "na", "n/a", "<na>")
+#: The missing tokens as written in practice (lower, UPPER, Capitalised): matching them directly
+#: saves lower-casing every id column.
+_MISSING_SET: Final = pa.array(
+    sorted({v for t in _MISSING_TOKENS for v in (t, t.upper(), t.capitalize(), t.title())})
+)
 _NUMBER: Final = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 #: Rejection reasons, in the order they are checked (the first that applies is reported).
 REASONS: Final = (
@@ -605,8 +610,7 @@ def _text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def _is_missing(text: pa.Array) -> np.ndarray:
-    lowered = pc.utf8_lower(text)
-    missing = pc.or_kleene(pc.is_null(text), pc.is_in(lowered, value_set=pa.array(_MISSING_TOKENS)))
+    missing = pc.or_kleene(pc.is_null(text), pc.is_in(text, value_set=_MISSING_SET))
     return np.asarray(missing.fill_null(True))
 
 
@@ -619,6 +623,11 @@ def _numbers(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     ):
         return np.asarray(pc.cast(arr, pa.float64()).fill_null(np.nan), dtype=np.float64)
     text = _text(arr)
+    blank = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    try:  # the usual case, a clean numeric column: one cast, no regex
+        return np.asarray(pc.cast(blank, pa.float64()).fill_null(np.nan), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     ok = pc.match_substring_regex(text, _NUMBER).fill_null(False)
     clean = pc.if_else(ok, text, pa.scalar(None, pa.string()))
     return np.asarray(pc.cast(clean, pa.float64()).fill_null(np.nan), dtype=np.float64)
