@@ -705,6 +705,9 @@ def _read_catalogue(items: Source, spec: IngestSpec) -> _Catalogue:
         coords.append(
             _numbers(table.column(cols[0]))[keep] if cols else np.full(int(keep.sum()), np.nan)
         )
+    lat, lon = coords
+    good = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
+    coords = [np.where(good, lat, np.nan), np.where(good, lon, np.nan)]
     id_values = pd.Index(id_text.filter(pa.array(keep)).to_numpy(zero_copy_only=False))
     first = ~id_values.duplicated()
     if not first.all():
@@ -855,7 +858,8 @@ def ingest(
         warnings.append("tz_offset_min was taken from the zone offsets written in the times")
 
     # -- unmapped columns are kept as extras (numbers when every value is one)
-    used = set(mapping.values())
+    # The place column is kept too: a city name is worth having next to its coordinates.
+    used = {col for fld, col in mapping.items() if fld != PLACE}
     extras = []
     for col in columns:
         if col in used:

@@ -145,6 +145,8 @@ def test_place_names_resolve_and_unresolved_are_reported_but_kept():
     assert dict(rep.column_mapping)["place"] == "city"
     assert rep.accepted == 5
     assert rep.places_unresolved == ("Nowhereville Xyz",)
+    assert rep.extra_columns == ("city",)
+    assert result.events["city"].astype(str).tolist()[:2] == ["Beijing", "上海市"]
     by_item_user = result.events.set_index([schema.USER, schema.ITEM])
     assert by_item_user.loc[("u1", "i2"), schema.LAT] == pytest.approx(31.22, abs=0.01)
     assert by_item_user.loc[("u2", "i1"), schema.LON] == pytest.approx(2.35, abs=0.01)
@@ -255,3 +257,87 @@ def test_real_foursquare_file_ingests_with_zero_mapping():
     assert rep.located_share == 1.0
     assert dict(rep.column_mapping)["tz_offset_min"] == "tz_offset_min"
     _balanced(result)
+
+
+def test_header_detection_on_typed_columns():
+    from core.ingest import detect_header
+
+    assert detect_header([["a", "b", "2024-01-01"], ["c", "d", "2024-01-02"]]) is False
+    assert detect_header([["who", "what", "when"], ["c", "d", "2024-01-02"]]) is True
+    assert detect_header([["user", "x"], ["c", "d"]]) is True
+
+
+def test_quoted_fields_with_delimiters_and_newlines_survive():
+    text = 'user,item,time,title\nu1,i1,2024-01-01,"Hello, world"\nu2,i2,2024-01-02,"two\nlines"\n'
+    result = ingest(text.encode())
+    assert sorted(result.events[schema.ITEM_TEXT].astype(str)) == ["Hello, world", "two\nlines"]
+    _balanced(result)
+
+
+def test_catalogue_with_plain_id_column_fills_text_and_coordinates():
+    events = b"user,item,time\nu,v1,2024-01-01\nu,v2,2024-01-02\nu,v3,2024-01-03\n"
+    items = b"id,name,category,lat,lng\nv1,Blue Bottle,Coffee,40.7,-74.0\nv1,dup,x,1,1\nv2,Jazz Club,,91,0\n"
+    result = ingest(events, items=items)
+    rep = result.report
+    assert (rep.catalogue_rows, rep.catalogue_matched_items) == (3, 2)
+    text = result.events[schema.ITEM_TEXT]
+    assert text.iloc[:2].tolist() == ["Blue Bottle | Coffee", "Jazz Club"] and pd.isna(text.iloc[2])
+    assert np.isnan(result.events[schema.LAT].iloc[1])  # 91 is no latitude
+    assert result.events[schema.LAT].tolist()[0] == 40.7
+    assert any("repeats 1 item ids" in w for w in rep.warnings)
+    assert any("1 of 3 items are not in the catalogue" in w for w in rep.warnings)
+
+
+def test_catalogue_without_id_column_says_what_was_tried():
+    with pytest.raises(
+        MissingColumnsError, match=r"items: no item id column: columns found \['foo'"
+    ):
+        ingest(CSV.encode(), items=b"foo,title\na,b\n")
+
+
+def test_sniff_sees_through_gzip_and_parquet(tmp_path):
+    sniffed = sniff(gzip.compress(CSV.encode()))
+    assert sniffed.compression == "gzip" and sniffed.columns == ("user", "item", "time", "event")
+    path = tmp_path / "e.parquet"
+    pd.read_csv(io.StringIO(CSV)).to_parquet(path)
+    assert sniff(path).format == "parquet" and sniff(path).missing == ()
+
+
+def test_cli_through_the_dispatcher(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "ingest",
+            str(FIXTURES / "photos.csv"),
+            "--map",
+            "user_id=user_nsid",
+            "--out",
+            str(out),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "implausible_time: 3" in proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "events.parquet",
+        "rejected.csv",
+        "report.json",
+    ]
+    failed = subprocess.run(
+        [sys.executable, "-m", "core", "ingest", str(FIXTURES / "photos.csv"), "--out", str(out)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 1 and "user_nsid" in failed.stderr
