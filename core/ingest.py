@@ -52,7 +52,7 @@ from core.schema import (
     USER,
     WEIGHT,
 )
-from core.timeparse import parse_times
+from core.timeparse import ParsedTimes, parse_times
 
 Source = str | Path | bytes | bytearray | BinaryIO
 
@@ -664,6 +664,11 @@ class _Catalogue:
     rows: int
     warnings: tuple[str, ...]
 
+    @classmethod
+    def empty(cls) -> _Catalogue:
+        nothing = np.array([], dtype=object)
+        return cls(pd.Index([]), nothing, np.array([]), np.array([]), 0, ())
+
 
 def _read_catalogue(items: Source, spec: IngestSpec) -> _Catalogue:
     raw = _read(items, IngestSpec(encoding=None))
@@ -706,7 +711,7 @@ def _read_catalogue(items: Source, spec: IngestSpec) -> _Catalogue:
             _numbers(table.column(cols[0]))[keep] if cols else np.full(int(keep.sum()), np.nan)
         )
     lat, lon = coords
-    good = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
+    good = _plausible_location(lat, lon)
     coords = [np.where(good, lat, np.nan), np.where(good, lon, np.nan)]
     id_values = pd.Index(id_text.filter(pa.array(keep)).to_numpy(zero_copy_only=False))
     first = ~id_values.duplicated()
@@ -764,194 +769,238 @@ def ingest(
     (1, 1)
     """
     raw = _read(source, spec)
-    table = raw.table
-    columns = tuple(table.column_names)
+    columns = tuple(raw.table.column_names)
     mapping, missing = detect_mapping(columns, spec)
     if missing:
         raise _missing_error(columns, missing, raw.has_header)
-    low, high = _timestamp_bounds(spec)
-    warnings: list[str] = []
-    n = table.num_rows
+    reason, times = _validate(raw.table, mapping, spec)
+    valid = reason == ""
+    fields = _fields(raw.table, mapping, valid, times, spec)
+    extras = _extras(raw.table, mapping, valid)
+    events = pd.DataFrame({**fields.columns, **extras})
+    catalogue = _Catalogue.empty() if items is None else _read_catalogue(items, spec)
+    events, matched, join_warnings = _join_catalogue(events, catalogue, items is not None)
+    dup = pd.util.hash_pandas_object(events, index=False).duplicated().to_numpy()
+    events = schema.conform(_for_conform(events[~dup], events[TS].array.asi8[~dup]))
+    rejected = _rejected_frame(raw, reason, valid)
+    warnings = [*fields.warnings, *catalogue.warnings, *join_warnings]
+    if not raw.has_header and raw.format == "csv":
+        warnings.append("no header row: columns are named by 0-based position")
+    if times.naive:
+        warnings.append(f"{times.naive} times had no zone offset and were taken as UTC")
+    report = _report(
+        raw,
+        events,
+        rejected,
+        duplicates=int(dup.sum()),
+        mapping=mapping,
+        time_format=times.describe(),
+        fields=fields,
+        catalogue_rows=catalogue.rows,
+        matched=matched,
+        extras=tuple(extras),
+        warnings=tuple(warnings),
+    )
+    return IngestResult(events=events, rejected=rejected, report=report)
 
-    # -- required fields and the validation reasons (first one that applies wins)
-    user = _text(table.column(mapping[USER]))
-    item = _text(table.column(mapping[ITEM]))
+
+def _validate(
+    table: pa.Table, mapping: dict[str, str], spec: IngestSpec
+) -> tuple[np.ndarray, ParsedTimes]:
+    """The rejection reason of each row ("" = valid; the first reason that applies wins)."""
+    low, high = _timestamp_bounds(spec)
     times = parse_times(table.column(mapping[TS]))
     ts = times.ts
-    reason = np.full(n, "", dtype=object)
     checks = (
-        ("missing_user", _is_missing(user)),
-        ("missing_item", _is_missing(item)),
+        ("missing_user", _is_missing(_text(table.column(mapping[USER])))),
+        ("missing_item", _is_missing(_text(table.column(mapping[ITEM])))),
         ("missing_time", times.missing),
         ("unparseable_time", ts.isna().to_numpy() & ~times.missing),
         ("implausible_time", ((ts < low) | (ts > high)).to_numpy()),
     )
+    reason = np.full(table.num_rows, "", dtype=object)
     for name, mask in checks:
         reason[(reason == "") & mask] = name
-    valid = reason == ""
+    return reason, times
 
-    # -- optional fields, on valid rows only
-    frame: dict[str, object] = {
-        USER: _categorical(user, valid),
-        ITEM: _categorical(item, valid),
-        TS: ts[valid].reset_index(drop=True),
-    }
-    weights_table = dict(spec.event_weights)
-    if EVENT in mapping:
-        ev = pc.utf8_lower(_text(table.column(mapping[EVENT]))).filter(pa.array(valid))
-        ev = pc.if_else(pc.is_in(ev, value_set=pa.array(_MISSING_TOKENS)), DEFAULT_EVENT, ev)
-        frame[EVENT] = ev.dictionary_encode().to_pandas()
-    else:
-        frame[EVENT] = pd.Categorical(np.full(int(valid.sum()), DEFAULT_EVENT))
-    ev_cat = pd.Series(frame[EVENT])
-    weight = (
-        ev_cat.cat.categories.to_series()
-        .map(weights_table)
-        .fillna(1.0)
-        .to_numpy()[ev_cat.cat.codes.to_numpy()]
-    )
-    if WEIGHT in mapping and spec.weight_from_value:
-        value = _numbers(table.column(mapping[WEIGHT]))[valid]
-        weight = np.where(np.isfinite(value), value, weight)
-    frame[WEIGHT] = weight.astype(np.float64)
-    if ITEM_TEXT in mapping:
-        txt = _text(table.column(mapping[ITEM_TEXT])).filter(pa.array(valid))
-        frame[ITEM_TEXT] = (
-            pc.if_else(pc.equal(txt, ""), pa.scalar(None, pa.string()), txt)
-            .dictionary_encode()
-            .to_pandas()
-        )
 
-    # -- coordinates: given, cleared when impossible, else from a place name
+@dataclass(frozen=True)
+class _Fields:
+    columns: dict[str, object]  # canonical field -> values of the valid rows
+    locations_cleared: int
+    places_unresolved: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _fields(
+    table: pa.Table,
+    mapping: dict[str, str],
+    valid: np.ndarray,
+    times: ParsedTimes,
+    spec: IngestSpec,
+) -> _Fields:
+    """Canonical columns of the valid rows: ids, time, event, weight, text, place, offset."""
+    keep = pa.array(valid)
     m = int(valid.sum())
-    lat = _numbers(table.column(mapping[LAT]))[valid] if LAT in mapping else np.full(m, np.nan)
-    lon = _numbers(table.column(mapping[LON]))[valid] if LON in mapping else np.full(m, np.nan)
+    column = {fld: table.column(col) for fld, col in mapping.items()}
+    out: dict[str, object] = {
+        USER: _categorical(_text(column[USER]), valid),
+        ITEM: _categorical(_text(column[ITEM]), valid),
+        TS: times.ts[valid].reset_index(drop=True),
+    }
+    if EVENT in column:
+        ev = pc.utf8_lower(_text(column[EVENT])).filter(keep)
+        ev = pc.if_else(pc.is_in(ev, value_set=pa.array(_MISSING_TOKENS)), DEFAULT_EVENT, ev)
+        out[EVENT] = ev.dictionary_encode().to_pandas()
+    else:
+        out[EVENT] = pd.Categorical(np.full(m, DEFAULT_EVENT))
+    events = pd.Series(out[EVENT])
+    table_weights = events.cat.categories.to_series().map(dict(spec.event_weights)).fillna(1.0)
+    weight = table_weights.to_numpy()[events.cat.codes.to_numpy()]
+    if WEIGHT in column and spec.weight_from_value:
+        value = _numbers(column[WEIGHT])[valid]
+        weight = np.where(np.isfinite(value), value, weight)
+    out[WEIGHT] = weight.astype(np.float64)
+    if ITEM_TEXT in column:
+        txt = _text(column[ITEM_TEXT]).filter(keep)
+        txt = pc.if_else(pc.equal(txt, ""), pa.scalar(None, pa.string()), txt)
+        out[ITEM_TEXT] = txt.dictionary_encode().to_pandas()
+
+    # Coordinates: as given, cleared when impossible, else from a place name.
+    nan = np.full(m, np.nan)
+    lat = _numbers(column[LAT])[valid] if LAT in column else nan
+    lon = _numbers(column[LON])[valid] if LON in column else nan
     given = np.zeros(m, dtype=bool)
     for fld in (LAT, LON):
-        if fld in mapping:
-            given |= ~_is_missing(_text(table.column(mapping[fld])))[valid]
-    good = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
-    cleared = given & ~good
+        if fld in column:
+            given |= ~_is_missing(_text(column[fld]))[valid]
+    good = _plausible_location(lat, lon)
     lat, lon = np.where(good, lat, np.nan), np.where(good, lon, np.nan)
-    places_unresolved: tuple[str, ...] = ()
-    if PLACE in mapping:
-        place = pd.Series(
-            _text(table.column(mapping[PLACE]))
-            .filter(pa.array(valid))
-            .to_numpy(zero_copy_only=False)
-        )
+    warnings = []
+    unresolved: tuple[str, ...] = ()
+    if PLACE in column:
+        place = pd.Series(_text(column[PLACE]).filter(keep).to_numpy(zero_copy_only=False))
         need = ~good & (place.str.len() > 0).to_numpy()
         if need.any():
             found = resolve_places(place[need])
             lat[need], lon[need] = found["lat"].to_numpy(), found["lon"].to_numpy()
-            places_unresolved = tuple(sorted(pd.unique(place[need][~found["resolved"].to_numpy()])))
-            if places_unresolved:
-                warnings.append(
-                    f"{len(places_unresolved)} place names could not be resolved; their rows were kept without coordinates"
-                )
-    frame[LAT], frame[LON] = lat, lon
+            unresolved = tuple(sorted(pd.unique(place[need][~found["resolved"].to_numpy()])))
+        if unresolved:
+            warnings.append(
+                f"{len(unresolved)} place names could not be resolved; "
+                "their rows were kept without coordinates"
+            )
+    out[LAT], out[LON] = lat, lon
 
-    if TZ_OFFSET in mapping:
-        frame[TZ_OFFSET] = _numbers(table.column(mapping[TZ_OFFSET]))[valid]
+    if TZ_OFFSET in column:
+        out[TZ_OFFSET] = _numbers(column[TZ_OFFSET])[valid]
     elif times.offset_min.notna().any():
-        frame[TZ_OFFSET] = times.offset_min.to_numpy()[valid]
+        out[TZ_OFFSET] = times.offset_min.to_numpy()[valid]
         warnings.append("tz_offset_min was taken from the zone offsets written in the times")
+    return _Fields(out, int((given & ~good).sum()), unresolved, tuple(warnings))
 
-    # -- unmapped columns are kept as extras (numbers when every value is one)
-    # The place column is kept too: a city name is worth having next to its coordinates.
+
+def _plausible_location(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """In range and not (0, 0), the classic "no fix" value."""
+    return (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
+
+
+def _extras(table: pa.Table, mapping: dict[str, str], valid: np.ndarray) -> dict[str, object]:
+    """Unmapped columns of the valid rows, as numbers when every value is one, else categorical
+    text. The place column is kept too: a city name is worth having next to its coordinates."""
     used = {col for fld, col in mapping.items() if fld != PLACE}
-    extras = []
-    for col in columns:
+    out: dict[str, object] = {}
+    for col in table.column_names:
         if col in used:
             continue
-        name = col if col not in CANONICAL and col not in ("row_number", "reason") else f"src_{col}"
+        clash = col in CANONICAL or col in ("row_number", "reason")
+        name = f"src_{col}" if clash else col
         arr = table.column(col).combine_chunks()
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             nums = _numbers(arr)
             filled = ~_is_missing(_text(arr))
             if filled.any() and not np.isnan(nums[filled]).any():
-                frame[name] = nums[valid]
+                out[name] = nums[valid]
             else:
-                frame[name] = _categorical(arr, valid)
+                out[name] = _categorical(arr, valid)
         else:
-            frame[name] = arr.filter(pa.array(valid)).to_pandas()
-        extras.append(name)
+            out[name] = arr.filter(pa.array(valid)).to_pandas()
+    return out
 
-    # -- catalogue
-    catalogue_rows = matched = 0
-    events = pd.DataFrame(frame)
-    if items is not None:
-        cat = _read_catalogue(items, spec)
-        warnings.extend(cat.warnings)
-        catalogue_rows = cat.rows
-        item_cats = events[ITEM].cat.categories
-        where = cat.ids.get_indexer(item_cats)
-        matched = int((where >= 0).sum())
-        codes = events[ITEM].cat.codes.to_numpy()
-        row_where = where[codes]
-        hit = row_where >= 0
-        cat_text = np.full(len(events), None, dtype=object)
-        cat_text[hit] = cat.text[row_where[hit]]
-        has_cat_text = pd.notna(cat_text)
-        if has_cat_text.any():
-            base = (
-                events[ITEM_TEXT].astype(object).to_numpy()
-                if ITEM_TEXT in events
-                else np.full(len(events), None, dtype=object)
-            )
-            events[ITEM_TEXT] = pd.Categorical(np.where(has_cat_text, cat_text, base))
-        no_xy = np.isnan(events[LAT].to_numpy()) & hit
-        events.loc[no_xy, LAT] = cat.lat[row_where[no_xy]]
-        events.loc[no_xy, LON] = cat.lon[row_where[no_xy]]
-        if matched < len(item_cats):
-            warnings.append(
-                f"{len(item_cats) - matched} of {len(item_cats)} items are not in the catalogue"
-            )
 
-    # -- exact duplicates (same values in every column), first kept
-    dup = pd.util.hash_pandas_object(events, index=False).duplicated().to_numpy()
-    events = schema.conform(_for_conform(events[~dup], events[TS].array.asi8[~dup]))
+def _join_catalogue(
+    events: pd.DataFrame, cat: _Catalogue, given: bool
+) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
+    """Catalogue text replaces item_text where it has some; catalogue coordinates fill events
+    without any. Joined through the item categories, so the work is per item, not per row."""
+    if not given:
+        return events, 0, ()
+    items = events[ITEM].cat.categories
+    where = cat.ids.get_indexer(items)  # catalogue row of each item, -1 if absent
+    matched = int((where >= 0).sum())
+    row_where = where[events[ITEM].cat.codes.to_numpy()]
+    hit = row_where >= 0
+    text = np.full(len(events), None, dtype=object)
+    text[hit] = cat.text[row_where[hit]]
+    has_text = pd.notna(text)
+    events = events.copy()
+    if has_text.any():
+        base = (
+            events[ITEM_TEXT].astype(object).to_numpy()
+            if ITEM_TEXT in events
+            else np.full(len(events), None, dtype=object)
+        )
+        events[ITEM_TEXT] = pd.Categorical(np.where(has_text, text, base))
+    no_xy = np.isnan(events[LAT].to_numpy()) & hit
+    events.loc[no_xy, LAT] = cat.lat[row_where[no_xy]]
+    events.loc[no_xy, LON] = cat.lon[row_where[no_xy]]
+    warnings = ()
+    if matched < len(items):
+        warnings = (f"{len(items) - matched} of {len(items)} items are not in the catalogue",)
+    return events, matched, warnings
 
-    # -- rejected rows: original text, row number, reason
-    rejected = _rejected_frame(table, raw, reason, valid)
-    counts = pd.Series(rejected["reason"]).value_counts()
-    by_reason = tuple((r, int(counts[r])) for r in REASONS if r in counts.index)
-    if not raw.has_header and raw.format == "csv":
-        warnings.append("no header row: columns are named by 0-based position")
-    if (
-        any(name == "ISO 8601" for name, _ in times.formats)
-        and TZ_OFFSET not in mapping
-        and times.offset_min.isna().all()
-    ):
-        warnings.append("times without a zone offset were taken as UTC")
 
+def _report(
+    raw: _Raw,
+    events: pd.DataFrame,
+    rejected: pd.DataFrame,
+    *,
+    duplicates: int,
+    mapping: dict[str, str],
+    time_format: str,
+    fields: _Fields,
+    catalogue_rows: int,
+    matched: int,
+    extras: tuple[str, ...],
+    warnings: tuple[str, ...],
+) -> IngestReport:
+    counts = rejected["reason"].value_counts()
     located = events[LAT].notna().to_numpy() & events[LON].notna().to_numpy()
-    report = IngestReport(
-        rows_in=n + len(raw.malformed),
+    return IngestReport(
+        rows_in=raw.table.num_rows + len(raw.malformed),
         accepted=len(events),
         rejected=len(rejected),
-        duplicates=int(dup.sum()),
-        rejected_by_reason=by_reason,
+        duplicates=duplicates,
+        rejected_by_reason=tuple((r, int(counts[r])) for r in REASONS if r in counts.index),
         column_mapping=tuple(mapping.items()),
         format=raw.format,
         compression=raw.compression,
         delimiter=raw.delimiter,
         encoding=raw.encoding,
         has_header=raw.has_header,
-        time_format=times.describe(),
+        time_format=time_format,
         time_min=events[TS].min().isoformat() if len(events) else None,
         time_max=events[TS].max().isoformat() if len(events) else None,
         n_users=int(events[USER].nunique()),
         n_items=int(events[ITEM].nunique()),
         located_share=float(located.mean()) if len(events) else 0.0,
-        locations_cleared=int(cleared.sum()),
-        places_unresolved=places_unresolved,
+        locations_cleared=fields.locations_cleared,
+        places_unresolved=fields.places_unresolved,
         catalogue_rows=catalogue_rows,
         catalogue_matched_items=matched,
-        extra_columns=tuple(extras),
-        warnings=tuple(warnings),
+        extra_columns=extras,
+        warnings=warnings,
     )
-    return IngestResult(events=events, rejected=rejected, report=report)
 
 
 def _for_conform(events: pd.DataFrame, ts: np.ndarray) -> pd.DataFrame:
@@ -972,9 +1021,8 @@ def _for_conform(events: pd.DataFrame, ts: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _rejected_frame(
-    table: pa.Table, raw: _Raw, reason: np.ndarray, valid: np.ndarray
-) -> pd.DataFrame:
+def _rejected_frame(raw: _Raw, reason: np.ndarray, valid: np.ndarray) -> pd.DataFrame:
+    table = raw.table
     bad = np.flatnonzero(~valid)
     picked = table.take(pa.array(bad))
     out = pd.DataFrame(

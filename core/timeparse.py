@@ -68,6 +68,7 @@ class ParsedTimes:
     missing: np.ndarray
     offset_min: pd.Series
     formats: tuple[tuple[str, int], ...]
+    naive: int = 0  # values read without a zone offset (taken as UTC)
 
     def describe(self) -> str:
         """The detected formats as one line of text, e.g. ``"ISO 8601 (27634)"``."""
@@ -137,14 +138,18 @@ def parse_times(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> 
     out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
     offset = np.full(n, np.nan)
     formats: list[tuple[str, int]] = []
+    naive = 0
 
     if pa.types.is_timestamp(arr.type):
-        if arr.type.tz is None:
+        naive_type = arr.type.tz is None
+        if naive_type:
             arr = pc.assume_timezone(arr, "UTC")
         ts = pc.cast(arr, _NS)
         missing = np.asarray(pc.is_null(ts))
         formats.append(("timestamp", int(n - missing.sum())))
-        return _assemble(np.asarray(ts.cast(pa.int64()).fill_null(_NAT)), missing, offset, formats)
+        naive = formats[-1][1] if naive_type else 0
+        ns = np.asarray(ts.cast(pa.int64()).fill_null(_NAT))
+        return _assemble(ns, missing, offset, formats, naive)
     if pa.types.is_date(arr.type):
         arr = pc.cast(pc.cast(arr, pa.timestamp("ns")), pa.string())
     if (
@@ -198,6 +203,7 @@ def parse_times(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> 
         if compact is not None:
             out[idx] = np.asarray(compact[0].cast(pa.int64()))
             formats.append((compact[1], len(idx)))
+            naive += len(idx)
         else:
             nums = np.asarray(pc.cast(num_text, pa.float64()), dtype=np.float64)
             ns, name = _epoch(nums, _integers(num_text))
@@ -220,6 +226,7 @@ def parse_times(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> 
         ok = ns != _NAT
         out[idx[ok]] = ns[ok]
         formats.append(("ISO 8601", int(ok.sum())))
+        naive += int((ok & ~zoned).sum())
         if zoned.any():
             not_z = np.flatnonzero(~np.asarray(pc.ends_with(iso, "Z")))
             offset[idx[not_z]] = _offsets(iso.take(pa.array(not_z)))
@@ -231,19 +238,21 @@ def parse_times(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> 
             break
         idx = np.flatnonzero(todo)
         rest = text.take(pa.array(idx))
-        best: tuple[int, np.ndarray, str] | None = None
+        best: tuple[int, np.ndarray, str, bool] | None = None
         for fmt, name in group:
             parsed = pc.strptime(rest, format=fmt, unit="ns", error_is_null=True)
             count = len(parsed) - parsed.null_count
             if count and (best is None or count > best[0]):
-                best = (count, np.asarray(parsed.cast(pa.int64()).fill_null(_NAT)), name)
+                ns = np.asarray(parsed.cast(pa.int64()).fill_null(_NAT))
+                best = (count, ns, name, "%z" not in fmt)
         if best is not None:
-            count, ns, name = best
+            count, ns, name, zoneless = best
+            naive += count if zoneless else 0
             ok = ns != _NAT
             out[idx[ok]] = ns[ok]
             todo[idx[ok]] = False
             formats.append((name, count))
-    return _assemble(out, missing, offset, formats)
+    return _assemble(out, missing, offset, formats, naive)
 
 
 def _cast_iso(iso: pa.Array, target: pa.DataType) -> np.ndarray:
@@ -278,10 +287,18 @@ def _offsets(iso: pa.Array) -> np.ndarray:
 
 
 def _assemble(
-    ns: np.ndarray, missing: np.ndarray, offset: np.ndarray, formats: list[tuple[str, int]]
+    ns: np.ndarray,
+    missing: np.ndarray,
+    offset: np.ndarray,
+    formats: list[tuple[str, int]],
+    naive: int = 0,
 ) -> ParsedTimes:
     ts = pd.Series(ns.view("datetime64[ns]")).dt.tz_localize("UTC")
     used = tuple(sorted(((name, c) for name, c in formats if c), key=lambda f: -f[1]))
     return ParsedTimes(
-        ts=ts, missing=np.asarray(missing, dtype=bool), offset_min=pd.Series(offset), formats=used
+        ts=ts,
+        missing=np.asarray(missing, dtype=bool),
+        offset_min=pd.Series(offset),
+        formats=used,
+        naive=naive,
     )

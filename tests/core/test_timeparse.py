@@ -72,3 +72,10 @@ def test_typed_timestamps_and_compact_dates():
     assert parse_times(naive).ts.tolist() == [T]
     compact = parse_times(pd.Series(["20120403", "20120404"]))
     assert compact.ts.dt.day.tolist() == [3, 4]
+
+
+def test_values_without_a_zone_are_counted_as_naive():
+    parsed = parse_times(
+        pd.Series(["2012-04-03 18:00:09", "2012-04-03T18:00:09Z", "03/04/2012", "1333476009"])
+    )
+    assert parsed.naive == 2
