@@ -8,6 +8,7 @@ export, so two downloads of the same chart with different filters never overwrit
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -83,7 +84,10 @@ def file_name(base: str, filters: Mapping[str, object] | None = None, ext: str =
 
 
 def _clean(text: str) -> str:
-    pieces = [_UNSAFE_NAME.sub("_", piece).strip("_") for piece in text.split("+")]
+    pieces = [
+        re.sub(r"\.{2,}", ".", _UNSAFE_NAME.sub("_", piece)).strip("_.")
+        for piece in text.split("+")
+    ]
     return "+".join(p for p in pieces if p)
 
 
@@ -118,7 +122,15 @@ def _ensure_kaleido() -> None:
         # an already running server, or a kaleido without one: one-shot calls still work
         with contextlib.suppress(Exception):
             kaleido.start_sync_server(silence_warnings=True)
+            atexit.register(_stop_kaleido)
         _SERVER_STARTED = True
+
+
+def _stop_kaleido() -> None:
+    import kaleido
+
+    with contextlib.suppress(Exception):
+        kaleido.stop_sync_server(silence_warnings=True)
 
 
 def figure_image(fig: go.Figure, fmt: str = "png", spec: ImageSpec = ImageSpec()) -> bytes:

@@ -314,3 +314,75 @@ def hotspots(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame)
 def regions(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame) -> pd.DataFrame:
     """Region polygons with event counts: name, events, geometry."""
     return pd.DataFrame(columns=["name", "events", "geometry"])  # TODO: core.regions
+
+
+# --------------------------------------------------------------------------- users
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def user_events(fp: str, user: str, _events: pd.DataFrame) -> pd.DataFrame:
+    """One user's events, newest first."""
+    mine = _events[_events[schema.USER] == user]
+    return mine.sort_values(schema.TS, ascending=False, kind="stable").reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def user_places(fp: str, user: str, _events: pd.DataFrame) -> pd.DataFrame:
+    """One user's located events grouped into ~0.1 km² H3 cells: lat, lon, events, label."""
+    from core.geo import h3_cells, valid_location
+
+    mine = user_events(fp, user, _events)
+    lat = mine[schema.LAT].to_numpy(dtype=float)
+    lon = mine[schema.LON].to_numpy(dtype=float)
+    ok = valid_location(lat, lon)
+    if not ok.any():
+        return pd.DataFrame(columns=["lat", "lon", "events", "label"])
+    frame = pd.DataFrame(
+        {
+            "cell": h3_cells(lat[ok], lon[ok], 9),
+            "lat": lat[ok],
+            "lon": lon[ok],
+            "item": mine.loc[ok, schema.ITEM_TEXT]
+            .astype("object")
+            .fillna(mine.loc[ok, schema.ITEM].astype(str)),
+        }
+    )
+    places = frame.groupby("cell", sort=False).agg(
+        lat=("lat", "mean"), lon=("lon", "mean"), events=("lat", "size"), label=("item", "first")
+    )
+    places["label"] = places["events"].astype(str) + " events, e.g. " + places["label"].astype(str)
+    return places.reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def user_search(fp: str, text: str, limit: int, _events: pd.DataFrame) -> tuple[str, ...]:
+    """User ids containing ``text`` (case-insensitive), at most ``limit``."""
+    ids = pd.Series(_events[schema.USER].cat.categories.astype(str))
+    hits = ids[ids.str.contains(text, case=False, regex=False)]
+    return tuple(hits.head(limit))
+
+
+# --------------------------------------------------------------------------- model
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
+    """A small model trained once per dataset for the Users page preview (read-only, shared)."""
+    from core import train
+
+    vectors = item_vectors(fp, spec, _events)
+    base = train.default_spec_for(len(_events))
+    quick = train.TrainSpec(
+        **{**base.__dict__, "epochs": min(base.epochs, 3), "patience": 1, "max_seconds": 60.0}
+    )
+    return train.train_and_compare(_events, vectors.vectors, vectors.item_ids, quick)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def recommendations(
+    fp: str, model_key: str, user: str, k: int, _events: pd.DataFrame, _result: object
+) -> pd.DataFrame:
+    """Top-k unseen items for ``user`` with score parts and a reason (``core.recommend.top_k``)."""
+    from core import recommend
+
+    return recommend.top_k(_result, _events, user, k=k)

@@ -1,6 +1,128 @@
-"""Placeholder."""
+"""Model: train the sequence model with progress, compare it with baselines, save or load it."""
 
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pandas as pd
 import streamlit as st
 
-st.title("model")
-st.info("Coming soon.")
+from core import train
+from dashboard import cached, charts
+from dashboard.components import dataset as ds
+from dashboard.components import exports, modelstate
+from dashboard.components.feedback import guard, md_escape
+from dashboard.components.modelfiles import load_form, save_button
+
+st.title("Model")
+data = ds.current()
+ds.header(data)
+spec = cached.AnalysisSpec()
+fp, events = data.fingerprint, data.events
+default = train.default_spec_for(len(events))
+
+if st.session_state.pop("mdl_cancelled", False):
+    st.warning("Training was cancelled; no model was kept. Start again when ready.")
+
+with st.form("mdl_settings"):
+    st.markdown("**Sequence model** (causal transformer over each user's history)")
+    c1, c2, c3, c4 = st.columns(4)
+    epochs = c1.number_input("Max epochs", 1, 200, default.epochs, key="mdl_epochs")
+    d_model = c2.selectbox(
+        "Width",
+        [32, 64, 128],
+        index=[32, 64, 128].index(default.d_model) if default.d_model in (32, 64, 128) else 1,
+        key="mdl_width",
+    )
+    max_len = c3.selectbox("History length", [20, 50, 100], index=1, key="mdl_len")
+    minutes = c4.number_input("Time limit (minutes)", 1, 120, 10, key="mdl_minutes")
+    use_text = st.toggle("Initialise items from language-model vectors", value=True, key="mdl_text")
+    start = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
+
+if start:
+    tspec = train.TrainSpec(
+        **{
+            **default.__dict__,
+            "epochs": int(epochs),
+            "d_model": int(d_model),
+            "max_len": int(max_len),
+            "max_seconds": float(minutes) * 60,
+        }
+    )
+    st.button(
+        "Cancel training",
+        key="mdl_cancel",
+        on_click=lambda: st.session_state.__setitem__("mdl_cancelled", True),
+        icon=":material/stop:",
+    )
+    bar = st.progress(0.0, text="Preparing sequences…")
+    t0 = time.perf_counter()
+
+    def progress(epoch: int, loss: float, val: float, eta: float) -> bool:
+        done = epoch / max(tspec.epochs, 1)
+        bar.progress(
+            min(done, 1.0),
+            text=f"epoch {epoch}/{tspec.epochs} · loss {loss:.3f} · validation NDCG@10 {val:.4f} · "
+            f"{time.perf_counter() - t0:.0f}s elapsed, about {eta:.0f}s left",
+        )
+        return not st.session_state.get("mdl_cancelled", False)
+
+    with guard("Training", "Try fewer epochs or a smaller width."):
+        vectors = cached.item_vectors(fp, spec, events) if use_text else None
+        result = train.train_and_compare(
+            events,
+            vectors.vectors if vectors is not None else None,
+            vectors.item_ids if vectors is not None else None,
+            tspec,
+            progress,
+        )
+        key = hashlib.blake2b(repr((fp, tspec)).encode(), digest_size=8).hexdigest()
+        modelstate.keep(data, result, f"trained here ({result.stopped})", f"trained:{key}")
+        bar.progress(1.0, text=f"Done in {result.seconds:.0f}s ({result.stopped}).")
+
+handle = modelstate.session_model(data)
+st.subheader("Metrics against baselines")
+if handle is None:
+    st.info(
+        "No model trained or loaded for this dataset yet. Press **Train** above (the bundled sample "
+        "takes a few minutes on a CPU), or load a saved model below."
+    )
+else:
+    result = handle.result
+    st.caption(
+        f"Model: {md_escape(handle.source)} · best epoch {result.best_epoch} · "
+        f"{result.seconds:.0f}s ({result.seconds_per_epoch:.1f}s per epoch)"
+    )
+    report: pd.DataFrame = result.report
+    if report is None or report.empty:
+        st.info("This model has no evaluation report.")
+    else:
+        protocols = report["protocol"].dropna().unique() if "protocol" in report else []
+        for text in protocols:
+            st.caption(f"Protocol: {md_escape(text)}")
+        metric_cols = [c for c in report.columns if c not in ("protocol",)]
+        st.dataframe(report[metric_cols], hide_index=True, width="stretch")
+        exports.table(report, "model_metrics", {"model": handle.key}, key="dl_metrics")
+        ranked = report.dropna(subset=["NDCG@10"]) if "NDCG@10" in report else report.iloc[0:0]
+        if len(ranked):
+            left, right = st.columns(2)
+            with left:
+                fig = charts.metrics_bars(ranked, "NDCG@10", "NDCG@10 by model")
+                st.plotly_chart(fig, width="stretch", key="ch_metrics")
+                exports.figure(fig, "model_ndcg", {"model": handle.key}, key="dl_metrics_fig")
+            with right:
+                history = pd.DataFrame(result.history, columns=["epoch", "loss", "val"])
+                fig2 = charts.training_curve(history)
+                st.plotly_chart(fig2, width="stretch", key="ch_history")
+                exports.figure(fig2, "training_curve", {"model": handle.key}, key="dl_history")
+
+st.subheader("Save or load")
+left, right = st.columns(2)
+with left:
+    if handle is not None:
+        save_button(handle, key="mdl_save")
+    else:
+        st.caption("Train or load a model to save it.")
+with right:
+    load_form(data, key="mdl_load")

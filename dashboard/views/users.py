@@ -1,6 +1,130 @@
-"""Placeholder."""
+"""Users: one user's interests through time, drift moments, history, places, recommendations."""
+
+from __future__ import annotations
 
 import streamlit as st
+from streamlit_folium import st_folium
 
-st.title("users")
-st.info("Coming soon.")
+from core import schema
+from dashboard import cached, charts, maps
+from dashboard.components import dataset as ds
+from dashboard.components import exports
+from dashboard.components.feedback import guard, md_escape
+from dashboard.components.filters import PERIODS
+from dashboard.components.modelstate import recommender
+from dashboard.components.userpick import user_picker
+
+st.title("Users")
+data = ds.current()
+ds.header(data)
+spec = cached.AnalysisSpec()
+fp, events = data.fingerprint, data.events
+
+with st.spinner("Finding interest topics…"):
+    info = cached.topics(fp, spec, events)
+with st.sidebar:
+    period = (
+        st.segmented_control(
+            "Timeline period", list(PERIODS), format_func=PERIODS.get, default="W", key="usr_period"
+        )
+        or "W"
+    )
+user = user_picker(
+    cached.most_active(fp, 50, events),
+    lambda: cached.drift_ranking(fp, spec, period, 50, events),
+    lambda text: cached.user_search(fp, text, 50, events),
+    key="usr",
+)
+if user is None:
+    st.info("No user selected: pick one in the sidebar (most active, most drifting, or search).")
+    st.stop()
+
+mine = cached.user_events(fp, user, events)
+st.subheader(f"User {md_escape(user)}")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Events", f"{len(mine):,}")
+c2.metric("Items", f"{mine[schema.ITEM].nunique():,}")
+c3.metric("First", f"{mine[schema.TS].min():%Y-%m-%d}" if len(mine) else "–")
+c4.metric("Last", f"{mine[schema.TS].max():%Y-%m-%d}" if len(mine) else "–")
+names = {"user": user, "period": period}
+
+left, right = st.columns([3, 2], gap="large")
+with left, guard("Interest timeline"):
+    line = cached.timeline(fp, spec, period, (user,), events)
+    if line.empty:
+        st.info("This user has no events to build a timeline from.")
+    else:
+        shown = line.rename(columns={label: f"share:{label}" for label in info.labels})
+        fig = charts.user_timeline(
+            shown, info.labels, "Interest timeline (topic shares per period)"
+        )
+        st.plotly_chart(fig, width="stretch", key="ch_user_timeline")
+        exports.figure(fig, "user_timeline", names, key="dl_user_timeline")
+        moments = line[line["shift_score"].fillna(0) > 0].nlargest(3, "shift_score")
+        st.markdown("**Drift moments** (largest changes of interest)")
+        if moments.empty:
+            st.caption("No marked change: this user's interests stayed put.")
+        else:
+            cols = ["change_period", "before_topic", "after_topic", "shift", "shift_score"]
+            cols += ["n_before", "n_after"]
+            table = moments[[c for c in cols if c in moments.columns]]
+            st.dataframe(table, hide_index=True, width="stretch")
+            exports.table(table, "drift_moments", names, key="dl_drift")
+
+with right, guard("Places"):
+    places = cached.user_places(fp, user, events)
+    st.markdown("**Places**")
+    if places.empty:
+        st.info("No located events for this user.")
+    else:
+        south, north = places["lat"].min(), places["lat"].max()
+        west, east = places["lon"].min(), places["lon"].max()
+        pad = 0.01
+        fmap = maps.base_map([[south - pad, west - pad], [north + pad, east + pad]])
+        maps.points_layer(fmap, places, "label")
+        maps.offline(fmap)
+        st_folium(fmap, height=340, use_container_width=True, returned_objects=[], key="usr_map")
+        exports.html_page(
+            lambda: maps.standalone_html(
+                maps.points_layer(
+                    maps.base_map([[south - pad, west - pad], [north + pad, east + pad]]),
+                    places,
+                    "label",
+                )
+            ),
+            "user_places",
+            names,
+            key="dl_user_map",
+        )
+
+st.subheader("Recommendations")
+with guard("Recommendations", "Train or load a model on the Model page."):
+    k = st.slider("How many", 5, 30, 10, key="usr_k")
+    bundle, note = recommender(data, spec)
+    if bundle is None:
+        st.info(note)
+    else:
+        st.caption(md_escape(note))
+        recs = cached.recommendations(fp, bundle.key, user, k, events, bundle.result)
+        if recs.empty:
+            st.info("Nothing to recommend: this user has seen every item.")
+        else:
+            parts = [c for c in ("seq_score", "interest_score", "geo_score") if c in recs.columns]
+            shown = recs.assign(
+                label=recs[schema.ITEM_TEXT].astype("object").fillna(recs[schema.ITEM].astype(str))
+            )
+            fig = charts.score_parts(shown, parts, f"Top {k} for {user}: score parts")
+            st.plotly_chart(fig, width="stretch", key="ch_recs")
+            exports.figure(fig, "recommendations", {**names, "k": k}, key="dl_recs_fig")
+            table = recs.drop(columns=[c for c in ("reason_items",) if c in recs.columns])
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={"reason": st.column_config.TextColumn("reason", width="large")},
+            )
+            exports.table(recs, "recommendations", {**names, "k": k}, key="dl_recs")
+
+st.subheader("Event history")
+st.dataframe(mine.head(1000), hide_index=True, width="stretch")
+exports.table(mine, "user_events", names, key="dl_user_events")

@@ -1,0 +1,90 @@
+"""Save a model as a zip of safetensors + JSON, and load one back (never unpickling anything)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.components import modelstate
+from dashboard.components.dataset import Dataset
+from dashboard.components.feedback import guard, md_escape
+
+ALLOWED_SUFFIXES = (".safetensors", ".json")
+MAX_MEMBER_BYTES = 512 * 1024 * 1024
+
+
+def model_zip(result: object) -> bytes:
+    """The model's files (``core.persist.save``) zipped into one download."""
+    from core import persist
+
+    with tempfile.TemporaryDirectory() as tmp:
+        persist.save(result, tmp)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(Path(tmp).iterdir()):
+                if path.is_file():
+                    zf.write(path, path.name)
+        return buffer.getvalue()
+
+
+def _extract(data: bytes, target: Path) -> list[str]:
+    """Extract only flat safetensors/JSON members (no paths, no links, bounded size)."""
+    names = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            if info.is_dir():
+                continue
+            if (
+                "/" in name
+                or "\\" in name
+                or name.startswith(".")
+                or not name.endswith(ALLOWED_SUFFIXES)
+            ):
+                raise ValueError(
+                    f"the zip holds {name!r}: expected only flat .safetensors and .json files"
+                )
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise ValueError(f"{name!r} is larger than {MAX_MEMBER_BYTES // 2**20} MB")
+            (target / name).write_bytes(zf.read(info))
+            names.append(name)
+    return names
+
+
+def save_button(handle: modelstate.ModelHandle, *, key: str) -> None:
+    """A download button for the session's model."""
+    st.download_button(
+        "Download model (.zip: safetensors + JSON)",
+        data=lambda: model_zip(handle.result),
+        file_name=f"interest_atlas_model_{handle.key.replace(':', '_')}.zip",
+        mime="application/zip",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def load_form(data: Dataset, *, key: str) -> None:
+    """Upload a saved model zip and make it the session's model for this dataset."""
+    upload = st.file_uploader("Load a saved model (.zip)", type=["zip"], key=key)
+    if upload is None:
+        return
+    raw = upload.getvalue()
+    digest = hashlib.blake2b(raw, digest_size=8).hexdigest()
+    if st.session_state.get(f"{key}_done") == (digest, data.fingerprint):
+        return
+    with guard("Loading the model", "Upload a zip made by the Download model button."):
+        from core import persist
+
+        with tempfile.TemporaryDirectory() as tmp:
+            _extract(raw, Path(tmp))
+            result = persist.load(tmp, data.events)
+        modelstate.keep(data, result, f"loaded from {upload.name}", f"loaded:{digest}")
+        st.session_state[f"{key}_done"] = (digest, data.fingerprint)
+        st.success(f"Loaded {md_escape(upload.name)}.")
+        st.rerun()
