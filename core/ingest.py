@@ -376,6 +376,10 @@ def _read(source: Source, spec: IngestSpec) -> _Raw:
     utf8 = _to_utf8(data, encoding)
     if utf8.startswith(b"\xef\xbb\xbf"):
         utf8 = utf8[3:]
+    if not utf8.strip():
+        raise InvalidInputError("source: expected delimited text or Parquet, found an empty file")
+    if not utf8.endswith(b"\n"):
+        utf8 += b"\n"  # Arrow cannot skip a header line that has no line end
     head = utf8[: 1 << 16].decode("utf-8", errors="replace")
     delimiter = spec.delimiter or detect_delimiter(head)
     rows = _head_rows(head, delimiter)

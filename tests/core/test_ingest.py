@@ -341,3 +341,12 @@ def test_cli_through_the_dispatcher(tmp_path):
         check=False,
     )
     assert failed.returncode == 1 and "user_nsid" in failed.stderr
+
+
+def test_empty_file_and_header_only_file():
+    with pytest.raises(InvalidInputError, match="found an empty file"):
+        ingest(b"")
+    for data in (b"user,item,time\n", b"user,item,time"):
+        result = ingest(data)
+        assert result.report.rows_in == 0 and len(result.events) == 0
+        assert list(result.events.columns) == list(schema.CANONICAL)
