@@ -16,7 +16,8 @@ import torch
 
 from core import geo
 from core.device import pick_device
-from core.schema import LAT, LON, TS, USER, codes
+from core.errors import InvalidInputError
+from core.schema import ITEM, ITEM_TEXT, LAT, LON, TS, USER, codes
 from core.trends import EventFilter, local_times, mask, time_bins, topic_codes
 
 #: Above this many (cell x bin x topic) slots the dense bincount gives way to torch.unique.
@@ -111,6 +112,66 @@ def grouped_counts(
     return rest // n_bins, rest % n_bins, topic, counts
 
 
+def group_frames(
+    space_code: np.ndarray,
+    space_values: np.ndarray,
+    bin_code: np.ndarray,
+    bin_labels: pd.Index,
+    topic: np.ndarray,
+    labels: Sequence[str],
+    user_code: np.ndarray,
+    device: torch.device,
+    space_col: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-(place, bin) and per-(place, bin, topic) frames from dense codes; shared by heatmaps
+    (place = H3 cell) and regions (place = polygon)."""
+    n_space, n_bins, n_topics = len(space_values), len(bin_labels), len(labels)
+    n_users = int(user_code.max()) + 1 if len(user_code) else 1
+
+    # (place, bin, topic) groups: events, then distinct users via the group index of every event.
+    g_space, g_bin, g_topic, g_events = grouped_counts(
+        space_code, bin_code, topic, n_space, n_bins, n_topics, device
+    )
+    g_key = (g_space * n_bins + g_bin) * n_topics + g_topic
+    e_group = np.searchsorted(g_key, (space_code * n_bins + bin_code) * n_topics + topic)
+    t_user = torch.as_tensor(user_code, device=device)
+    g_users = _distinct_per_group(
+        torch.as_tensor(e_group, device=device), t_user, len(g_key), n_users
+    )
+    by_topic = pd.DataFrame(
+        {
+            space_col: space_values[g_space],
+            "bin": bin_labels.take(g_bin),
+            "topic": pd.Categorical.from_codes(g_topic, categories=list(labels)),
+            "events": g_events,
+            "users": g_users.cpu().numpy(),
+        }
+    )
+
+    # (place, bin) groups: totals, distinct users, topic mix from the topic rows.
+    cb_unique, cb_of_group = np.unique(g_space * n_bins + g_bin, return_inverse=True)
+    n_cb = len(cb_unique)
+    mix = np.zeros((n_cb, n_topics), dtype=np.int64)
+    mix[cb_of_group, g_topic] = g_events
+    totals = mix.sum(axis=1)
+    e_cb = np.searchsorted(cb_unique, space_code * n_bins + bin_code)
+    cb_users = _distinct_per_group(torch.as_tensor(e_cb, device=device), t_user, n_cb, n_users)
+    shares = mix / np.maximum(totals, 1)[:, None]
+    dominant = mix.argmax(axis=1) if n_cb else np.zeros(0, dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            space_col: space_values[cb_unique // n_bins],
+            "bin": bin_labels.take(cb_unique % n_bins),
+            "events": totals,
+            "users": cb_users.cpu().numpy(),
+            "dominant_topic": np.asarray(labels, dtype=object)[dominant],
+            "dominant_share": shares[np.arange(n_cb), dominant],
+        }
+    )
+    share_frame = pd.DataFrame(shares, columns=[f"share:{label}" for label in labels])
+    return pd.concat([frame, share_frame], axis=1), by_topic
+
+
 def aggregate(
     events: pd.DataFrame,
     item_topic: np.ndarray | None,
@@ -164,58 +225,11 @@ def aggregate(
     cell_code, uniques = factorize_cells(cells)
     user_code = codes(events[USER])[0][keep]
     topic = topic[keep]
-    n_cells, n_bins, n_topics = len(uniques), len(bin_labels), len(labels)
-    n_users = int(user_code.max()) + 1 if len(user_code) else 1
     dev = pick_device(spec.device)
-
-    # (cell, bin, topic) groups: events, then distinct users via the group index of every event.
-    g_cell, g_bin, g_topic, g_events = grouped_counts(
-        cell_code, bin_code, topic, n_cells, n_bins, n_topics, dev
+    cells_frame, by_topic = group_frames(
+        cell_code, uniques, bin_code, bin_labels, topic, labels, user_code, dev, geo.CELL
     )
-    g_key = (g_cell * n_bins + g_bin) * n_topics + g_topic
-    e_key = (cell_code * n_bins + bin_code) * n_topics + topic
-    e_group = np.searchsorted(g_key, e_key)
-    t_user = torch.as_tensor(user_code, device=dev)
-    g_users = _distinct_per_group(
-        torch.as_tensor(e_group, device=dev), t_user, len(g_key), n_users
-    ).cpu()
-    by_topic = pd.DataFrame(
-        {
-            geo.CELL: uniques[g_cell],
-            "bin": np.asarray(bin_labels)[g_bin] if len(g_bin) else np.zeros(0),
-            "topic": pd.Categorical.from_codes(g_topic, categories=list(labels)),
-            "events": g_events,
-            "users": g_users.numpy(),
-        }
-    )
-
-    # (cell, bin) groups: totals, distinct users, topic mix from the topic rows.
-    cb_key = g_cell * n_bins + g_bin
-    cb_unique, cb_of_group = np.unique(cb_key, return_inverse=True)
-    n_cb = len(cb_unique)
-    mix = np.zeros((n_cb, n_topics), dtype=np.int64)
-    mix[cb_of_group, g_topic] = g_events
-    totals = mix.sum(axis=1)
-    e_cb = np.searchsorted(cb_unique, cell_code * n_bins + bin_code)
-    cb_users = _distinct_per_group(torch.as_tensor(e_cb, device=dev), t_user, n_cb, n_users)
-    shares = mix / np.maximum(totals, 1)[:, None]
-    dominant = mix.argmax(axis=1) if n_topics else np.zeros(n_cb, dtype=np.int64)
-    cb_cell = uniques[cb_unique // n_bins]
-    cells_frame = pd.DataFrame(
-        {
-            geo.CELL: cb_cell,
-            "h3_hex": geo.cell_strings(cb_cell),
-            "bin": np.asarray(bin_labels)[cb_unique % n_bins] if n_cb else np.zeros(0),
-            "events": totals,
-            "users": cb_users.cpu().numpy(),
-            "dominant_topic": np.asarray(labels, dtype=object)[dominant]
-            if n_cb
-            else np.zeros(0, dtype=object),
-            "dominant_share": shares[np.arange(n_cb), dominant] if n_cb else np.zeros(0),
-        }
-    )
-    share_frame = pd.DataFrame(shares, columns=[f"share:{label}" for label in labels])
-    cells_frame = pd.concat([cells_frame, share_frame], axis=1)
+    cells_frame.insert(1, "h3_hex", geo.cell_strings(cells_frame[geo.CELL].to_numpy()))
     return HeatmapResult(
         cells=cells_frame,
         by_topic=by_topic,
@@ -228,3 +242,26 @@ def aggregate(
         n_located=int(keep.sum()),
         device=str(dev),
     )
+
+
+def topics_from_text(
+    events: pd.DataFrame, max_topics: int = 12
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A quick topic assignment without a language model: each item's text (e.g. a venue category)
+    is its topic; the ``max_topics - 1`` most frequent texts keep their own topic, the rest and items
+    without text share "other".
+
+    Returns ``(item_topic, labels)`` in the shape :func:`aggregate` takes.
+    """
+    if max_topics < 2:
+        raise InvalidInputError(f"max_topics: expected at least 2, found {max_topics}")
+    item_code, items = codes(events[ITEM])
+    text = events[ITEM_TEXT].astype("object")
+    first = text.groupby(item_code).first().reindex(np.arange(len(items)))
+    counts = text.value_counts()
+    kept = tuple(str(t) for t in counts.index[: max_topics - 1])
+    labels = (*kept, "other") if len(counts) > len(kept) or first.isna().any() else kept
+    lookup = pd.Index(kept)
+    topic = lookup.get_indexer(first.astype("object"))
+    topic = np.where(topic < 0, len(kept), topic).astype(np.int64)
+    return topic, labels

