@@ -211,50 +211,17 @@ def heatmap(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame):
     return aggregate(_events, info.item_topic, info.labels, hspec)
 
 
-def _top_interests(cells: pd.DataFrame, labels: tuple[str, ...], n: int = 3) -> np.ndarray:
-    """'label 43% · label 20% · …' per cell from its ``share:<label>`` columns (vectorised)."""
-    columns = [f"share:{label}" for label in labels if f"share:{label}" in cells.columns]
-    if not columns or cells.empty:
-        return np.full(len(cells), "", dtype=object)
-    shares = cells[columns].to_numpy(dtype=float)
-    names = np.array([c.removeprefix("share:") for c in columns], dtype=object)
-    order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
-    top_names = names[order]
-    top_shares = np.take_along_axis(shares, order, axis=1)
-    pct = np.char.mod("%.0f%%", np.round(top_shares * 100)).astype(object)
-    parts = np.where(top_shares > 0, top_names + " " + pct, "")
-    out = parts[:, 0]
-    for j in range(1, parts.shape[1]):  # n (3) columns, not rows
-        out = np.where(parts[:, j] != "", out + " · " + parts[:, j], out)
-    return out
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def map_cells(
     fp: str, spec: AnalysisSpec, mspec: MapSpec, step: pd.Timestamp | None, _events: pd.DataFrame
 ) -> pd.DataFrame:
-    """Cells of one time step (or all steps summed when ``step`` is None), with polygons.
-
-    Columns: ``h3``, ``h3_hex``, ``events``, ``users``, ``share:<label>``, ``top_interests``,
-    ``geometry`` (a GeoDataFrame in WGS84).
-    """
-    from core.geo import cell_polygons
-
-    info = topics(fp, spec, _events)
+    """Cells of one time step (or the whole window when ``step`` is None): one row per cell with
+    ``h3``, ``h3_hex``, ``events``, ``users``, ``dominant_topic``, ``share:<label>``."""
     if step is None:
-        result = heatmap(fp, spec, MapSpec(**{**mspec.__dict__, "period": None}), _events)
-        cells = result.cells
-    else:
-        result = heatmap(fp, spec, mspec, _events)
-        cells = result.cells[result.cells["bin"] == step]
-    cells = cells.reset_index(drop=True)
-    cells["top_interests"] = _top_interests(cells, info.labels)
-    if cells.empty:
-        import geopandas as gpd
-
-        return gpd.GeoDataFrame(cells, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-    polygons = cell_polygons(cells["h3"].to_numpy())
-    return polygons[["geometry"]].join(cells.drop(columns=[c for c in ("geometry",) if c in cells]))
+        whole = MapSpec(**{**mspec.__dict__, "period": None})
+        return heatmap(fp, spec, whole, _events).cells.drop(columns="bin").reset_index(drop=True)
+    cells = heatmap(fp, spec, mspec, _events).cells
+    return cells[cells["bin"] == step].drop(columns="bin").reset_index(drop=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
@@ -306,14 +273,34 @@ def _nearest_city(lat: np.ndarray, lon: np.ndarray) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def hotspots(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame) -> pd.DataFrame:
-    """Density hotspots of located events: lat, lon, events, label (dominant interests)."""
-    return pd.DataFrame(columns=["lat", "lon", "events", "label"])  # TODO: core.hotspots
+    """Density hotspots in the window (``core.hotspots.hotspots``), largest first."""
+    from core.hotspots import HotspotSpec
+    from core.hotspots import hotspots as core_hotspots
+
+    info = topics(fp, spec, _events)
+    hspec = HotspotSpec(start=mspec.start, end=mspec.end, topics=mspec.topics, events=mspec.events)
+    return core_hotspots(_events, info.item_topic, info.labels, hspec).hotspots
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def region_shapes(layer: str):
+    """A bundled boundary layer (``core.regions.load_regions``)."""
+    from core.regions import load_regions
+
+    return load_regions(layer=layer)
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
-def regions(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame) -> pd.DataFrame:
-    """Region polygons with event counts: name, events, geometry."""
-    return pd.DataFrame(columns=["name", "events", "geometry"])  # TODO: core.regions
+def regions(
+    fp: str, spec: AnalysisSpec, mspec: MapSpec, layer: str, _events: pd.DataFrame
+) -> pd.DataFrame:
+    """Events, users and topic mix per region of ``layer`` in the window (one row per region)."""
+    from core.regions import RegionSpec, aggregate
+
+    info = topics(fp, spec, _events)
+    rspec = RegionSpec(start=mspec.start, end=mspec.end, topics=mspec.topics, events=mspec.events)
+    out = aggregate(_events, info.item_topic, info.labels, region_shapes(layer), rspec).regions
+    return out.drop(columns=[c for c in ("bin",) if c in out.columns]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- users

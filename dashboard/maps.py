@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import html
-import itertools
-import json
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -22,11 +20,10 @@ import branca.element
 import folium
 import numpy as np
 import pandas as pd
-from jinja2 import Template
 
-TILES = "OpenStreetMap"
-RAMP: tuple[str, ...] = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
-TOPIC_RAMP: tuple[str, ...] = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
+from core import maprender
+
+TILES = maprender.TILES
 
 
 def safe_text(value: object) -> str:
@@ -67,72 +64,8 @@ def offline(fmap: folium.Map) -> folium.Map:
 
 
 def standalone_html(fmap: folium.Map) -> str:
-    """A self-contained HTML page of ``fmap`` with Leaflet inlined (draws with no internet)."""
-    offline(fmap)
-    return fmap.get_root().render()
-
-
-def _bins(values: np.ndarray, n: int) -> np.ndarray:
-    """Class edges (quantiles, unique) for a choropleth of ``values``."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return np.array([0.0, 1.0])
-    edges = np.unique(np.quantile(finite, np.linspace(0, 1, n + 1)))
-    if edges.size < 2:
-        edges = np.array([edges[0], edges[0] + 1])
-    return edges
-
-
-def _colour(values: np.ndarray, edges: np.ndarray, ramp: Sequence[str]) -> list[str]:
-    idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-    scaled = np.floor(idx * (len(ramp) - 1) / max(len(edges) - 2, 1)).astype(int)
-    return [ramp[i] for i in scaled]
-
-
-class Legend(branca.element.MacroElement):
-    """A Leaflet control listing colour classes; title and labels are escaped text."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function() {
-                var div = L.DomUtil.create("div", "atlas-legend");
-                div.style.cssText = "background:rgba(255,255,255,.92);padding:6px 9px;" +
-                    "border-radius:6px;font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)";
-                var title = document.createElement("div");
-                title.style.fontWeight = "bold";
-                title.textContent = {{ this.title_json }};
-                div.appendChild(title);
-                var rows = {{ this.rows_json }};
-                for (var i = 0; i < rows.length; i++) {
-                    var row = document.createElement("div");
-                    var sw = document.createElement("span");
-                    sw.style.cssText = "display:inline-block;width:14px;height:10px;margin-right:6px;" +
-                        "border:1px solid #999;background:" + rows[i][0];
-                    row.appendChild(sw);
-                    row.appendChild(document.createTextNode(rows[i][1]));
-                    div.appendChild(row);
-                }
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
-        super().__init__()
-        self._name = "Legend"
-        # json.dumps + textContent: the browser never parses these strings as HTML
-        self.title_json = json.dumps(str(title)).replace("</", "<\\/")
-        self.rows_json = json.dumps([[c, str(t)] for c, t in rows]).replace("</", "<\\/")
-
-
-def _fmt(value: float, share: bool) -> str:
-    return f"{value:.0%}" if share else f"{value:,.0f}"
+    """A self-contained HTML page of ``fmap`` with Leaflet inlined (``core.maprender``)."""
+    return maprender.standalone_html(fmap)
 
 
 def base_map(
@@ -147,70 +80,44 @@ def base_map(
     return fmap
 
 
-def cells_layer(
-    fmap: folium.Map,
-    polygons: pd.DataFrame,
-    value_column: str,
-    legend_title: str,
-    share: bool = False,
-    name: str = "cells",
+def cells_map(
+    cells: pd.DataFrame, value: str, bounds: Sequence[Sequence[float]] | None = None
 ) -> folium.Map:
-    """Add H3 cells coloured by ``value_column`` with escaped tooltips and popups, and a legend.
+    """H3 choropleth (``core.maprender.h3_map``: escaped tooltips/popups, legend), fitted to
+    ``bounds`` when given (the builder fits all cells, which may span continents)."""
+    fmap = maprender.h3_map(cells, value)
+    if bounds is not None:
+        for name, child in list(fmap._children.items()):
+            if isinstance(child, folium.map.FitBounds):
+                del fmap._children[name]
+        fmap.fit_bounds(bounds)
+    return fmap
 
-    ``polygons``: a GeoDataFrame with ``geometry``, ``h3_hex``, ``events``, ``users``,
-    ``top_interests`` (plain text; escaped here) and ``value_column``.
-    """
-    values = polygons[value_column].to_numpy(dtype=float)
-    edges = _bins(values, 5)
-    ramp = TOPIC_RAMP if share else RAMP
-    colours = _colour(values, edges, ramp)
-    props = pd.DataFrame(
-        {
-            "cell": polygons["h3_hex"].astype(str).map(safe_text),
-            "events": polygons["events"].map("{:,}".format),
-            "users": polygons["users"].map("{:,}".format),
-            "value": [_fmt(v, share) for v in values],
-            "top": polygons["top_interests"].astype(str).map(safe_text),
-            "colour": colours,
-        }
+
+def regions_map(regions: pd.DataFrame, figures: pd.DataFrame, value: str) -> folium.Map:
+    """Region choropleth (``core.maprender.regions_map``)."""
+    return maprender.regions_map(regions, figures, value)
+
+
+def hotspots_map(
+    spots: pd.DataFrame, bounds: Sequence[Sequence[float]] | None = None
+) -> folium.Map:
+    """Hotspot circles with escaped tooltips (no folium.Popup: it needs jQuery and puts text in a
+    JavaScript template literal, where ``${...}`` would run)."""
+    fmap = base_map(bounds)
+    labels = (
+        "hotspot "
+        + spots["hotspot"].astype(str)
+        + ": "
+        + spots["events"].map("{:,}".format)
+        + " events, "
+        + spots["users"].map("{:,}".format)
+        + " users; top interests: "
+        + spots["top_topics"].astype(str)
+        + "; top items: "
+        + spots["top_items"].astype(str)
     )
-    features = [
-        {"type": "Feature", "geometry": geom.__geo_interface__, "properties": prop}
-        for geom, prop in zip(polygons.geometry, props.to_dict("records"), strict=True)
-    ]
-    aliases = ["cell", "events", "users", safe_text(legend_title), "top interests"]
-    fields = ["cell", "events", "users", "value", "top"]
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=name,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#555",
-            "weight": 0.5,
-            "fillOpacity": 0.72,
-        },
-        highlight_function=lambda f: {"weight": 2, "color": "#111"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-    ).add_to(fmap)
-    labels = [f"{_fmt(lo, share)} – {_fmt(hi, share)}" for lo, hi in itertools.pairwise(edges)]
-    swatches = _colour((edges[:-1] + edges[1:]) / 2, edges, ramp)
-    Legend(legend_title, list(zip(swatches, labels, strict=True))).add_to(fmap)
-    return fmap
-
-
-def regions_layer(fmap: folium.Map, regions: pd.DataFrame, name_column: str = "name") -> folium.Map:
-    """Outline region polygons with an escaped tooltip of the region name and its events."""
-    frame = regions.copy()
-    frame["label"] = frame[name_column].astype(str).map(safe_text)
-    frame["n"] = frame.get("events", pd.Series(0, index=frame.index)).map("{:,}".format)
-    folium.GeoJson(
-        frame[["label", "n", "geometry"]].to_json(),
-        name="regions",
-        style_function=lambda f: {"fill": False, "color": "#e4572e", "weight": 2},
-        tooltip=folium.GeoJsonTooltip(fields=["label", "n"], aliases=["region", "events"]),
-    ).add_to(fmap)
-    return fmap
+    return points_layer(fmap, spots.assign(label=labels), "label")
 
 
 def points_layer(fmap: folium.Map, points: pd.DataFrame, label_column: str) -> folium.Map:

@@ -13,6 +13,8 @@ from dashboard.components.filters import PERIODS, Window, window
 
 ALL = "All time"
 COLOUR_BY: dict[str, str] = {"events": "Events", "users": "Distinct users", "share": "Topic share"}
+VIEWS: dict[str, str] = {"cells": "H3 cells", "regions": "Regions", "hotspots": "Hotspots"}
+LAYERS: dict[str, str] = {"countries": "Countries", "nyc_boroughs": "New York City boroughs"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class MapControls:
     """The map's settings as chosen in the sidebar."""
 
     key: str
+    view: str
+    layer: str
     colour_by: str
     topic: str | None
     res: int
@@ -28,16 +32,12 @@ class MapControls:
     topics: tuple[str, ...]
     events: tuple[str, ...]
     area: int
-    show_hotspots: bool
-    show_regions: bool
 
-    def value_column(self, cells: pd.DataFrame) -> tuple[str, str, bool]:
-        """(column to colour by, legend title, whether it is a share)."""
-        if self.colour_by == "share" and self.topic and f"share:{self.topic}" in cells.columns:
-            return f"share:{self.topic}", f"share of {self.topic}", True
-        if self.colour_by == "users":
-            return "users", "distinct users", False
-        return "events", "events", False
+    def value(self) -> str:
+        """What colours the map: "events", "users" or a topic label (its share)."""
+        if self.colour_by == "share" and self.topic:
+            return self.topic
+        return "users" if self.colour_by == "users" else "events"
 
     def step_label(self, step: pd.Timestamp | None) -> str:
         if step is None:
@@ -70,7 +70,8 @@ class MapControls:
 
     def as_dict(self, step: pd.Timestamp | None) -> dict[str, object]:
         return {
-            "by": self.topic if self.colour_by == "share" else self.colour_by,
+            "view": self.view,
+            "by": self.value(),
             "res": self.res,
             "step": "all" if step is None else f"{step:%Y-%m-%d}",
             "window": self.window.label(),
@@ -91,6 +92,17 @@ def map_controls(
         area = st.selectbox(
             "Area", range(len(area_names)), format_func=lambda i: area_names[i], key=f"{key}_area"
         )
+        view = (
+            st.segmented_control(
+                "View", list(VIEWS), format_func=VIEWS.get, default="cells", key=f"{key}_view"
+            )
+            or "cells"
+        )
+        layer = "countries"
+        if view == "regions":
+            layer = st.selectbox(
+                "Boundaries", list(LAYERS), format_func=LAYERS.get, key=f"{key}_layer"
+            )
         colour_by = st.radio(
             "Colour cells by", list(COLOUR_BY), format_func=COLOUR_BY.get, key=f"{key}_by"
         )
@@ -119,10 +131,10 @@ def map_controls(
         chosen = st.multiselect(
             "Event types", kinds, placeholder="All event types", key=f"{key}_events"
         )
-        show_hotspots = st.toggle("Hotspots", value=True, key=f"{key}_hotspots")
-        show_regions = st.toggle("Region outlines", value=False, key=f"{key}_regions")
     return MapControls(
         key=key,
+        view=view,
+        layer=layer,
         colour_by=colour_by or "events",
         topic=topic,
         res=int(res),
@@ -131,6 +143,4 @@ def map_controls(
         topics=tuple(topics),
         events=tuple(chosen),
         area=int(area or 0),
-        show_hotspots=show_hotspots,
-        show_regions=show_regions,
     )

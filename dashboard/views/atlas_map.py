@@ -28,6 +28,23 @@ if areas.empty:
     )
     st.stop()
 
+
+def show(fmap: object, names: dict, table: pd.DataFrame, base: str, key: str) -> None:
+    """Draw a folium map offline in the page, with its HTML export and its table."""
+    st_folium(
+        maps.offline(fmap),
+        height=560,
+        use_container_width=True,
+        returned_objects=[],
+        key=key,
+    )
+    # after offline() Leaflet is already inlined as data: URIs, so the page is self-contained
+    exports.html_page(lambda: maps.standalone_html(fmap), base, names, key=f"dl_{base}_map")
+    with st.expander("Table"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        exports.table(table, base, names, key=f"dl_{base}_table")
+
+
 with guard("Map"):
     ctl = map_controls(events, info.labels, areas, key="map")
     mspec = cached.MapSpec(
@@ -38,60 +55,47 @@ with guard("Map"):
         topics=ctl.topics,
         events=ctl.events,
     )
-    steps = cached.heatmap(fp, spec, mspec, events).bins
-    step = ctl.pick_step(steps)
-    cells = cached.map_cells(fp, spec, mspec, step, events)
-    names = ctl.as_dict(step)
-    if cells.empty:
-        st.info(
-            "No located events in this time step and filters. Step to another period or widen the filters."
-        )
-    else:
-        value_col, legend, share = ctl.value_column(cells)
-        area = areas.iloc[ctl.area]
-        fmap = maps.base_map([[area.south, area.west], [area.north, area.east]])
-        maps.cells_layer(fmap, cells, value_col, legend, share=share)
-        if ctl.show_hotspots:
-            with guard("Hotspots"):
-                spots = cached.hotspots(fp, spec, mspec, events)
-                if len(spots):
-                    maps.points_layer(fmap, spots, "label")
-        if ctl.show_regions:
-            with guard("Regions"):
-                regions = cached.regions(fp, spec, mspec, events)
-                if len(regions):
-                    maps.regions_layer(fmap, regions)
-        maps.offline(fmap)
-        st_folium(
-            fmap,
-            height=560,
-            use_container_width=True,
-            returned_objects=[],
-            key=f"map_view_{ctl.area}",
-        )
-        total = int(cells["events"].sum())
-        st.caption(
-            f"{len(cells):,} cells at H3 resolution {ctl.res} · {total:,} located events "
-            f"{'in ' + ctl.step_label(step) if step is not None else 'in the window'} · "
-            "base tiles need internet; cells draw without it."
-        )
-        row = st.container(horizontal=True)
-        with row:
-            exports.html_page(
-                lambda: maps.standalone_html(
-                    maps.cells_layer(
-                        maps.base_map([[area.south, area.west], [area.north, area.east]]),
-                        cells,
-                        value_col,
-                        legend,
-                        share=share,
-                    )
-                ),
-                "map",
-                names,
-                key="dl_map",
+    area = areas.iloc[ctl.area]
+    bounds = [[area.south, area.west], [area.north, area.east]]
+    if ctl.view == "cells":
+        steps = cached.heatmap(fp, spec, mspec, events).bins
+        step = ctl.pick_step(steps)
+        cells = cached.map_cells(fp, spec, mspec, step, events)
+        names = ctl.as_dict(step)
+        if cells.empty:
+            st.info(
+                "No located events in this time step and filters. "
+                "Step to another period or widen the filters."
             )
-        table = pd.DataFrame(cells.drop(columns="geometry"))
-        with st.expander("Cells table"):
-            st.dataframe(table, hide_index=True, width="stretch")
-            exports.table(table, "map_cells", names, key="dl_map_cells")
+        else:
+            show(
+                maps.cells_map(cells, ctl.value(), bounds),
+                names,
+                cells,
+                "map_cells",
+                "map_cells_view",
+            )
+            st.caption(
+                f"{len(cells):,} cells at H3 resolution {ctl.res} · "
+                f"{int(cells['events'].sum()):,} located events in "
+                f"{ctl.step_label(step) if step is not None else 'the window'} · "
+                "base tiles need internet; the cells draw without it."
+            )
+    elif ctl.view == "regions":
+        names = ctl.as_dict(None) | {"layer": ctl.layer}
+        figures = cached.regions(fp, spec, mspec, ctl.layer, events)
+        if figures.empty:
+            st.info("No located events fall inside these boundaries for the chosen filters.")
+        else:
+            fmap = maps.regions_map(cached.region_shapes(ctl.layer), figures, ctl.value())
+            show(fmap, names, figures, "map_regions", "map_regions_view")
+    else:
+        names = ctl.as_dict(None)
+        spots = cached.hotspots(fp, spec, mspec, events)
+        if spots.empty:
+            st.info("No dense cluster of events found with these filters.")
+        else:
+            show(
+                maps.hotspots_map(spots, bounds), names, spots, "map_hotspots", "map_hotspots_view"
+            )
+            st.caption(f"{len(spots)} hotspots (DBSCAN density clusters); circle size = events.")
