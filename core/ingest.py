@@ -777,9 +777,10 @@ def ingest(
     mapping, missing = detect_mapping(columns, spec)
     if missing:
         raise _missing_error(columns, missing, raw.has_header)
-    reason, times = _validate(raw.table, mapping, spec)
+    ids = {fld: _text(raw.table.column(mapping[fld])) for fld in (USER, ITEM)}
+    reason, times = _validate(raw.table, mapping, ids, spec)
     valid = reason == ""
-    fields = _fields(raw.table, mapping, valid, times, spec)
+    fields = _fields(raw.table, mapping, ids, valid, times, spec)
     extras = _extras(raw.table, mapping, valid)
     events = pd.DataFrame({**fields.columns, **extras})
     catalogue = _Catalogue.empty() if items is None else _read_catalogue(items, spec)
@@ -809,15 +810,15 @@ def ingest(
 
 
 def _validate(
-    table: pa.Table, mapping: dict[str, str], spec: IngestSpec
+    table: pa.Table, mapping: dict[str, str], ids: dict[str, pa.Array], spec: IngestSpec
 ) -> tuple[np.ndarray, ParsedTimes]:
     """The rejection reason of each row ("" = valid; the first reason that applies wins)."""
     low, high = _timestamp_bounds(spec)
     times = parse_times(table.column(mapping[TS]))
     ts = times.ts
     checks = (
-        ("missing_user", _is_missing(_text(table.column(mapping[USER])))),
-        ("missing_item", _is_missing(_text(table.column(mapping[ITEM])))),
+        ("missing_user", _is_missing(ids[USER])),
+        ("missing_item", _is_missing(ids[ITEM])),
         ("missing_time", times.missing),
         ("unparseable_time", ts.isna().to_numpy() & ~times.missing),
         ("implausible_time", ((ts < low) | (ts > high)).to_numpy()),
@@ -839,6 +840,7 @@ class _Fields:
 def _fields(
     table: pa.Table,
     mapping: dict[str, str],
+    ids: dict[str, pa.Array],
     valid: np.ndarray,
     times: ParsedTimes,
     spec: IngestSpec,
@@ -848,8 +850,8 @@ def _fields(
     m = int(valid.sum())
     column = {fld: table.column(col) for fld, col in mapping.items()}
     out: dict[str, object] = {
-        USER: _categorical(_text(column[USER]), valid),
-        ITEM: _categorical(_text(column[ITEM]), valid),
+        USER: _categorical(ids[USER], valid),
+        ITEM: _categorical(ids[ITEM], valid),
         TS: times.ts[valid].reset_index(drop=True),
     }
     if EVENT in column:
