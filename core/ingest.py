@@ -129,6 +129,7 @@ class IngestSpec:
     max_future: str = "1D"
     place_column: str | None = None
     item_text_columns: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()  # fields NOT to detect by synonym (the mapping form's "none")
 
 
 @dataclass(frozen=True)
@@ -486,7 +487,7 @@ def detect_mapping(
     used = set(chosen.values())
     normed = {col: _norm_name(col) for col in columns}
     for fld, names in _all_synonyms().items():
-        if fld in chosen:
+        if fld in chosen or fld in spec.ignore:
             continue
         rank = {name: i for i, name in enumerate(names)}
         candidates = [
@@ -884,7 +885,10 @@ def _fields(
     lat, lon = np.where(good, lat, np.nan), np.where(good, lon, np.nan)
     warnings = []
     unresolved: tuple[str, ...] = ()
-    if PLACE in column:
+    # A place name stands in for coordinates only in files that carry none: where a file has
+    # lat/lon columns, a row without them is unlocated (e.g. a web event), and pinning it to the
+    # city's centroid would invent a hotspot there. The place column is kept as an extra either way.
+    if PLACE in column and not (LAT in column and LON in column):
         place = pd.Series(_text(column[PLACE]).filter(keep).to_numpy(zero_copy_only=False))
         need = ~good & (place.str.len() > 0).to_numpy()
         if need.any():

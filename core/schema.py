@@ -193,15 +193,20 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
             f"event log lacks required columns {missing}: found {list(frame.columns)}"
         )
     out = frame.copy()
-    out[USER] = out[USER].astype(str).astype("category")
-    out[ITEM] = out[ITEM].astype(str).astype("category")
+    out[USER] = _as_text_category(out[USER])
+    out[ITEM] = _as_text_category(out[ITEM])
     ts = out[TS]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = pd.to_datetime(ts, utc=True)
     out[TS] = ts.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     if EVENT not in out.columns:
         out[EVENT] = DEFAULT_EVENT
-    out[EVENT] = out[EVENT].astype(str).str.lower().astype("category")
+    event = _as_text_category(out[EVENT])
+    lowered = event.cat.categories.str.lower()
+    if lowered.is_unique:
+        out[EVENT] = event.cat.rename_categories(lowered)
+    else:  # "View" and "view" in one upload: merge them
+        out[EVENT] = event.astype(str).str.lower().astype("category")
     if WEIGHT not in out.columns:
         out[WEIGHT] = event_weights(out[EVENT])
     for col in (WEIGHT, LAT, LON, TZ_OFFSET):
@@ -210,11 +215,22 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
     if ITEM_TEXT not in out.columns:
         out[ITEM_TEXT] = pd.Series(pd.NA, index=out.index, dtype="object")
-    text = out[ITEM_TEXT].astype("object")
-    out[ITEM_TEXT] = text.where(text.notna(), None).astype("category")
+    if not isinstance(out[ITEM_TEXT].dtype, pd.CategoricalDtype):
+        text = out[ITEM_TEXT].astype("object")
+        out[ITEM_TEXT] = text.where(text.notna(), None).astype("category")
     extras = [c for c in out.columns if c not in CANONICAL]
     out = out[list(CANONICAL) + extras]
     return out.sort_values(TS, kind="stable").reset_index(drop=True)
+
+
+def _as_text_category(column: pd.Series) -> pd.Series:
+    """Category dtype with str categories; a column that already is one is kept as it is (no re-encode)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and (
+        len(dtype.categories) == 0 or pd.api.types.is_string_dtype(dtype.categories.dtype)
+    ):
+        return column
+    return column.astype(str).astype("category")
 
 
 def event_weights(events: pd.Series, table: dict[str, float] | None = None) -> pd.Series:

@@ -350,3 +350,20 @@ def test_empty_file_and_header_only_file():
         result = ingest(data)
         assert result.report.rows_in == 0 and len(result.events) == 0
         assert list(result.events.columns) == list(schema.CANONICAL)
+
+
+def test_place_names_do_not_pin_unlocated_rows_when_the_file_has_coordinates():
+    text = "user,item,time,lat,lon,city\nu,a,2024-01-01,40.7,-74.0,New York\nu,b,2024-01-02,,,New York\n"
+    events = ingest(text.encode()).events.set_index(schema.ITEM)
+    assert events.loc["a", schema.LAT] == 40.7
+    assert np.isnan(events.loc["b", schema.LAT])
+    assert events["city"].astype(str).tolist() == ["New York", "New York"]
+
+
+def test_ignored_fields_are_not_detected():
+    text = "user,item,time,rating\nu,a,2024-01-01,4.5\n"
+    spec = IngestSpec(ignore=(schema.WEIGHT,))
+    result = ingest(text.encode(), spec=spec)
+    assert schema.WEIGHT not in dict(result.report.column_mapping)
+    assert result.events[schema.WEIGHT].tolist() == [1.0]
+    assert result.events["rating"].tolist() == [4.5]
