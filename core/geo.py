@@ -7,6 +7,10 @@ so results are identical either way.
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import h3
 import numpy as np
@@ -25,6 +29,8 @@ except ImportError:  # pragma: no cover - exercised only without h3ronpy
 
 #: Cell index used for events without a valid location.
 NO_CELL = np.uint64(0)
+#: Points per thread below which one call is cheaper than splitting the work.
+_CHUNK = 250_000
 #: Column of cell ids in every frame this package returns.
 CELL = "h3"
 
@@ -79,14 +85,50 @@ def h3_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
         return out
     every = ok.all()
     la, lo = (lat, lon) if every else (lat[ok], lon[ok])
-    if _h3v is not None:
-        cells = np.asarray(_h3v.coordinates_to_cells(la, lo, res), dtype=np.uint64)
-    else:  # pragma: no cover
-        cells = h3_cells_loop(la, lo, res)
+    cells = _assign_distinct(la, lo, res)
     if every:
         return cells
     out[ok] = cells
     return out
+
+
+def _assign_distinct(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
+    """Cells of valid points, computing each distinct coordinate once when the log repeats them
+    (check-ins at venues repeat heavily; a hash pass is ~10x cheaper than an H3 assignment)."""
+    n = len(lat)
+    if n >= 100_000:
+        probe = slice(0, n, max(1, n // 20_000))
+        pairs = lat[probe] + 1j * lon[probe]
+        if len(np.unique(pairs)) < 0.5 * len(pairs):
+            code, distinct = pd.factorize(lat + 1j * lon)
+            return _assign(
+                np.ascontiguousarray(distinct.real), np.ascontiguousarray(distinct.imag), res
+            )[code]
+    return _assign(lat, lon, res)
+
+
+def _assign(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
+    if _h3v is None:  # pragma: no cover
+        return h3_cells_loop(lat, lon, res)
+    n = len(lat)
+    parts = min(os.cpu_count() or 1, max(1, n // _CHUNK))
+    if parts == 1:
+        return np.asarray(_h3v.coordinates_to_cells(lat, lon, res), dtype=np.uint64)
+    # h3ronpy releases the GIL while it assigns, so threads use every core.
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+    out = np.empty(n, dtype=np.uint64)
+
+    def run(i: int) -> None:
+        a, b = bounds[i], bounds[i + 1]
+        out[a:b] = np.asarray(_h3v.coordinates_to_cells(lat[a:b], lon[a:b], res), dtype=np.uint64)
+
+    list(_pool().map(run, range(parts)))
+    return out
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="h3")
 
 
 def h3_cells_loop(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:

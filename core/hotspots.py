@@ -28,12 +28,12 @@ TOP = 3
 class HotspotSpec(EventFilter):
     """Filters plus DBSCAN's radius ``eps_m`` (metres), density ``min_events`` (events within
     ``eps_m`` that make a core point; default: 0.2% of the located events, at least 10) and the
-    snapping grid ``grid_m`` (metres, <= eps_m / 2); clusters with fewer than ``min_users``
+    snapping grid ``grid_m`` (metres, <= eps_m / 2; default eps_m / 4); clusters with fewer than ``min_users``
     distinct users are dropped."""
 
     eps_m: float = 300.0
     min_events: int | None = None
-    grid_m: float = 75.0
+    grid_m: float | None = None
     min_users: int = 3
 
 
@@ -117,15 +117,16 @@ def hotspots(
     """
     spec = HotspotSpec() if spec is None else spec
     min_events = spec.min_events
+    grid_m = spec.eps_m / 4 if spec.grid_m is None else spec.grid_m
     if (
         spec.eps_m <= 0
-        or spec.grid_m <= 0
-        or spec.grid_m > spec.eps_m / 2
+        or grid_m <= 0
+        or grid_m > spec.eps_m / 2
         or (min_events is not None and min_events < 1)
     ):
         raise InvalidInputError(
             f"spec: expected eps_m > 0, 0 < grid_m <= eps_m / 2, min_events >= 1, found "
-            f"eps_m={spec.eps_m}, grid_m={spec.grid_m}, min_events={spec.min_events}"
+            f"eps_m={spec.eps_m}, grid_m={grid_m}, min_events={spec.min_events}"
         )
     topic, labels = topic_codes(events, item_topic, labels)
     keep = mask(events, spec, topic, labels)
@@ -143,7 +144,7 @@ def hotspots(
         min_events = max(10, round(0.002 * len(lat)))
 
     # Weighted grid points: count and mean position of the events in each.
-    point = _snap(lat, lon, spec.grid_m)
+    point = _snap(lat, lon, grid_m)
     n_points = int(point.max()) + 1
     weight = np.bincount(point, minlength=n_points).astype(np.float64)
     p_lat = np.bincount(point, lat, n_points) / weight

@@ -230,7 +230,9 @@ def regions_map(
         raise InvalidInputError(
             "figures: expected one row per region, found repeats (filter one time bin)"
         )
-    shapes = regions[["region", "geometry"]].dissolve(by="region", as_index=False)
+    shapes = regions.loc[regions["region"].isin(figures["region"]), ["region", "geometry"]]
+    if shapes["region"].duplicated().any():  # multi-part uploads: one feature per name
+        shapes = shapes.dissolve(by="region", as_index=False)
     merged = shapes.merge(figures, on="region")
     merged["tip"] = _tips(
         np.array([_esc(r) for r in merged["region"].astype(str)], dtype=object), merged, column

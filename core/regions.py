@@ -156,6 +156,9 @@ def load_regions(
         )
     frame = frame[polygonal]
     frame = frame.set_crs(4326) if frame.crs is None else frame.to_crs(4326)
+    invalid = ~frame.geometry.is_valid
+    if invalid.any():  # rounded or hand-drawn rings self-touch; sjoin and dissolve need valid ones
+        frame.loc[invalid, frame.geometry.name] = frame.geometry[invalid].make_valid()
     names = _name_column(frame, name)
     out = frame.drop(
         columns=[c for c in frame.columns if str(c).lower() == REGION], errors="ignore"
