@@ -1,0 +1,68 @@
+"""``python -m core recommend DIR --user U -k 10``: top-k unseen items with reasons.
+
+DIR is a folder written by ``python -m core train``. The user's history is read from an event log:
+``--events FILE`` (through core.ingest) or ``--sample`` (the bundled sample).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from core import persist, recommend
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model_dir", help="folder written by `python -m core train`")
+    parser.add_argument("--user", help="user id (omit with --all-users)")
+    parser.add_argument("-k", type=int, default=10, help="number of items (default 10)")
+    parser.add_argument("--events", help="event log holding the user's history (core.ingest)")
+    parser.add_argument("--items", default=None, help="optional item catalogue for core.ingest")
+    parser.add_argument(
+        "--sample", action="store_true", help="read history from the bundled sample"
+    )
+    parser.add_argument("--at", default=None, help="use history up to this time (ISO 8601)")
+    parser.add_argument("--near", default=None, help="LAT,LON: blend in proximity there")
+    parser.add_argument("--w-seq", type=float, default=recommend.BlendWeights.sequence)
+    parser.add_argument("--w-interest", type=float, default=recommend.BlendWeights.interest)
+    parser.add_argument("--w-geo", type=float, default=recommend.BlendWeights.geo)
+    parser.add_argument("--all-users", action="store_true", help="score every user")
+    parser.add_argument("--csv", default=None, help="write the table to this CSV file")
+    parser.add_argument("--device", default=None, help="torch device (default: auto)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from core.errors import InvalidInputError
+
+    bundle = persist.load(args.model_dir, args.device)
+    if args.sample:
+        from core.sample import bundled_event_log
+
+        events = bundled_event_log()
+    elif args.events:
+        from core.ingest import ingest
+
+        events = ingest(args.events, items=args.items).events
+    else:
+        raise InvalidInputError("history: expected --events FILE or --sample, found neither")
+    near = None
+    if args.near:
+        try:
+            lat, lon = (float(x) for x in args.near.split(","))
+        except ValueError as exc:
+            raise InvalidInputError(f"--near: expected LAT,LON, found {args.near!r}") from exc
+        near = (lat, lon)
+    weights = recommend.BlendWeights(sequence=args.w_seq, interest=args.w_interest, geo=args.w_geo)
+    if args.all_users:
+        table = recommend.score_all_users(bundle, events, args.k, args.at, near, weights)
+    elif args.user is None:
+        raise InvalidInputError("--user: expected a user id (or --all-users), found none")
+    else:
+        table = recommend.top_k(bundle, events, args.user, args.k, args.at, near, weights)
+    print(table.attrs.get("blend", ""))
+    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
+        print(table.to_string(index=False))
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    return 0

@@ -1,0 +1,176 @@
+"""Top-k ranking metrics over a full ranking of the catalogue, and the protocol that names them.
+
+Every number carries its protocol: how the log was split, what was ranked, whether seen items were
+excluded. Ties are broken by the *expected* rank under a random order of tied items, so a model that
+scores everything equally gets chance-level numbers, not perfect ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.errors import InvalidInputError
+
+#: Columns of a metrics report, in display order.
+REPORT_COLUMNS = ("model", "split", "HR@10", "NDCG@10", "MRR", "coverage@10", "n_users", "protocol")
+
+
+@dataclass(frozen=True)
+class RankMetrics:
+    """HR@k, NDCG@k and MRR averaged over users, catalogue coverage of the top-k lists."""
+
+    k: int
+    hr: float
+    ndcg: float
+    mrr: float
+    coverage: float
+    n_users: int
+
+
+def protocol(split: str, n_items: int, exclude_seen: bool, n_users: int) -> str:
+    """The sentence printed next to every metric.
+
+    Examples
+    --------
+    >>> protocol("test", 100, False, 5)
+    'time-ordered leave-one-out (test = last step of each user), full ranking over all 100 items, seen items kept, 5 users'
+    """
+    which = "last" if split == "test" else "second-to-last"
+    seen = (
+        "seen items excluded (a target the user already saw counts as a miss)"
+        if exclude_seen
+        else "seen items kept"
+    )
+    return (
+        f"time-ordered leave-one-out ({split} = {which} step of each user), full ranking over all "
+        f"{n_items} items, {seen}, {n_users} users"
+    )
+
+
+def target_ranks(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """0-based expected rank of each target among all items, ``(U,)`` float.
+
+    Parameters
+    ----------
+    scores
+        ``(U, n_items)`` scores; ``-inf`` marks excluded items.
+    targets
+        ``(U,)`` int64 column index (0-based) of the true next item.
+
+    Returns
+    -------
+    torch.Tensor
+        ``#items scored higher + #other items tied / 2``; ``inf`` where the target itself is excluded.
+    """
+    if scores.ndim != 2 or targets.ndim != 1 or scores.shape[0] != targets.shape[0]:
+        raise InvalidInputError(
+            f"scores, targets: expected (U, n_items) and (U,), found {tuple(scores.shape)} and "
+            f"{tuple(targets.shape)}"
+        )
+    t = scores.gather(1, targets[:, None])  # (U, 1)
+    greater = (scores > t).sum(1).to(torch.float64)
+    ties = (scores == t).sum(1).to(torch.float64) - 1.0
+    rank = greater + ties / 2.0
+    return torch.where(torch.isneginf(t.squeeze(1)), torch.full_like(rank, float("inf")), rank)
+
+
+def rank_metrics(scores: torch.Tensor, targets: torch.Tensor, k: int = 10) -> RankMetrics:
+    """HR@k, NDCG@k (one relevant item), MRR and coverage of a full ranking.
+
+    Parameters
+    ----------
+    scores
+        ``(U, n_items)`` float scores; set excluded items to ``-inf`` beforehand.
+    targets
+        ``(U,)`` int64 column of the held-out item of each user.
+    k
+        Cut-off.
+
+    Returns
+    -------
+    RankMetrics
+
+    Examples
+    --------
+    >>> s = torch.tensor([[0.9, 0.5, 0.1], [0.1, 0.2, 0.3]])
+    >>> m = rank_metrics(s, torch.tensor([1, 2]), k=1)
+    >>> (m.hr, round(m.mrr, 3))
+    (0.5, 0.75)
+    """
+    if k < 1:
+        raise InvalidInputError(f"k: expected a positive integer, found {k}")
+    n_users, n_items = scores.shape
+    if n_users == 0:
+        return RankMetrics(k, float("nan"), float("nan"), float("nan"), 0.0, 0)
+    rank = target_ranks(scores, targets)
+    hit = rank < k
+    ndcg = torch.where(hit, 1.0 / torch.log2(rank + 2.0), torch.zeros_like(rank))
+    mrr = 1.0 / (rank + 1.0)
+    top = torch.topk(scores, min(k, n_items), dim=1).indices  # (U, k)
+    finite = torch.isfinite(scores.gather(1, top))
+    covered = torch.zeros(n_items, dtype=torch.bool, device=scores.device)
+    covered[top[finite]] = True
+    return RankMetrics(
+        k=k,
+        hr=float(hit.to(torch.float64).mean()),
+        ndcg=float(ndcg.mean()),
+        mrr=float(mrr.mean()),
+        coverage=float(covered.to(torch.float64).mean()),
+        n_users=n_users,
+    )
+
+
+def report_row(model: str, split: str, m: RankMetrics, proto: str) -> dict:
+    """One row of a report table (see ``REPORT_COLUMNS``)."""
+    return {
+        "model": model,
+        "split": split,
+        "HR@10": m.hr,
+        "NDCG@10": m.ndcg,
+        "MRR": m.mrr,
+        "coverage@10": m.coverage,
+        "n_users": m.n_users,
+        "protocol": proto,
+    }
+
+
+def report_frame(rows: list[dict]) -> pd.DataFrame:
+    """Assemble report rows into the one table the UI and the CLI print."""
+    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+def binary_scores(prob: np.ndarray, label: np.ndarray, threshold: float) -> tuple[float, float]:
+    """ROC AUC and F1 at ``threshold`` of probabilities against 0/1 labels (NaN if one class only)."""
+    label = label.astype(bool)
+    pos, neg = int(label.sum()), int((~label).sum())
+    if pos == 0 or neg == 0:
+        return float("nan"), float("nan")
+    order = np.argsort(prob, kind="stable")
+    ranks = np.empty(len(prob), dtype=np.float64)
+    # Average ranks of ties (Mann–Whitney U form of the AUC).
+    sorted_p = prob[order]
+    _, first, counts = np.unique(sorted_p, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1.0
+    ranks[order] = np.repeat(avg, counts)
+    auc = (ranks[label].sum() - pos * (pos + 1) / 2.0) / (pos * neg)
+    pred = prob >= threshold
+    tp = float((pred & label).sum())
+    denom = float(pred.sum() + pos)
+    f1 = 2.0 * tp / denom if denom > 0 else 0.0
+    return float(auc), f1
+
+
+def best_threshold(prob: np.ndarray, label: np.ndarray) -> float:
+    """The probability cut that maximises F1 on ``(prob, label)`` (0.5 if undefined)."""
+    label = label.astype(bool)
+    if label.sum() == 0 or len(prob) == 0:
+        return 0.5
+    order = np.argsort(-prob, kind="stable")
+    tp = np.cumsum(label[order])
+    predicted = np.arange(1, len(prob) + 1)
+    f1 = 2 * tp / (predicted + label.sum())
+    return float(prob[order][int(np.argmax(f1))])
