@@ -315,7 +315,7 @@ def user_events(fp: str, user: str, _events: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def user_places(fp: str, user: str, _events: pd.DataFrame) -> pd.DataFrame:
-    """One user's located events grouped into ~0.1 km² H3 cells: lat, lon, events, label."""
+    """One user's located events grouped into ~0.7 km² H3 cells: lat, lon, events, label."""
     from core.geo import h3_cells, valid_location
 
     mine = user_events(fp, user, _events)
@@ -326,7 +326,7 @@ def user_places(fp: str, user: str, _events: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["lat", "lon", "events", "label"])
     frame = pd.DataFrame(
         {
-            "cell": h3_cells(lat[ok], lon[ok], 9),
+            "cell": h3_cells(lat[ok], lon[ok], 8),
             "lat": lat[ok],
             "lon": lon[ok],
             "item": mine.loc[ok, schema.ITEM_TEXT]
@@ -352,24 +352,51 @@ def user_search(fp: str, text: str, limit: int, _events: pd.DataFrame) -> tuple[
 # --------------------------------------------------------------------------- model
 
 
+def item_topic_labels(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> dict[str, str]:
+    """item_id -> topic label, for model bundles (their reasons name the topic an item serves)."""
+    info = topics(fp, spec, _events)
+    ids = _events[schema.ITEM].cat.categories.astype(str)
+    labels = np.asarray(info.labels, dtype=object)
+    named = np.where(info.item_topic >= 0, labels[np.clip(info.item_topic, 0, None)], "")
+    return dict(zip(ids, named, strict=True))
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
     """A small model trained once per dataset for the Users page preview (read-only, shared)."""
-    from core import train
+    from core import persist, train
 
     vectors = item_vectors(fp, spec, _events)
     base = train.default_spec_for(len(_events))
+    # small and short: a preview, not the model to evaluate (that one is trained on the Model page)
     quick = train.TrainSpec(
-        **{**base.__dict__, "epochs": min(base.epochs, 3), "patience": 1, "max_seconds": 60.0}
+        **{
+            **base.__dict__,
+            "epochs": 1,
+            "d_model": 32,
+            "max_len": 20,
+            "loss": "sampled",
+            "n_negatives": 128,
+            "patience": 1,
+            "propensity": False,
+            "max_seconds": 20.0,
+        }
     )
-    return train.train_and_compare(_events, vectors.vectors, vectors.item_ids, quick)
+    result = train.fit(_events, vectors.vectors, vectors.item_ids, quick)
+    return persist.bundle_from(result, item_topic_labels(fp, spec, _events))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def recommendations(
-    fp: str, model_key: str, user: str, k: int, _events: pd.DataFrame, _result: object
+    fp: str,
+    model_key: str,
+    user: str,
+    k: int,
+    near: tuple[float, float] | None,
+    _events: pd.DataFrame,
+    _bundle: object,
 ) -> pd.DataFrame:
     """Top-k unseen items for ``user`` with score parts and a reason (``core.recommend.top_k``)."""
     from core import recommend
 
-    return recommend.top_k(_result, _events, user, k=k)
+    return recommend.top_k(_bundle, _events, user, k=k, near=near)

@@ -211,8 +211,16 @@ def topic_sizes(table: pd.DataFrame, title: str = "Topics by number of items") -
 
 
 def user_timeline(frame: pd.DataFrame, labels: Sequence[str], title: str) -> go.Figure:
-    """One user's topic shares per period (stacked area) with drift as a line on a second axis."""
-    fig = topic_shares_area(frame, labels, title)
+    """One user's topic shares per period (stacked area) with drift as a line on a second axis.
+
+    Only topics the user touched are drawn; the legend sits under the plot."""
+    present = [
+        label
+        for label in labels
+        if f"share:{label}" in frame.columns and frame[f"share:{label}"].fillna(0).max() > 0
+    ]
+    fig = topic_shares_area(frame, present, title)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}, height=470)
     if "drift" in frame.columns:
         fig.add_trace(
             go.Scatter(

@@ -123,7 +123,7 @@ def hotspots_map(
 def points_layer(fmap: folium.Map, points: pd.DataFrame, label_column: str) -> folium.Map:
     """Circle markers (e.g. hotspots or one user's places) sized by ``events``, escaped tooltips."""
     size = points["events"].to_numpy(dtype=float)
-    radius = 4 + 14 * np.sqrt(size / max(size.max(), 1.0)) if len(points) else size
+    radius = 3 + 9 * np.sqrt(size / max(size.max(), 1.0)) if len(points) else size
     for lat, lon, r, text in zip(
         points["lat"], points["lon"], radius, points[label_column].astype(str), strict=True
     ):  # one marker per aggregated place (tens), never per event

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import schema
+from core.errors import ModelUnavailableError
 from dashboard.components import modelstate
 from dashboard.components.dataset import Dataset
 from dashboard.components.feedback import guard, md_escape
@@ -18,12 +20,12 @@ ALLOWED_SUFFIXES = (".safetensors", ".json")
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
 
-def model_zip(result: object) -> bytes:
+def model_zip(bundle: object) -> bytes:
     """The model's files (``core.persist.save``) zipped into one download."""
     from core import persist
 
     with tempfile.TemporaryDirectory() as tmp:
-        persist.save(result, tmp)
+        persist.save(bundle, tmp)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(Path(tmp).iterdir()):
@@ -60,7 +62,7 @@ def save_button(handle: modelstate.ModelHandle, *, key: str) -> None:
     """A download button for the session's model."""
     st.download_button(
         "Download model (.zip: safetensors + JSON)",
-        data=lambda: model_zip(handle.result),
+        data=lambda: model_zip(handle.bundle),
         file_name=f"interest_atlas_model_{handle.key.replace(':', '_')}.zip",
         mime="application/zip",
         key=key,
@@ -83,8 +85,14 @@ def load_form(data: Dataset, *, key: str) -> None:
 
         with tempfile.TemporaryDirectory() as tmp:
             _extract(raw, Path(tmp))
-            result = persist.load(tmp, data.events)
-        modelstate.keep(data, result, f"loaded from {upload.name}", f"loaded:{digest}")
+            bundle = persist.load(tmp)
+        unknown = ~data.events[schema.ITEM].cat.categories.astype(str).isin(bundle.vocab.items)
+        if unknown.all():
+            raise ModelUnavailableError(
+                "this model was trained on other items: none of this dataset's item ids is in "
+                "its vocabulary; load a model trained on this data"
+            )
+        modelstate.keep(data, bundle, f"loaded from {upload.name}", f"loaded:{digest}")
         st.session_state[f"{key}_done"] = (digest, data.fingerprint)
         st.success(f"Loaded {md_escape(upload.name)}.")
         st.rerun()

@@ -17,7 +17,7 @@ class ModelHandle:
 
     key: str
     fingerprint: str  # dataset it was trained on
-    result: object  # core.train.TrainResult
+    bundle: object  # core.persist.ModelBundle
     source: str  # "trained here" | "loaded from <file>" | "quick model"
 
 
@@ -29,9 +29,9 @@ def session_model(data: Dataset) -> ModelHandle | None:
     return None
 
 
-def keep(data: Dataset, result: object, source: str, key: str) -> ModelHandle:
-    """Make ``result`` the session's model for ``data``."""
-    handle = ModelHandle(key=key, fingerprint=data.fingerprint, result=result, source=source)
+def keep(data: Dataset, bundle: object, source: str, key: str) -> ModelHandle:
+    """Make ``bundle`` the session's model for ``data``."""
+    handle = ModelHandle(key=key, fingerprint=data.fingerprint, bundle=bundle, source=source)
     st.session_state[STATE_KEY] = handle
     return handle
 
@@ -44,9 +44,9 @@ def recommender(data: Dataset, spec: object) -> tuple[ModelHandle | None, str]:
     from dashboard import cached
 
     with st.spinner("Training a quick model for the preview (once per dataset)…"):
-        result = cached.quick_model(data.fingerprint, spec, data.events)
+        bundle = cached.quick_model(data.fingerprint, spec, data.events)
     handle = ModelHandle(
-        key=f"quick:{data.fingerprint}", fingerprint=data.fingerprint, result=result, source="quick"
+        key=f"quick:{data.fingerprint}", fingerprint=data.fingerprint, bundle=bundle, source="quick"
     )
     return handle, (
         "Model: a quick preview model trained on this dataset. Train a full one on the Model page "

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import train
+from core import persist, train
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
 from dashboard.components import exports, modelstate
@@ -78,7 +78,8 @@ if start:
             progress,
         )
         key = hashlib.blake2b(repr((fp, tspec)).encode(), digest_size=8).hexdigest()
-        modelstate.keep(data, result, f"trained here ({result.stopped})", f"trained:{key}")
+        bundle = persist.bundle_from(result, cached.item_topic_labels(fp, spec, events))
+        modelstate.keep(data, bundle, f"trained here ({result.stopped})", f"trained:{key}")
         bar.progress(1.0, text=f"Done in {result.seconds:.0f}s ({result.stopped}).")
 
 handle = modelstate.session_model(data)
@@ -89,12 +90,14 @@ if handle is None:
         "takes a few minutes on a CPU), or load a saved model below."
     )
 else:
-    result = handle.result
+    bundle = handle.bundle
+    meta = dict(bundle.info)
     st.caption(
-        f"Model: {md_escape(handle.source)} · best epoch {result.best_epoch} · "
-        f"{result.seconds:.0f}s ({result.seconds_per_epoch:.1f}s per epoch)"
+        f"Model: {md_escape(handle.source)} · best epoch {meta.get('best_epoch', '?')} · "
+        f"{float(meta.get('seconds', 0)):.0f}s "
+        f"({float(meta.get('seconds_per_epoch', 0)):.1f}s per epoch)"
     )
-    report: pd.DataFrame = result.report
+    report: pd.DataFrame = bundle.report
     if report is None or report.empty:
         st.info("This model has no evaluation report.")
     else:
@@ -112,7 +115,7 @@ else:
                 st.plotly_chart(fig, width="stretch", key="ch_metrics")
                 exports.figure(fig, "model_ndcg", {"model": handle.key}, key="dl_metrics_fig")
             with right:
-                history = pd.DataFrame(result.history, columns=["epoch", "loss", "val"])
+                history = pd.DataFrame(meta.get("history", []), columns=["epoch", "loss", "val"])
                 fig2 = charts.training_curve(history)
                 st.plotly_chart(fig2, width="stretch", key="ch_history")
                 exports.figure(fig2, "training_curve", {"model": handle.key}, key="dl_history")

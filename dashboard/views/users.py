@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from core import schema
+from core.recommend import BlendWeights
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
 from dashboard.components import exports
@@ -99,29 +100,59 @@ with right, guard("Places"):
 
 st.subheader("Recommendations")
 with guard("Recommendations", "Train or load a model on the Model page."):
-    k = st.slider("How many", 5, 30, 10, key="usr_k")
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    k = c1.slider("How many", 5, 30, 10, key="usr_k")
+    located = mine.dropna(subset=[schema.LAT, schema.LON])
+    use_place = c2.toggle(
+        "Favour items popular near the user's latest place",
+        value=False,
+        key="usr_near",
+        disabled=located.empty,
+    )
+    near = None
+    if use_place and len(located):
+        near = (float(located[schema.LAT].iloc[0]), float(located[schema.LON].iloc[0]))
     bundle, note = recommender(data, spec)
     if bundle is None:
         st.info(note)
+    elif user not in bundle.bundle.vocab.users:
+        st.info(
+            f"The model does not know user {md_escape(user)} (too few events when it was trained)."
+        )
     else:
         st.caption(md_escape(note))
-        recs = cached.recommendations(fp, bundle.key, user, k, events, bundle.result)
+        recs = cached.recommendations(fp, bundle.key, user, k, near, events, bundle.bundle)
+        st.caption(md_escape(BlendWeights().describe(near is not None)))
         if recs.empty:
             st.info("Nothing to recommend: this user has seen every item.")
         else:
-            parts = [c for c in ("seq_score", "interest_score", "geo_score") if c in recs.columns]
+            weights = BlendWeights()
+            total = weights.total(near is not None)
             shown = recs.assign(
-                label=recs[schema.ITEM_TEXT].astype("object").fillna(recs[schema.ITEM].astype(str))
+                label=recs[schema.ITEM_TEXT].astype("object").fillna(recs[schema.ITEM].astype(str)),
+                sequence=recs["seq_score"] * weights.sequence / total,
+                interest=recs["interest_score"] * weights.interest / total,
+                place=recs["geo_score"] * (weights.geo if near is not None else 0.0) / total,
             )
-            fig = charts.score_parts(shown, parts, f"Top {k} for {user}: score parts")
+            parts = ["sequence", "interest"] + (["place"] if near is not None else [])
+            fig = charts.score_parts(shown, parts, f"Top {k} for {user}: weighted score parts")
             st.plotly_chart(fig, width="stretch", key="ch_recs")
             exports.figure(fig, "recommendations", {**names, "k": k}, key="dl_recs_fig")
-            table = recs.drop(columns=[c for c in ("reason_items",) if c in recs.columns])
+            first = [schema.ITEM_TEXT, "reason", "score", "topic"]
+            table = recs[
+                first + [c for c in recs.columns if c not in first and c != "reason_items"]
+            ]
             st.dataframe(
                 table,
                 hide_index=True,
                 width="stretch",
-                column_config={"reason": st.column_config.TextColumn("reason", width="large")},
+                column_config={
+                    schema.ITEM_TEXT: st.column_config.TextColumn("item", width="medium"),
+                    "reason": st.column_config.TextColumn("reason", width="large"),
+                    "score": st.column_config.ProgressColumn(
+                        "score", min_value=0, max_value=1, format="%.2f"
+                    ),
+                },
             )
             exports.table(recs, "recommendations", {**names, "k": k}, key="dl_recs")
 
