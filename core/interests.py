@@ -165,17 +165,21 @@ def _aggregate(
     half_life_days: float,
     device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Decayed sums at ``ref_ns``: vectors (n_users, d) f32, topics (n_users, k) f64, totals f64."""
+    """Decayed weighted means at ``ref_ns``: vectors (n_users, d) f32, topic shares (n_users, k)
+    f64, and decayed total weights f64."""
     decay = np.exp2(-((ref_ns - ts_ns) / _NS_PER_DAY) / half_life_days)
     dw = w * decay
+    tot = np.bincount(user_pos, weights=dw, minlength=n_users)
+    # Each event's share of its user's total, in float64: the float32 product then never
+    # underflows, however old the event (2 ** -134 is below float32's range).
+    rel = dw / np.where(tot > 0, tot, 1.0)[user_pos]
     rows_t = torch.from_numpy(user_pos).to(device)
     cols_t = torch.from_numpy(item_rows).to(device)
     table = item_vectors.vectors.to(device=device, dtype=torch.float32)
-    vec = _segment_sum(rows_t, cols_t, torch.from_numpy(dw).to(device), n_users, table)
+    vec = _segment_sum(rows_t, cols_t, torch.from_numpy(rel).to(device), n_users, table)
     k = topics.k
     topic_of = topics.item_topic[item_rows]
-    top = np.bincount(user_pos * k + topic_of, weights=dw, minlength=n_users * k)
-    tot = np.bincount(user_pos, weights=dw, minlength=n_users)
+    top = np.bincount(user_pos * k + topic_of, weights=rel, minlength=n_users * k)
     return (
         vec.cpu(),
         torch.from_numpy(top.reshape(n_users, k)),
@@ -265,8 +269,8 @@ def _from_events(
     np.maximum.at(last, upos, ts)
     return InterestState(
         user_ids=tuple(users.tolist()),
-        mean=_safe_div(vec, tot).float(),
-        topic_share=_safe_div(top, tot),
+        mean=vec.float(),
+        topic_share=top,
         total=tot,
         n_events=torch.from_numpy(np.bincount(upos, minlength=n).astype(np.int64)),
         last_ts=last.view("datetime64[ns]"),
@@ -469,19 +473,23 @@ def timeline(
 
     # Per-row sums decayed to the row's period end (one segment sum for all events).
     dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / _NS_PER_DAY) / spec.half_life_days)
+    row_w = np.bincount(ev_row, weights=dw, minlength=n_rows)
+    rel = dw / np.where(row_w > 0, row_w, 1.0)[ev_row]  # float32-safe, as in _aggregate
     table = item_vectors.vectors.to(device=device, dtype=torch.float32)
-    row_vec = _segment_sum(
-        torch.from_numpy(ev_row).to(device),
-        torch.from_numpy(item_rows).to(device),
-        torch.from_numpy(dw).to(device),
-        n_rows,
-        table,
-    ).double()  # (R, d)
+    row_vec = (
+        _segment_sum(
+            torch.from_numpy(ev_row).to(device),
+            torch.from_numpy(item_rows).to(device),
+            torch.from_numpy(rel).to(device),
+            n_rows,
+            table,
+        ).double()
+        * torch.from_numpy(row_w).to(device)[:, None]
+    )  # (R, d)
     topic_of = topics.item_topic[item_rows]
     row_top = np.bincount(ev_row * k + topic_of, weights=dw, minlength=n_rows * k).reshape(
         n_rows, k
     )
-    row_w = np.bincount(ev_row, weights=dw, minlength=n_rows)
 
     # Carry decayed state from each user's previous row: one vectorised step per rank
     # (at most the number of periods), across all users at once.
