@@ -139,7 +139,7 @@ def mask(
         wanted = np.array([labels.index(t) for t in spec.topics], dtype=np.int64)
         keep &= np.isin(topic, wanted)
     if spec.events:
-        keep &= events[EVENT].astype(str).isin([e.lower() for e in spec.events]).to_numpy()
+        keep &= events[EVENT].isin([str(e).lower() for e in spec.events]).to_numpy()
     if spec.users:
         keep &= events[USER].isin([str(u) for u in spec.users]).to_numpy()
     if spec.region is not None:
