@@ -73,7 +73,7 @@ def base_map(
 ) -> folium.Map:
     """An empty map fitted to ``bounds`` ([[south, west], [north, east]])."""
     fmap = folium.Map(
-        tiles=tiles, control_scale=True, prefer_canvas=True, zoom_start=2, location=(20, 0)
+        tiles=tiles, control_scale=True, prefer_canvas=False, zoom_start=2, location=(20, 0)
     )
     if bounds is not None:
         fmap.fit_bounds(bounds)
