@@ -147,10 +147,18 @@ def _segment_sum(
         return (mat.to_sparse_csr() @ table).to_dense()
 
 
-def _user_index(user_strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique user ids and each event's position among them."""
-    uniq, inv = np.unique(user_strings, return_inverse=True)
-    return uniq, inv.reshape(-1).astype(np.int64)
+def _user_index(users: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted ids of the users present and each event's position among them.
+
+    Works on the categorical codes, so the string sort touches users, not events.
+    """
+    ev_codes, cats = codes(users)
+    present = np.unique(ev_codes)
+    names = np.asarray(cats.astype(str))[present]
+    order = np.argsort(names, kind="stable")
+    lut = np.full(len(cats), -1, dtype=np.int64)
+    lut[present[order]] = np.arange(len(present))
+    return names[order].astype(str), lut[ev_codes]
 
 
 def _aggregate(
@@ -251,7 +259,7 @@ def _from_events(
 ) -> InterestState:
     device = pick_device(spec.device)
     item_rows = _item_rows(sub, item_vectors)
-    users, upos = _user_index(sub[USER].astype(str).to_numpy())
+    users, upos = _user_index(sub[USER])
     n = len(users)
     vec, top, tot = _aggregate(
         upos,
@@ -453,7 +461,7 @@ def timeline(
     item_rows = _item_rows(events, item_vectors)
     ts = _ts_ns(events[TS])
     w = _weights(events)
-    user_str, upos = _user_index(events[USER].astype(str).to_numpy())
+    user_str, upos = _user_index(events[USER])
     n_users = len(user_str)
 
     # Rows: distinct (user, period), sorted by user then period.
@@ -471,47 +479,28 @@ def timeline(
     rank = np.arange(n_rows) - first_row[row_user]
     row_end_ns = pend_cats.to_numpy("datetime64[ns]").view("i8")[row_period]
 
-    # Per-row sums decayed to the row's period end (one segment sum for all events).
+    # Per-row sums decayed to the row's period end.
     dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / _NS_PER_DAY) / spec.half_life_days)
     row_w = np.bincount(ev_row, weights=dw, minlength=n_rows)
     rel = dw / np.where(row_w > 0, row_w, 1.0)[ev_row]  # float32-safe, as in _aggregate
-    table = item_vectors.vectors.to(device=device, dtype=torch.float32)
-    row_vec = (
-        _segment_sum(
-            torch.from_numpy(ev_row).to(device),
-            torch.from_numpy(item_rows).to(device),
-            torch.from_numpy(rel).to(device),
-            n_rows,
-            table,
-        ).double()
-        * torch.from_numpy(row_w).to(device)[:, None]
-    )  # (R, d)
     topic_of = topics.item_topic[item_rows]
     row_top = np.bincount(ev_row * k + topic_of, weights=dw, minlength=n_rows * k).reshape(
         n_rows, k
     )
-
-    # Carry decayed state from each user's previous row: one vectorised step per rank
-    # (at most the number of periods), across all users at once.
-    mean = torch.zeros((n_rows, row_vec.shape[1]), dtype=torch.float64, device=row_vec.device)
-    tot = np.zeros(n_rows)
-    top = np.zeros((n_rows, k))
-    drift = np.full(n_rows, np.nan)
-    for j in range(int(rank.max()) + 1):  # steps over period ranks, not users
-        r = np.flatnonzero(rank == j)
-        if j == 0:
-            tot[r] = row_w[r]
-            top[r] = row_top[r]
-            mean[r] = row_vec[r]
-            continue
-        prev = r - 1
-        a = np.exp2(-((row_end_ns[r] - row_end_ns[prev]) / _NS_PER_DAY) / spec.half_life_days)
-        tot[r] = tot[prev] * a + row_w[r]
-        top[r] = top[prev] * a[:, None] + row_top[r]
-        rt, pt = torch.from_numpy(r).to(mean.device), torch.from_numpy(prev).to(mean.device)
-        mean[rt] = mean[pt] * torch.from_numpy(a).to(mean.device)[:, None] + row_vec[rt]
-        cos = torch.nn.functional.cosine_similarity(mean[pt], mean[rt], dim=1, eps=1e-30)
-        drift[r] = (1.0 - cos).clamp_min(0).cpu().numpy()
+    tot, top, drift, unit = _carry(
+        ev_row,
+        item_rows,
+        rel,
+        row_w,
+        row_top,
+        row_user,
+        rank,
+        row_end_ns,
+        n_users,
+        item_vectors.vectors.to(device=device, dtype=torch.float32),
+        spec.half_life_days,
+        with_vectors,
+    )
     shares = np.where(tot[:, None] > 0, top / np.maximum(tot, 1e-300)[:, None], 0.0)
 
     raw_events = np.bincount(ev_row, minlength=n_rows)
@@ -544,9 +533,82 @@ def timeline(
     )
     frame = pd.concat([frame, pd.DataFrame(shares, columns=labels)], axis=1)
     if with_vectors:
-        unit = torch.nn.functional.normalize(mean, dim=1).float().cpu().numpy()
         frame["vector"] = list(unit)
     return frame
+
+
+def _carry(
+    ev_row: np.ndarray,
+    item_rows: np.ndarray,
+    rel: np.ndarray,
+    row_w: np.ndarray,
+    row_top: np.ndarray,
+    row_user: np.ndarray,
+    rank: np.ndarray,
+    row_end_ns: np.ndarray,
+    n_users: int,
+    table: torch.Tensor,
+    half_life_days: float,
+    with_vectors: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Decayed totals, topic sums, drift (and unit vectors) per row, carried across each user's rows.
+
+    One vectorised step per rank (a user's 1st, 2nd, ... active period: at most the number of
+    periods), over all users at once; only the users' current state (n_users x d) is held, plus
+    the rows' vectors when asked for.
+    """
+    n_rows, k = row_top.shape
+    device, d = table.device, table.shape[1]
+    tot = np.zeros(n_rows)
+    top = np.zeros((n_rows, k))
+    drift = np.full(n_rows, np.nan)
+    unit = np.zeros((n_rows, d), dtype=np.float32) if with_vectors else None
+    # float32 state: drift needs ~1e-6, and the (users x d) traffic is the cost here.
+    state = torch.zeros((n_users, d), dtype=torch.float32, device=device)
+    user_tot = np.zeros(n_users)
+    user_top = np.zeros((n_users, k))
+    user_end = np.zeros(n_users, dtype=np.int64)
+    ev_rank = rank[ev_row]
+    ev_order = np.argsort(ev_rank, kind="stable")
+    n_steps = int(rank.max()) + 1
+    ev_bounds = np.searchsorted(ev_rank[ev_order], np.arange(n_steps + 1))
+    row_order = np.argsort(rank, kind="stable")
+    row_bounds = np.searchsorted(rank[row_order], np.arange(n_steps + 1))
+    for j in range(n_steps):  # steps over period ranks, not users
+        r = np.sort(row_order[row_bounds[j] : row_bounds[j + 1]])
+        ev = ev_order[ev_bounds[j] : ev_bounds[j + 1]]
+        local = np.searchsorted(r, ev_row[ev])
+        sums = (
+            _segment_sum(
+                torch.from_numpy(local).to(device),
+                torch.from_numpy(item_rows[ev]).to(device),
+                torch.from_numpy(rel[ev]).to(device),
+                len(r),
+                table,
+            )
+            * torch.from_numpy(row_w[r].astype(np.float32)).to(device)[:, None]
+        )  # (|r|, d)
+        users = row_user[r]
+        a = np.where(
+            j > 0,
+            np.exp2(-((row_end_ns[r] - user_end[users]) / _NS_PER_DAY) / half_life_days),
+            0.0,
+        )
+        users_t = torch.from_numpy(users).to(device)
+        prev = state[users_t]
+        new = prev * torch.from_numpy(a.astype(np.float32)).to(device)[:, None] + sums
+        if j > 0:
+            dot = (prev * new).sum(1)
+            norms = prev.norm(dim=1) * new.norm(dim=1)
+            cos = torch.where(norms > 0, dot / norms.clamp_min(1e-30), torch.ones_like(dot))
+            drift[r] = (1.0 - cos).clamp_min(0).double().cpu().numpy()
+        state[users_t] = new
+        tot[r] = user_tot[users] = user_tot[users] * a + row_w[r]
+        top[r] = user_top[users] = user_top[users] * a[:, None] + row_top[r]
+        user_end[users] = row_end_ns[r]
+        if unit is not None:
+            unit[r] = torch.nn.functional.normalize(new, dim=1).float().cpu().numpy()
+    return tot, top, drift, unit
 
 
 def _change_points(

@@ -254,3 +254,33 @@ def test_other_seed_and_size_drifters_lead_the_ranking() -> None:
     assert precision >= 0.8, precision
     assert within_one >= 0.8, within_one
     assert in_gap >= 0.95, in_gap
+
+
+def test_cli_writes_parquet_outputs(tmp_path, capsys) -> None:
+    from core.__main__ import main
+
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.choice([f"u{j}" for j in range(30)], n),
+            "item_id": rng.choice([f"i{j}" for j in range(25)], n),
+            "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 60, n), unit="D")).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "event": rng.choice(["view", "click", "purchase"], n),
+        }
+    )
+    path = tmp_path / "events.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["interests", str(path), "--out", str(out), "--device", "cpu", "--k", "3"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "item vectors: behaviour" in printed and "no item has text" in printed
+    for name in ("item_vectors", "topics", "user_vectors", "timeline", "drift"):
+        assert (out / f"{name}.parquet").exists()
+    users = pd.read_parquet(out / "user_vectors.parquet")
+    assert len(users) == 30 and "v0" in users.columns
+    topics = pd.read_parquet(out / "topics.parquet")
+    assert len(topics) == 3 and topics["size"].sum() == 25
