@@ -191,7 +191,8 @@ def forecast_chart(
 def topic_sizes(table: pd.DataFrame, title: str = "Topics by number of items") -> go.Figure:
     """Horizontal bars of topic sizes; hover lists the top items (escaped)."""
     data = table.sort_values("size")
-    tops = data.get("top_items", pd.Series([""] * len(data), index=data.index))
+    column = "top_titles" if "top_titles" in data.columns else "top_items"
+    tops = data.get(column, pd.Series([""] * len(data), index=data.index))
     top_text = [
         "<br>".join(esc(t) for t in (v if isinstance(v, (list, tuple, np.ndarray)) else [v])[:5])
         for v in tops

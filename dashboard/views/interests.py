@@ -44,10 +44,13 @@ tab_topics, tab_time, tab_week, tab_emerging, tab_forecast = st.tabs(
 
 with tab_topics:
     table = info.table.copy()
-    if "top_items" in table.columns:
-        table["top_items"] = table["top_items"].map(
-            lambda v: " · ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
-        )
+    for col in ("top_titles", "top_items"):  # lists -> one readable text cell (k rows)
+        if col in table.columns:
+            table[col] = table[col].map(
+                lambda v: " · ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+            )
+    if "top_titles" in table.columns:
+        table = table[[c for c in table.columns if c != "top_items"]]
     left, right = st.columns([3, 2])
     with left:
         st.dataframe(table, hide_index=True, width="stretch")

@@ -24,8 +24,11 @@ class SmallUpload:
     xss_item: str
 
 
-def make_small_upload(seed: int = 3, n_users: int = 120, n_items: int = 80) -> SmallUpload:
-    """Events + catalogue CSVs from the sample generator; one item title is an XSS probe."""
+def make_small_upload(
+    seed: int = 3, n_users: int = 120, n_items: int = 80, n_xss: int = 1
+) -> SmallUpload:
+    """Events + catalogue CSVs from the sample generator; the ``n_xss`` most used items get an
+    XSS probe as their title."""
     import io
 
     from core.sample import SampleSpec, generate
@@ -34,8 +37,10 @@ def make_small_upload(seed: int = 3, n_users: int = 120, n_items: int = 80) -> S
         SampleSpec(seed=seed, n_users=n_users, n_items=n_items, weeks=10, n_drifters=8, dirty=False)
     )
     items = sample.items_raw.copy()
-    xss_item = str(items["item_id"].iloc[0])
-    items.loc[items.index[0], "title"] = XSS_TITLE
+    popular = sample.events_raw["item_id"].value_counts().index[:n_xss].astype(str)
+    xss_item = str(popular[0])
+    probe = items["item_id"].astype(str).isin(popular)
+    items.loc[probe, "title"] = XSS_TITLE + " " + items.loc[probe, "item_id"].astype(str)
     events = io.BytesIO()
     sample.events_raw.to_csv(events, index=False)
     catalogue = io.BytesIO()
