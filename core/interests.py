@@ -138,13 +138,19 @@ def _segment_sum(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
-        mat = torch.sparse_coo_tensor(
-            torch.stack([rows, cols]),
-            vals.to(table.dtype),
+        # CSR built directly: one sort by (row, col) on the device; duplicates stay as separate
+        # entries (the product sums them), which saves coalesce's second pass.
+        _, perm = torch.sort(rows * table.shape[0] + cols)
+        crow = torch.zeros(n_rows + 1, dtype=torch.int64, device=rows.device)
+        crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n_rows), 0)
+        mat = torch.sparse_csr_tensor(
+            crow,
+            cols[perm],
+            vals[perm].to(table.dtype),
             (n_rows, table.shape[0]),
             check_invariants=False,
-        ).coalesce()
-        return (mat.to_sparse_csr() @ table).to_dense()
+        )
+        return (mat @ table).to_dense()
 
 
 def _user_index(users: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +159,7 @@ def _user_index(users: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Works on the categorical codes, so the string sort touches users, not events.
     """
     ev_codes, cats = codes(users)
-    present = np.unique(ev_codes)
+    present = np.flatnonzero(np.bincount(ev_codes, minlength=len(cats)))  # O(n), no sort
     names = np.asarray(cats.astype(str))[present]
     order = np.argsort(names, kind="stable")
     lut = np.full(len(cats), -1, dtype=np.int64)
