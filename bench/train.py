@@ -96,6 +96,7 @@ def main() -> int:
     )
     spec = train.TrainSpec()
     if args.full:
+        spec = replace(spec, device=args.device)
         vecs, ids, note = (None, None, "no item vectors") if args.no_text else item_vectors(events)
         print(note)
         t1 = time.perf_counter()

@@ -223,8 +223,9 @@ def _reasons(
         device=device,
     )  # (B, T) step index or -1
     valid = hist_idx >= 0
-    items = torch.as_tensor(steps.item, device=device)
-    ts = torch.as_tensor(steps.ts, device=device, dtype=torch.float64)
+    # One dummy step at the end keeps the gathers valid when no user has any history.
+    items = torch.as_tensor(np.r_[steps.item, 1], device=device)
+    ts = torch.as_tensor(np.r_[steps.ts, 0.0], device=device, dtype=torch.float64)
     safe = hist_idx.clamp(min=0)
     hist_item = torch.where(valid, items[safe] - 1, torch.zeros_like(safe))  # (B, T)
     table = _reason_table(bundle).to(device)
@@ -310,13 +311,14 @@ def _reason_text(
     n = len(chosen)
     reason = pd.Series([""] * n, dtype=object)
     items_col = pd.Series([""] * n, dtype=object)
+    step_item, step_ts = np.r_[steps.item, 1], np.r_[steps.ts, 0.0]  # dummy step: see _reasons
     for j in range(chosen.shape[1] if n else 0):  # REASON_STEPS columns, not rows
         step = chosen[:, j]
         has = step >= 0
         safe = np.where(has, step, 0)
-        iid = pd.Series(bundle.vocab.items.to_numpy()[steps.item[safe] - 1], dtype=object)
+        iid = pd.Series(bundle.vocab.items.to_numpy()[step_item[safe] - 1], dtype=object)
         when = pd.Series(
-            pd.to_datetime(steps.ts[safe], unit="s", utc=True).strftime("%Y-%m-%d %H:%M")
+            pd.to_datetime(step_ts[safe], unit="s", utc=True).strftime("%Y-%m-%d %H:%M")
         )
         name = texts.reindex(iid).reset_index(drop=True).fillna(iid).astype(str).str.slice(0, 60)
         piece = "'" + name + "' (" + when + ")"
@@ -324,7 +326,7 @@ def _reason_text(
         reason = reason.where(~has, reason + sep + piece)
         isep = np.where(items_col.str.len() > 0, "; ", "")
         items_col = items_col.where(~has, items_col + isep + iid + " @ " + when)
-    prefix = np.where(reason.str.len() > 0, "after ", "popular with similar users")
+    prefix = np.where(reason.str.len() > 0, "after ", "popular overall (no history yet)")
     reason = pd.Series(prefix, dtype=object) + reason
     topic = topic.reset_index(drop=True).astype(str)
     reason = reason.where(topic.str.len() == 0, reason + " · topic: " + topic)

@@ -55,7 +55,7 @@ class TrainSpec:
     weight_decay: float = 0.0
     loss: str = "full"  # "full" cross-entropy, or "sampled" softmax
     n_negatives: int = 512
-    patience: int = 3
+    patience: int = 5
     seed: int = 0
     use_time_gap: bool = True
     use_hour_of_week: bool = False
