@@ -56,6 +56,17 @@ def bundled_sample() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return result.events, result.rejected, result.report.to_dict()
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def file_dataset(
+    path: str, mtime: float, items: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """An events file named at start-up ($ATLAS_DATASET), ingested once per file version."""
+    from core import ingest
+
+    result = ingest.ingest(path, items=items)
+    return result.events, result.rejected, result.report.to_dict()
+
+
 # --------------------------------------------------------------------------- interests
 
 

@@ -6,7 +6,9 @@ cache, so two sessions with different uploads never see each other's data.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +17,9 @@ from core import schema
 from dashboard.components.feedback import md_escape
 
 STATE_KEY = "atlas_dataset"
+#: Optional events file (and catalogue) the app opens on instead of the bundled sample.
+DATASET_ENV = "ATLAS_DATASET"
+ITEMS_ENV = "ATLAS_ITEMS"
 SAMPLE_NAME = "bundled sample"
 
 
@@ -46,14 +51,24 @@ def from_events(
 
 
 def current() -> Dataset:
-    """The session's dataset; loads the bundled sample on first use."""
+    """The session's dataset; on first use the file named by $ATLAS_DATASET (with the catalogue
+    $ATLAS_ITEMS), if set, else the bundled sample."""
     dataset = st.session_state.get(STATE_KEY)
     if dataset is None:
         from dashboard import cached
 
-        with st.spinner("Loading the bundled sample…"):
-            events, rejected, report = cached.bundled_sample()
-        dataset = from_events(SAMPLE_NAME, events, rejected, report, is_sample=True)
+        path = os.environ.get(DATASET_ENV)
+        if path:
+            items = os.environ.get(ITEMS_ENV) or None
+            with st.spinner(f"Loading {Path(path).name}…"):
+                events, rejected, report = cached.file_dataset(
+                    path, Path(path).stat().st_mtime, items
+                )
+            dataset = from_events(Path(path).name, events, rejected, report, is_sample=True)
+        else:
+            with st.spinner("Loading the bundled sample…"):
+                events, rejected, report = cached.bundled_sample()
+            dataset = from_events(SAMPLE_NAME, events, rejected, report, is_sample=True)
         st.session_state[STATE_KEY] = dataset
     return dataset
 
