@@ -180,14 +180,34 @@ def emerging(
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def forecast(fp: str, spec: AnalysisSpec, tspec, column: str, horizon: int, _events: pd.DataFrame):
-    """A forecast of one period-count column (``core.forecast.forecast``)."""
+    """A forecast of one period-count column over complete periods (``core.forecast.forecast``)."""
     from core import forecast as core_forecast
 
-    counts = period_counts(fp, spec, tspec, _events)
+    counts = complete_periods(fp, spec, tspec, _events)
     series = pd.Series(
         counts[column].to_numpy(dtype=float), index=pd.DatetimeIndex(counts["period"])
     )
     return core_forecast.forecast(series, horizon)
+
+
+def complete_periods(fp: str, spec: AnalysisSpec, tspec, _events: pd.DataFrame) -> pd.DataFrame:
+    """``period_counts`` without a first/last period that the data (or window) only partly covers:
+    a half-covered edge week looks like a collapse and would drag a forecast down."""
+    counts = period_counts(fp, spec, tspec, _events)
+    if len(counts) < 3:
+        return counts
+    periods = pd.DatetimeIndex(counts["period"])
+    step = pd.Series(periods[1:] - periods[:-1]).median()
+    ts = _events[schema.TS]
+    first, last = ts.min(), ts.max()
+    if tspec.start is not None:
+        first = max(first, pd.Timestamp(tspec.start))
+    if tspec.end is not None:
+        last = min(last, pd.Timestamp(tspec.end))
+    keep = np.ones(len(counts), dtype=bool)
+    keep[0] = first - periods[0] <= 0.1 * step
+    keep[-1] = (periods[-1] + step) - last <= 0.1 * step
+    return counts[keep].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- map
@@ -373,9 +393,9 @@ def item_topic_labels(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> dic
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
-    """A small model trained once per dataset for the Users page preview (read-only, shared)."""
-    from core import persist, train
+def quick_result(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
+    """A small model trained once per dataset for previews (read-only, shared)."""
+    from core import train
 
     vectors = item_vectors(fp, spec, _events)
     base = train.default_spec_for(len(_events))
@@ -393,8 +413,24 @@ def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
             "max_seconds": 20.0,
         }
     )
-    result = train.fit(_events, vectors.vectors, vectors.item_ids, quick)
+    return train.fit(_events, vectors.vectors, vectors.item_ids, quick)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
+    """The preview model as a ``core.persist.ModelBundle`` (used by ``core.recommend``)."""
+    from core import persist
+
+    result = quick_result(fp, spec, _events)
     return persist.bundle_from(result, item_topic_labels(fp, spec, _events))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def quick_report(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> pd.DataFrame:
+    """Test metrics of the preview model against the baselines (``core.train.evaluate``)."""
+    from core import train
+
+    return train.evaluate(quick_result(fp, spec, _events), _events, "test")
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

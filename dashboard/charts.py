@@ -172,6 +172,7 @@ def forecast_chart(
                 fill="toself",
                 fillcolor="rgba(228,87,46,0.15)",
                 line={"width": 0},
+                mode="lines",
                 name="prediction interval",
                 hoverinfo="skip",
             )

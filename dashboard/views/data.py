@@ -17,6 +17,16 @@ def _pairs(value: object, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([(str(a), b) for a, b in items], columns=columns)
 
 
+def _n(value: object) -> str:
+    """A count short enough for a metric tile: 1,234 · 136.1k · 1.01M."""
+    n = int(value or 0)
+    if n >= 1_000_000:
+        return f"{n / 1e6:.2f}M"
+    if n >= 10_000:
+        return f"{n / 1e3:.1f}k"
+    return f"{n:,}"
+
+
 st.title("Data")
 data = ds.current()
 ds.header(data)
@@ -82,15 +92,21 @@ with right:
         st.info("This dataset came without an ingest report.")
     else:
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Rows in", f"{report.get('rows_in', 0):,}")
-        c2.metric("Accepted", f"{report.get('accepted', 0):,}")
-        c3.metric("Rejected", f"{report.get('rejected', 0):,}")
-        c4.metric("Duplicates", f"{report.get('duplicates', 0):,}")
+        c1.metric("Rows in", _n(report.get("rows_in")), help=f"{report.get('rows_in', 0):,}")
+        c2.metric("Accepted", _n(report.get("accepted")), help=f"{report.get('accepted', 0):,}")
+        c3.metric("Rejected", _n(report.get("rejected")), help=f"{report.get('rejected', 0):,}")
+        c4.metric(
+            "Duplicates", _n(report.get("duplicates")), help=f"{report.get('duplicates', 0):,}"
+        )
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Users", f"{report.get('n_users', 0):,}")
-        c2.metric("Items", f"{report.get('n_items', 0):,}")
+        c1.metric("Users", _n(report.get("n_users")))
+        c2.metric("Items", _n(report.get("n_items")))
         c3.metric("Located", f"{100 * float(report.get('located_share') or 0):.0f}%")
-        c4.metric("Catalogue matches", f"{report.get('catalogue_matched_items') or 0:,}")
+        c4.metric(
+            "In catalogue",
+            _n(report.get("catalogue_matched_items")),
+            help="items of the events found in the item catalogue",
+        )
         st.markdown(
             f"Time range: **{md_escape(report.get('time_min') or '–')}** → "
             f"**{md_escape(report.get('time_max') or '–')}**"

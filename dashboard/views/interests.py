@@ -112,7 +112,7 @@ with tab_forecast, guard("Forecast", "Choose a longer window or a coarser period
     )
     horizon = c2.slider("Periods ahead", 2, 26, 8, key="flt_fc_horizon")
     result = cached.forecast(fp, spec, tspec, target, horizon, events)
-    counts = cached.period_counts(fp, spec, tspec, events)
+    counts = cached.complete_periods(fp, spec, tspec, events)
     history = pd.DataFrame({"period": counts["period"], "value": counts[target]})
     fig = charts.forecast_chart(history, result.forecast, f"Forecast of {target}", y_title=target)
     st.plotly_chart(fig, width="stretch", key="ch_forecast")
@@ -121,6 +121,7 @@ with tab_forecast, guard("Forecast", "Choose a longer window or a coarser period
         f"Method: {md_escape(result.method)} (season length {result.season_length}), "
         f"{result.level:.0%} prediction interval. Backtest on the last {result.holdout} periods: "
         f"MAE {result.mae_model:,.1f} vs seasonal-naive {result.mae_naive:,.1f}. "
+        "Periods the data only partly covers (at the edges) are left out. "
         f"{md_escape(result.note)}"
     )
     with st.expander("Forecast and backtest tables"):

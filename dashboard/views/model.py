@@ -22,6 +22,38 @@ spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 default = train.default_spec_for(len(events))
 
+
+def show_model(bundle: object, report: pd.DataFrame, source: str, key: str) -> None:
+    """The metrics table (protocol stated), NDCG@10 by model and the training curve."""
+    meta = dict(bundle.info)
+    st.caption(
+        f"Model: {md_escape(source)} · best epoch {meta.get('best_epoch', '?')} · "
+        f"{float(meta.get('seconds', 0)):.0f}s "
+        f"({float(meta.get('seconds_per_epoch', 0)):.1f}s per epoch)"
+    )
+    if report is None or report.empty:
+        st.info("This model has no evaluation report.")
+        return
+    for text in report["protocol"].dropna().unique() if "protocol" in report else []:
+        st.caption(f"Protocol: {md_escape(text)}")
+    st.dataframe(
+        report.drop(columns=["protocol"], errors="ignore"), hide_index=True, width="stretch"
+    )
+    exports.table(report, "model_metrics", {"model": key}, key=f"dl_metrics_{key}")
+    ranked = report.dropna(subset=["NDCG@10"]) if "NDCG@10" in report else report.iloc[0:0]
+    if len(ranked):
+        left, right = st.columns(2)
+        with left:
+            fig = charts.metrics_bars(ranked, "NDCG@10", "NDCG@10 by model")
+            st.plotly_chart(fig, width="stretch", key=f"ch_metrics_{key}")
+            exports.figure(fig, "model_ndcg", {"model": key}, key=f"dl_metrics_fig_{key}")
+        with right:
+            history = pd.DataFrame(meta.get("history", []), columns=["epoch", "loss", "val"])
+            fig2 = charts.training_curve(history)
+            st.plotly_chart(fig2, width="stretch", key=f"ch_history_{key}")
+            exports.figure(fig2, "training_curve", {"model": key}, key=f"dl_history_{key}")
+
+
 if st.session_state.pop("mdl_cancelled", False):
     st.warning("Training was cancelled; no model was kept. Start again when ready.")
 
@@ -86,39 +118,14 @@ handle = modelstate.session_model(data)
 st.subheader("Metrics against baselines")
 if handle is None:
     st.info(
-        "No model trained or loaded for this dataset yet. Press **Train** above (the bundled sample "
-        "takes a few minutes on a CPU), or load a saved model below."
+        "No model trained or loaded for this dataset yet: below is the quick preview model (one short "
+        "epoch) that the Users page uses. Press **Train** for a full model, or load a saved one."
     )
+    with st.spinner("Evaluating the preview model against the baselines…"), guard("Preview model"):
+        preview = cached.quick_model(fp, spec, events)
+        show_model(preview, cached.quick_report(fp, spec, events), "quick preview model", "quick")
 else:
-    bundle = handle.bundle
-    meta = dict(bundle.info)
-    st.caption(
-        f"Model: {md_escape(handle.source)} · best epoch {meta.get('best_epoch', '?')} · "
-        f"{float(meta.get('seconds', 0)):.0f}s "
-        f"({float(meta.get('seconds_per_epoch', 0)):.1f}s per epoch)"
-    )
-    report: pd.DataFrame = bundle.report
-    if report is None or report.empty:
-        st.info("This model has no evaluation report.")
-    else:
-        protocols = report["protocol"].dropna().unique() if "protocol" in report else []
-        for text in protocols:
-            st.caption(f"Protocol: {md_escape(text)}")
-        metric_cols = [c for c in report.columns if c not in ("protocol",)]
-        st.dataframe(report[metric_cols], hide_index=True, width="stretch")
-        exports.table(report, "model_metrics", {"model": handle.key}, key="dl_metrics")
-        ranked = report.dropna(subset=["NDCG@10"]) if "NDCG@10" in report else report.iloc[0:0]
-        if len(ranked):
-            left, right = st.columns(2)
-            with left:
-                fig = charts.metrics_bars(ranked, "NDCG@10", "NDCG@10 by model")
-                st.plotly_chart(fig, width="stretch", key="ch_metrics")
-                exports.figure(fig, "model_ndcg", {"model": handle.key}, key="dl_metrics_fig")
-            with right:
-                history = pd.DataFrame(meta.get("history", []), columns=["epoch", "loss", "val"])
-                fig2 = charts.training_curve(history)
-                st.plotly_chart(fig2, width="stretch", key="ch_history")
-                exports.figure(fig2, "training_curve", {"model": handle.key}, key="dl_history")
+    show_model(handle.bundle, handle.bundle.report, handle.source, handle.key)
 
 st.subheader("Save or load")
 left, right = st.columns(2)

@@ -9,6 +9,8 @@ def test_renders_on_the_sample_without_a_model() -> None:
     at = new_app(page="model")
     assert_clean(at)
     assert any("No model trained" in i.value for i in at.info)
+    report = next(d.value for d in at.dataframe if "model" in d.value.columns)
+    assert "most popular" in " ".join(report["model"].astype(str))  # preview model vs baselines
 
 
 def test_trains_on_an_upload_and_shows_the_metrics_table(small_dataset) -> None:

@@ -25,7 +25,7 @@ def test_upload_explore_map_user_and_download(server: str, browser, tmp_path) ->
     # upload events + catalogue, keep the detected mapping (user_id, item_id, timestamp...)
     upload(page, ("journey.csv", files.events_csv), ("catalogue.csv", files.items_csv))
     assert "journey" in dataset_caption(page)
-    assert page.get_by_text("Catalogue matches").count() == 1
+    assert page.get_by_text("In catalogue").count() == 1
 
     # topics and trends
     goto_page(page, "Interests & trends")
