@@ -168,7 +168,7 @@ def _score(
     if geo is not None:
         geo_part = geo.to(device)[None, :].expand_as(seq)
         parts = parts + weights.geo * geo_part
-    blend = parts / weights.total(geo is not None)
+    blend = (parts / weights.total(geo is not None)).clamp(0.0, 1.0)  # rounding stays in [0, 1]
     blend = blend.masked_fill(~unseen, float("-inf"))
     return blend, seq, interest, geo_part, unseen
 
