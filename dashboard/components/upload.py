@@ -80,6 +80,13 @@ def mapping_form(name: str, data: bytes, *, key: str):
         if getattr(sniffed, attr, None) is not None
     )
     st.markdown(f"**{md_escape(name)}** · {len(columns)} columns · {described}")
+    missing = [f for f in getattr(sniffed, "missing", ()) if f in schema.REQUIRED]
+    if missing:
+        st.warning(
+            f"Not detected: {', '.join(missing)}. Pick the matching columns below; if the preview "
+            "looks garbled, the file may not be a CSV/TSV/Parquet of events (or use another "
+            "encoding or delimiter)."
+        )
     if isinstance(preview, pd.DataFrame) and len(preview):
         st.dataframe(preview.head(5).astype(str), hide_index=True, width="stretch")
     with st.form(key=f"{key}_{digest}"):

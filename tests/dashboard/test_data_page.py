@@ -51,3 +51,40 @@ def test_mapping_form_refuses_a_missing_required_field(small_upload) -> None:
 
 def _keys(at) -> list[str]:
     return [s.key for s in at.selectbox if s.key]
+
+
+def test_unreadable_upload_gives_a_message_not_a_traceback() -> None:
+    at = new_app()
+    garbage = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20
+    at.file_uploader(key="up_events").set_value(("photo.csv", garbage, "text/csv"))
+    at.run()
+    assert not at.exception
+    messages = [e.value for e in at.error] + [w.value for w in at.warning]
+    if at.get("form_submit_button"):
+        at.get("form_submit_button")[0].click()
+        at.run()
+        assert not at.exception
+        messages += [e.value for e in at.error]
+    assert messages and all("Traceback" not in m for m in messages)
+    assert "bundled sample" in at.caption[0].value
+
+
+def test_files_over_the_upload_limit_are_refused_with_the_limit_stated() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        from dashboard.components.upload import read_upload
+
+        class Big:
+            name = "huge.csv"
+            size = 10**12
+
+            def getvalue(self) -> bytes:
+                raise AssertionError("must not be read")
+
+        read_upload(Big())
+
+    at = AppTest.from_function(page)
+    at.run()
+    assert not at.exception
+    assert "the limit is" in at.error[0].value and "MB" in at.error[0].value
