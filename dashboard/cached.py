@@ -392,13 +392,22 @@ def item_topic_labels(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> dic
     return dict(zip(ids, named, strict=True))
 
 
+def default_train_spec(n_events: int):
+    """Training defaults for a log of ``n_events`` (narrower and smaller batches for tiny logs)."""
+    from core import train
+
+    if n_events < 5_000:
+        return train.TrainSpec(d_model=32, batch_size=64)
+    return train.TrainSpec()
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def quick_result(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
     """A small model trained once per dataset for previews (read-only, shared)."""
     from core import train
 
     vectors = item_vectors(fp, spec, _events)
-    base = train.default_spec_for(len(_events))
+    base = default_train_spec(len(_events))
     # small and short: a preview, not the model to evaluate (that one is trained on the Model page)
     quick = train.TrainSpec(
         **{

@@ -20,7 +20,7 @@ data = ds.current()
 ds.header(data)
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
-default = train.default_spec_for(len(events))
+default = cached.default_train_spec(len(events))
 
 
 def show_model(bundle: object, report: pd.DataFrame, source: str, key: str) -> None:
