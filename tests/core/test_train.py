@@ -190,9 +190,7 @@ def test_on_the_bundled_sample_the_model_beats_popularity_and_item_knn():
     from core.sample import bundled_event_log
 
     events = bundled_event_log()
-    spec = train.TrainSpec(
-        d_model=32, n_heads=2, n_layers=1, max_len=20, lr=3e-3, batch_size=64, epochs=3, patience=3
-    )
+    spec = train.TrainSpec.fast(epochs=3)
     result = train.train_and_compare(events, spec=spec)
     report = result.report.set_index("model")["NDCG@10"]
     seq = report["sequence model (SASRec)"]
