@@ -1,7 +1,8 @@
 """``python -m core recommend DIR --user U -k 10``: top-k unseen items with reasons.
 
 DIR is a folder written by ``python -m core train``. The user's history is read from an event log:
-``--events FILE`` (through core.ingest) or ``--sample`` (the bundled sample).
+``--events FILE`` (through core.ingest), ``--sample`` (the bundled sample), or by default the log the
+model was trained on (its path is stored in ``model.json``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model_dir", help="folder written by `python -m core train`")
     parser.add_argument("--user", help="user id (omit with --all-users)")
     parser.add_argument("-k", type=int, default=10, help="number of items (default 10)")
-    parser.add_argument("--events", help="event log holding the user's history (core.ingest)")
+    parser.add_argument(
+        "--events", help="event log holding the user's history (default: the training log)"
+    )
     parser.add_argument("--items", default=None, help="optional item catalogue for core.ingest")
     parser.add_argument(
         "--sample", action="store_true", help="read history from the bundled sample"
@@ -44,8 +47,15 @@ def main(args: argparse.Namespace) -> int:
         from core.ingest import ingest
 
         events = ingest(args.events, items=args.items).events
+    elif bundle.info.get("events"):
+        from core.ingest import ingest
+
+        events = ingest(str(bundle.info["events"]), items=bundle.info.get("items")).events
     else:
-        raise InvalidInputError("history: expected --events FILE or --sample, found neither")
+        raise InvalidInputError(
+            "history: expected --events FILE or --sample (the model does not name its training log), "
+            "found neither"
+        )
     near = None
     if args.near:
         try:

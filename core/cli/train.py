@@ -81,6 +81,11 @@ def main(args: argparse.Namespace) -> int:
 
     result = train.train_and_compare(events, vectors, ids, spec, progress)
     bundle = persist.bundle_from(result, item_topic)
+    # Remember where the log came from, so `python -m core recommend DIR --user U` needs nothing else.
+    source = {"events": str(Path(args.events).resolve())}
+    if args.items:
+        source["items"] = str(Path(args.items).resolve())
+    bundle = replace(bundle, info={**bundle.info, **source})
     out = persist.save(bundle, args.out)
     result.report.to_csv(Path(out) / "report.csv", index=False)
     pd.DataFrame(result.history, columns=["epoch", "loss", "val_ndcg10"]).to_csv(
