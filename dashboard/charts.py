@@ -121,7 +121,7 @@ def hour_of_week_heatmap(grid: pd.DataFrame, basis: str, title: str = "Hour of w
     )
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="hour of day")
-    return _layout(fig, f"{title} ({basis})", height=330)
+    return _layout(fig, f"{title} · {basis}", height=330)
 
 
 def emerging_bars(frame: pd.DataFrame, title: str = "Emerging and fading interests") -> go.Figure:

@@ -102,9 +102,11 @@ def regions_map(regions: pd.DataFrame, figures: pd.DataFrame, value: str) -> fol
 def hotspots_map(
     spots: pd.DataFrame, bounds: Sequence[Sequence[float]] | None = None
 ) -> folium.Map:
-    """Hotspot circles with escaped tooltips (no folium.Popup: it needs jQuery and puts text in a
-    JavaScript template literal, where ``${...}`` would run)."""
+    """Hotspot circles (true radius in metres, colour by events) with escaped tooltips and a
+    legend. No folium.Popup: it needs jQuery and puts its text in a JavaScript template literal,
+    where an uploaded ``${...}`` would run."""
     fmap = base_map(bounds)
+    fill, lo, hi = maprender.colours(spots["events"].to_numpy(dtype=float), log=True)
     labels = (
         "hotspot "
         + spots["hotspot"].astype(str)
@@ -112,12 +114,26 @@ def hotspots_map(
         + spots["events"].map("{:,}".format)
         + " events, "
         + spots["users"].map("{:,}".format)
-        + " users; top interests: "
+        + " users · top interests: "
         + spots["top_topics"].astype(str)
-        + "; top items: "
+        + " · top items: "
         + spots["top_items"].astype(str)
     )
-    return points_layer(fmap, spots.assign(label=labels), "label")
+    radius = np.maximum(spots["radius_m"].to_numpy(dtype=float), 80.0)
+    for lat, lon, r, colour, text in zip(
+        spots["lat"], spots["lon"], radius, fill, labels, strict=True
+    ):  # one circle per hotspot (tens), never per event
+        folium.Circle(
+            (float(lat), float(lon)),
+            radius=float(r),
+            color=str(colour),
+            fill=True,
+            fill_opacity=0.45,
+            weight=2,
+            tooltip=folium.Tooltip(safe_text(text), sticky=True),
+        ).add_to(fmap)
+    fmap.add_child(maprender._Legend("hotspot events", lo, hi))
+    return fmap
 
 
 def points_layer(fmap: folium.Map, points: pd.DataFrame, label_column: str) -> folium.Map:

@@ -103,18 +103,26 @@ def map_controls(
             layer = st.selectbox(
                 "Boundaries", list(LAYERS), format_func=LAYERS.get, key=f"{key}_layer"
             )
+        # widgets a view does not use are disabled, not hidden, so they keep their values
         colour_by = st.radio(
-            "Colour cells by", list(COLOUR_BY), format_func=COLOUR_BY.get, key=f"{key}_by"
+            "Colour by",
+            list(COLOUR_BY),
+            format_func=COLOUR_BY.get,
+            key=f"{key}_by",
+            disabled=view == "hotspots",
         )
         topic = None
         if colour_by == "share":
-            topic = st.selectbox("Topic", list(labels), key=f"{key}_topic")
+            topic = st.selectbox(
+                "Topic", list(labels), key=f"{key}_topic", disabled=view == "hotspots"
+            )
         res = st.select_slider(
             "Cell size (H3 resolution)",
             options=[5, 6, 7, 8, 9],
             value=7,
             key=f"{key}_res",
             help="5 ≈ 250 km², 7 ≈ 5 km², 9 ≈ 0.1 km² per cell",
+            disabled=view != "cells",
         )
         period = st.segmented_control(
             "Step through time by",
@@ -122,6 +130,7 @@ def map_controls(
             format_func=PERIODS.get,
             default="W",
             key=f"{key}_period",
+            disabled=view != "cells",
         )
         win = window(events, key=key)
         topics = st.multiselect(

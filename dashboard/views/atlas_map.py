@@ -98,4 +98,6 @@ with guard("Map"):
             show(
                 maps.hotspots_map(spots, bounds), names, spots, "map_hotspots", "map_hotspots_view"
             )
-            st.caption(f"{len(spots)} hotspots (DBSCAN density clusters); circle size = events.")
+            st.caption(
+                f"{len(spots)} hotspots (DBSCAN density clusters); circle = the hotspot's extent, colour = its events."
+            )

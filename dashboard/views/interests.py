@@ -79,14 +79,22 @@ with tab_time, guard("Topic shares over time"):
             exports.table(counts, "period_counts", names, key="dl_counts")
 
 with tab_week, guard("Hour of week"):
-    grid, basis = cached.hour_of_week(fp, spec, fspec, events)
+    rhythm = st.selectbox("Rhythm of", ["all selected topics", *info.labels], key="flt_how_topic")
+    how_spec = (
+        fspec
+        if rhythm == "all selected topics"
+        else EventFilter(start=fspec.start, end=fspec.end, topics=(rhythm,), events=fspec.events)
+    )
+    grid, basis = cached.hour_of_week(fp, spec, how_spec, events)
     if grid.to_numpy().sum() == 0:
         st.info("No events match these filters.")
     else:
-        fig = charts.hour_of_week_heatmap(grid, basis)
+        title = "Hour of week" + ("" if rhythm == "all selected topics" else f": {rhythm}")
+        fig = charts.hour_of_week_heatmap(grid, basis, title)
         st.plotly_chart(fig, width="stretch", key="ch_how")
-        exports.figure(fig, "hour_of_week", names, key="dl_how")
-        exports.table(grid.reset_index(), "hour_of_week", names, key="dl_how_table")
+        how_names = {**names, "rhythm": None if rhythm == "all selected topics" else rhythm}
+        exports.figure(fig, "hour_of_week", how_names, key="dl_how")
+        exports.table(grid.reset_index(), "hour_of_week", how_names, key="dl_how_table")
 
 with tab_emerging, guard("Emerging interests"):
     recent = st.select_slider(
