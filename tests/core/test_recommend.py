@@ -143,3 +143,23 @@ def test_a_user_who_saw_everything_gets_an_empty_table(bundle):
     )
     out = recommend.top_k(bundle, seen_all, "u0", k=5)
     assert out.empty and list(out.columns) == list(recommend.COLUMNS)
+
+
+def test_cli_trains_then_recommends(tmp_path, capsys):
+    from core.__main__ import main
+
+    csv = tmp_path / "events.csv"
+    cycle_log().assign(event="view").to_csv(csv, index=False)
+    out = tmp_path / "model"
+    assert (
+        main(["train", str(csv), "--out", str(out), "--epochs", "2", "--text", "none", "--quiet"])
+        == 0
+    )
+    assert {"model.safetensors", "model.json", "report.csv", "history.csv"} <= {
+        p.name for p in out.iterdir()
+    }
+    assert "sequence model (SASRec)" in pd.read_csv(out / "report.csv")["model"].tolist()
+    capsys.readouterr()
+    assert main(["recommend", str(out), "--user", "u3", "-k", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "score = (0.6·sequence + 0.3·interest)" in printed and "after 'title" in printed
