@@ -281,6 +281,13 @@ def map_areas(fp: str, n: int, _events: pd.DataFrame) -> pd.DataFrame:
         east=("lon", lambda s: s.quantile(0.99)),
     )
     areas = areas.sort_values("events", ascending=False).head(n).reset_index(drop=True)
+    # a margin around the busy core, so the whole cluster and its edge are in view
+    pad_lat = 0.3 * (areas["north"] - areas["south"]) + 0.01
+    pad_lon = 0.3 * (areas["east"] - areas["west"]) + 0.01
+    areas["south"] -= pad_lat
+    areas["north"] += pad_lat
+    areas["west"] -= pad_lon
+    areas["east"] += pad_lon
     areas["area"] = _nearest_city(areas["lat"].to_numpy(), areas["lon"].to_numpy())
     return areas
 

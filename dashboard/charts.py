@@ -68,11 +68,18 @@ def empty(title: str, message: str = "No data for these filters") -> go.Figure:
 
 
 def topic_shares_area(
-    frame: pd.DataFrame, labels: Sequence[str], title: str = "Topic shares over time"
+    frame: pd.DataFrame,
+    labels: Sequence[str],
+    title: str = "Topic shares over time",
+    palette_labels: Sequence[str] | None = None,
 ) -> go.Figure:
-    """Stacked area of ``share:<label>`` columns against ``period``; hover shows share and count."""
+    """Stacked area of ``share:<label>`` columns against ``period``; hover shows share and count.
+
+    ``palette_labels``: the full topic list, so a topic keeps its colour when others are hidden."""
     fig = go.Figure()
-    for i, label in enumerate(labels):
+    order = {label: i for i, label in enumerate(palette_labels or labels)}
+    for label in labels:
+        i = order.get(label, 0)
         share = frame.get(f"share:{label}")
         if share is None:
             continue
@@ -221,7 +228,7 @@ def user_timeline(frame: pd.DataFrame, labels: Sequence[str], title: str) -> go.
         for label in labels
         if f"share:{label}" in frame.columns and frame[f"share:{label}"].fillna(0).max() > 0
     ]
-    fig = topic_shares_area(frame, present, title)
+    fig = topic_shares_area(frame, present, title, palette_labels=labels)
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}, height=470)
     if "drift" in frame.columns:
         fig.add_trace(

@@ -68,7 +68,9 @@ with tab_time, guard("Topic shares over time"):
         )
     else:
         shown = [t for t in info.labels if not flt.topics or t in flt.topics]
-        fig = charts.topic_shares_area(counts, shown, f"Topic shares per {flt.period}")
+        fig = charts.topic_shares_area(
+            counts, shown, f"Topic shares per {flt.period}", palette_labels=info.labels
+        )
         st.plotly_chart(fig, width="stretch", key="ch_shares")
         exports.figure(fig, "topic_shares", names, key="dl_shares")
         fig2 = charts.activity_line(counts, "Events and users per period")
