@@ -35,3 +35,23 @@ def test_renders_on_an_upload_with_escaped_titles(small_dataset) -> None:
     assert "small upload" in at.caption[0].value
     for spec in figure_specs(at):
         assert "<img src=x" not in spec  # uploaded text reaches plotly escaped
+
+
+def test_a_filter_change_recomputes_only_what_it_affects(monkeypatch) -> None:
+    from core import trends
+
+    at = new_app(page="interests")
+    calls = {"period_counts": 0, "hour_of_week": 0}
+    for name in calls:
+        original = getattr(trends, name)
+
+        def counting(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(trends, name, counting)
+    topic = at.selectbox(key="flt_how_topic").options[-1]  # not used by the other tests
+    at.selectbox(key="flt_how_topic").set_value(topic)
+    at.run()
+    assert_clean(at)
+    assert calls == {"period_counts": 0, "hour_of_week": 1}  # the shares chart came from the cache

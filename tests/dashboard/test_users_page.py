@@ -34,3 +34,13 @@ def test_recommendation_count_follows_the_slider(small_dataset) -> None:
     assert_clean(at)
     tables = [d.value for d in at.dataframe if "reason" in d.value.columns]
     assert len(tables) == 1 and len(tables[0]) == 5
+
+
+def test_most_drifting_lists_users_with_their_change(small_dataset) -> None:
+    at = new_app(small_dataset, page="users")
+    at.radio(key="usr_mode").set_value("drift")
+    at.run()
+    assert_clean(at)
+    pick = at.selectbox(key="usr_drift_pick")
+    assert pick.options and "→" in pick.options[0]
+    assert at.subheader[0].value == f"User {pick.value}"
