@@ -416,8 +416,9 @@ def emerging(
     pooled = (r + b) / max(n_r + n_b, 1.0)
     se = np.sqrt(pooled * (1 - pooled) * ((1 / n_r if n_r else 0) + (1 / n_b if n_b else 0)))
     z = np.where(se > 0, (p_r - p_b) / np.where(se > 0, se, 1.0), 0.0)
-    lift = np.where(p_b > 0, p_r / np.where(p_b > 0, p_b, 1.0), np.inf * (p_r > 0))
-    lift = np.where((p_b == 0) & (p_r == 0), np.nan, lift)
+    # New in the recent window: infinite lift; absent from both windows: undefined.
+    unseen = np.where(p_r > 0, np.inf, np.nan)
+    lift = np.where(p_b > 0, p_r / np.where(p_b > 0, p_b, 1.0), unseen)
     base_start = ts[in_base].min() if in_base.any() else cut
     frame = pd.DataFrame(
         {
