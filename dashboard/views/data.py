@@ -117,12 +117,14 @@ with right:
         with t1:
             st.markdown("**Column mapping used**")
             st.dataframe(mapping, hide_index=True, width="stretch")
+            exports.table(mapping, "column_mapping", {"data": data.name}, key="dl_mapping")
         with t2:
             st.markdown("**Rejected rows by reason**")
             if reasons.empty:
                 st.caption("None: every row was usable.")
             else:
                 st.dataframe(reasons, hide_index=True, width="stretch")
+                exports.table(reasons, "rejected_by_reason", {"data": data.name}, key="dl_reasons")
         for warning in report.get("warnings") or []:
             st.warning(md_escape(warning))
     if data.rejected is not None and len(data.rejected):
