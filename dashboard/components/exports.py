@@ -30,7 +30,9 @@ def figure(
 ) -> None:
     """PNG / SVG / HTML download buttons under a chart."""
     row = st.container(horizontal=True, gap="small")
+    has_browser = export.configure_browser() is not None
     for fmt in export.FIGURE_FORMATS:
+        static = fmt in ("png", "svg")
         row.download_button(
             fmt.upper(),
             data=_safe(lambda fmt=fmt: export.figure_bytes(fig, fmt)),
@@ -40,6 +42,10 @@ def figure(
             on_click="ignore",
             icon=":material/download:",
             type="tertiary",
+            disabled=static and not has_browser,
+            help="needs Chromium on the server (make system-deps)"
+            if static and not has_browser
+            else None,
         )
 
 
