@@ -38,8 +38,14 @@ def dataset_caption(page: Page) -> str:
     return page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
 
 
-def upload(page: Page, events: tuple[str, bytes], items: tuple[str, bytes] | None = None) -> None:
-    """Choose the events file (and catalogue) on the Data page, then submit the mapping form."""
+def upload(
+    page: Page,
+    events: tuple[str, bytes],
+    items: tuple[str, bytes] | None = None,
+    mapping: dict[str, str] | None = None,
+) -> None:
+    """Choose the events file (and catalogue) on the Data page, set ``mapping`` (field -> column)
+    in the mapping form, then submit it."""
     inputs = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     inputs.nth(0).set_input_files(
         files=[{"name": events[0], "mimeType": "text/csv", "buffer": events[1]}]
@@ -50,6 +56,12 @@ def upload(page: Page, events: tuple[str, bytes], items: tuple[str, bytes] | Non
             files=[{"name": items[0], "mimeType": "text/csv", "buffer": items[1]}]
         )
         settle(page)
+    for field, column in (mapping or {}).items():
+        box = page.locator('[data-testid="stSelectbox"]').filter(
+            has=page.get_by_text(field, exact=True)
+        )
+        box.first.click()
+        page.get_by_role("option", name=column, exact=True).click()
     page.get_by_role("button", name="Load these events").click()
     page.wait_for_timeout(300)
     settle(page)

@@ -22,8 +22,14 @@ def test_upload_explore_map_user_and_download(server: str, browser, tmp_path) ->
     settle(page)
     assert "bundled sample" in dataset_caption(page)
 
-    # upload events + catalogue, keep the detected mapping (user_id, item_id, timestamp...)
-    upload(page, ("journey.csv", files.events_csv), ("catalogue.csv", files.items_csv))
+    # upload events + catalogue; the user column has a name no detector knows: map it by hand
+    events_csv = files.events_csv.replace(b"user_id,", b"who_did_it,", 1)
+    upload(
+        page,
+        ("journey.csv", events_csv),
+        ("catalogue.csv", files.items_csv),
+        mapping={"user_id": "who_did_it"},
+    )
     assert "journey" in dataset_caption(page)
     assert page.get_by_text("In catalogue").count() == 1
 
