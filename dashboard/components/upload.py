@@ -10,7 +10,7 @@ import streamlit as st
 from core import schema
 from dashboard.components.feedback import md_escape
 
-NONE = "— not in this file —"
+NONE = "(none)"
 PLACE = "place"
 FIELDS: tuple[str, ...] = (*schema.CANONICAL, PLACE)
 FIELD_HELP: dict[str, str] = {
@@ -70,14 +70,15 @@ def mapping_form(name: str, data: bytes, *, key: str):
     columns = [str(c) for c in getattr(sniffed, "columns", ())]
     preview = getattr(sniffed, "preview", None)
     detected = _detected(sniffed)
-    described = ", ".join(
-        f"{label}: {md_escape(getattr(sniffed, attr))}"
-        for label, attr in (
-            ("delimiter", "delimiter"),
-            ("encoding", "encoding"),
-            ("header", "has_header"),
-        )
-        if getattr(sniffed, attr, None) is not None
+    found = {
+        "delimiter": repr(getattr(sniffed, "delimiter", None)),
+        "encoding": getattr(sniffed, "encoding", None),
+        "header row": {True: "yes", False: "no"}.get(getattr(sniffed, "has_header", None)),
+    }
+    described = " · ".join(
+        f"{label}: {md_escape(value)}"
+        for label, value in found.items()
+        if value not in (None, "None")
     )
     st.markdown(f"**{md_escape(name)}** · {len(columns)} columns · {described}")
     missing = [f for f in getattr(sniffed, "missing", ()) if f in schema.REQUIRED]

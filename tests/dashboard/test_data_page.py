@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from apptest_helpers import assert_clean, new_app
 
+from dashboard.components.upload import NONE
+
 
 def test_opens_on_the_bundled_sample_with_its_ingest_report() -> None:
     at = new_app()
@@ -42,7 +44,7 @@ def test_mapping_form_refuses_a_missing_required_field(small_upload) -> None:
     at.file_uploader(key="up_events").set_value(("e.csv", small_upload.events_csv, "text/csv"))
     at.run()
     user_key = next(k for k in _keys(at) if k.endswith("_user_id"))
-    at.selectbox(key=user_key).set_value("— not in this file —")
+    at.selectbox(key=user_key).set_value(NONE)
     at.get("form_submit_button")[0].click()
     at.run()
     assert any("required" in e.value for e in at.error)
