@@ -126,10 +126,13 @@ def main() -> int:
                 page.goto(f"{url}/interests")
                 page.wait_for_selector(APP)
                 first = settle(page)
+                first += timed(
+                    page, lambda: page.get_by_role("tab", name="Shares over time").click()
+                )
                 change = timed(page, lambda: side.get_by_text("month", exact=True).click())
                 back = timed(page, lambda: side.get_by_text("week", exact=True).click())
                 again = timed(page, lambda: side.get_by_text("month", exact=True).click())
-                rows.append(("Interests: period week→month", first, change, again))
+                rows.append(("Interests (shares tab): week→month", first, change, again))
                 print(f"  (back to week, cached: {back:.2f} s)")
 
                 page.goto(f"{url}/atlas_map")

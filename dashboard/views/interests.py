@@ -38,104 +38,117 @@ st.caption(
     + f" · {len(info.labels)} topics · {md_escape(info.vector_message)}"
 )
 
+TABS = ("Topics", "Shares over time", "Hour of week", "Emerging & fading", "Forecast")
+# Only the open tab is computed and drawn (tabs rerun the page when switched).
 tab_topics, tab_time, tab_week, tab_emerging, tab_forecast = st.tabs(
-    ["Topics", "Shares over time", "Hour of week", "Emerging & fading", "Forecast"]
+    TABS, key="flt_tab", on_change="rerun"
 )
 
-with tab_topics:
-    table = info.table.copy()
-    for col in ("top_titles", "top_items"):  # lists -> one readable text cell (k rows)
-        if col in table.columns:
-            table[col] = table[col].map(
-                lambda v: " · ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+if tab_topics.open:
+    with tab_topics:
+        table = info.table.copy()
+        for col in ("top_titles", "top_items"):  # lists -> one readable text cell (k rows)
+            if col in table.columns:
+                table[col] = table[col].map(
+                    lambda v: " · ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+                )
+        if "top_titles" in table.columns:
+            table = table[[c for c in table.columns if c != "top_items"]]
+        left, right = st.columns([3, 2])
+        with left:
+            st.dataframe(table, hide_index=True, width="stretch")
+            exports.table(table, "topics", {"data": data.name}, key="dl_topics_table")
+        with right:
+            fig = charts.topic_sizes(info.table)
+            st.plotly_chart(fig, width="stretch", key="ch_topic_sizes")
+            exports.figure(fig, "topic_sizes", {"data": data.name}, key="dl_topic_sizes")
+
+if tab_time.open:
+    with tab_time, guard("Topic shares over time"):
+        counts = cached.period_counts(fp, spec, tspec, events)
+        if counts.empty or counts["events"].sum() == 0:
+            st.info(
+                "No events match these filters. Widen the time window or clear topic/event filters."
             )
-    if "top_titles" in table.columns:
-        table = table[[c for c in table.columns if c != "top_items"]]
-    left, right = st.columns([3, 2])
-    with left:
-        st.dataframe(table, hide_index=True, width="stretch")
-        exports.table(table, "topics", {"data": data.name}, key="dl_topics_table")
-    with right:
-        fig = charts.topic_sizes(info.table)
-        st.plotly_chart(fig, width="stretch", key="ch_topic_sizes")
-        exports.figure(fig, "topic_sizes", {"data": data.name}, key="dl_topic_sizes")
+        else:
+            shown = [t for t in info.labels if not flt.topics or t in flt.topics]
+            fig = charts.topic_shares_area(
+                counts, shown, f"Topic shares per {flt.period}", palette_labels=info.labels
+            )
+            st.plotly_chart(fig, width="stretch", key="ch_shares")
+            exports.figure(fig, "topic_shares", names, key="dl_shares")
+            fig2 = charts.activity_line(counts, "Events and users per period")
+            st.plotly_chart(fig2, width="stretch", key="ch_activity")
+            exports.figure(fig2, "activity", names, key="dl_activity")
+            with st.expander("Table"):
+                st.dataframe(counts, hide_index=True, width="stretch")
+                exports.table(counts, "period_counts", names, key="dl_counts")
 
-with tab_time, guard("Topic shares over time"):
-    counts = cached.period_counts(fp, spec, tspec, events)
-    if counts.empty or counts["events"].sum() == 0:
-        st.info(
-            "No events match these filters. Widen the time window or clear topic/event filters."
+if tab_week.open:
+    with tab_week, guard("Hour of week"):
+        rhythm = st.selectbox(
+            "Rhythm of", ["all selected topics", *info.labels], key="flt_how_topic"
         )
-    else:
-        shown = [t for t in info.labels if not flt.topics or t in flt.topics]
-        fig = charts.topic_shares_area(
-            counts, shown, f"Topic shares per {flt.period}", palette_labels=info.labels
+        how_spec = (
+            fspec
+            if rhythm == "all selected topics"
+            else EventFilter(
+                start=fspec.start, end=fspec.end, topics=(rhythm,), events=fspec.events
+            )
         )
-        st.plotly_chart(fig, width="stretch", key="ch_shares")
-        exports.figure(fig, "topic_shares", names, key="dl_shares")
-        fig2 = charts.activity_line(counts, "Events and users per period")
-        st.plotly_chart(fig2, width="stretch", key="ch_activity")
-        exports.figure(fig2, "activity", names, key="dl_activity")
-        with st.expander("Table"):
-            st.dataframe(counts, hide_index=True, width="stretch")
-            exports.table(counts, "period_counts", names, key="dl_counts")
+        grid, basis = cached.hour_of_week(fp, spec, how_spec, events)
+        if grid.to_numpy().sum() == 0:
+            st.info("No events match these filters.")
+        else:
+            title = "Hour of week" + ("" if rhythm == "all selected topics" else f": {rhythm}")
+            fig = charts.hour_of_week_heatmap(grid, basis, title)
+            st.plotly_chart(fig, width="stretch", key="ch_how")
+            how_names = {**names, "rhythm": None if rhythm == "all selected topics" else rhythm}
+            exports.figure(fig, "hour_of_week", how_names, key="dl_how")
+            exports.table(grid.reset_index(), "hour_of_week", how_names, key="dl_how_table")
 
-with tab_week, guard("Hour of week"):
-    rhythm = st.selectbox("Rhythm of", ["all selected topics", *info.labels], key="flt_how_topic")
-    how_spec = (
-        fspec
-        if rhythm == "all selected topics"
-        else EventFilter(start=fspec.start, end=fspec.end, topics=(rhythm,), events=fspec.events)
-    )
-    grid, basis = cached.hour_of_week(fp, spec, how_spec, events)
-    if grid.to_numpy().sum() == 0:
-        st.info("No events match these filters.")
-    else:
-        title = "Hour of week" + ("" if rhythm == "all selected topics" else f": {rhythm}")
-        fig = charts.hour_of_week_heatmap(grid, basis, title)
-        st.plotly_chart(fig, width="stretch", key="ch_how")
-        how_names = {**names, "rhythm": None if rhythm == "all selected topics" else rhythm}
-        exports.figure(fig, "hour_of_week", how_names, key="dl_how")
-        exports.table(grid.reset_index(), "hour_of_week", how_names, key="dl_how_table")
+if tab_emerging.open:
+    with tab_emerging, guard("Emerging interests"):
+        recent = st.select_slider(
+            "Recent window", ["7D", "14D", "28D", "56D", "84D"], value="28D", key="flt_recent"
+        )
+        ranked = cached.emerging(fp, spec, recent, fspec, events)
+        if ranked.empty:
+            st.info("No events match these filters.")
+        else:
+            window_text = ranked.attrs.get("window", "")
+            if window_text:
+                st.caption(md_escape(window_text))
+            fig = charts.emerging_bars(ranked)
+            st.plotly_chart(fig, width="stretch", key="ch_emerging")
+            exports.figure(fig, "emerging", {**names, "recent": recent}, key="dl_emerging")
+            st.dataframe(ranked, hide_index=True, width="stretch")
+            exports.table(ranked, "emerging", {**names, "recent": recent}, key="dl_emerging_table")
 
-with tab_emerging, guard("Emerging interests"):
-    recent = st.select_slider(
-        "Recent window", ["7D", "14D", "28D", "56D", "84D"], value="28D", key="flt_recent"
-    )
-    ranked = cached.emerging(fp, spec, recent, fspec, events)
-    if ranked.empty:
-        st.info("No events match these filters.")
-    else:
-        window_text = ranked.attrs.get("window", "")
-        if window_text:
-            st.caption(md_escape(window_text))
-        fig = charts.emerging_bars(ranked)
-        st.plotly_chart(fig, width="stretch", key="ch_emerging")
-        exports.figure(fig, "emerging", {**names, "recent": recent}, key="dl_emerging")
-        st.dataframe(ranked, hide_index=True, width="stretch")
-        exports.table(ranked, "emerging", {**names, "recent": recent}, key="dl_emerging_table")
-
-with tab_forecast, guard("Forecast", "Choose a longer window or a coarser period."):
-    c1, c2 = st.columns(2)
-    target = c1.selectbox(
-        "Series", ["events", "users", *[f"n:{t}" for t in info.labels]], key="flt_fc_target"
-    )
-    horizon = c2.slider("Periods ahead", 2, 26, 8, key="flt_fc_horizon")
-    result = cached.forecast(fp, spec, tspec, target, horizon, events)
-    counts = cached.complete_periods(fp, spec, tspec, events)
-    history = pd.DataFrame({"period": counts["period"], "value": counts[target]})
-    fig = charts.forecast_chart(history, result.forecast, f"Forecast of {target}", y_title=target)
-    st.plotly_chart(fig, width="stretch", key="ch_forecast")
-    exports.figure(fig, "forecast", {**names, "series": target, "h": horizon}, key="dl_fc")
-    st.caption(
-        f"Method: {md_escape(result.method)} (season length {result.season_length}), "
-        f"{result.level:.0%} prediction interval. Backtest on the last {result.holdout} periods: "
-        f"MAE {result.mae_model:,.1f} vs seasonal-naive {result.mae_naive:,.1f}. "
-        "Periods the data only partly covers (at the edges) are left out. "
-        f"{md_escape(result.note)}"
-    )
-    with st.expander("Forecast and backtest tables"):
-        st.dataframe(result.forecast, hide_index=True, width="stretch")
-        exports.table(result.forecast, "forecast", {**names, "series": target}, key="dl_fc_t")
-        st.dataframe(result.backtest, hide_index=True, width="stretch")
-        exports.table(result.backtest, "backtest", {**names, "series": target}, key="dl_bt_t")
+if tab_forecast.open:
+    with tab_forecast, guard("Forecast", "Choose a longer window or a coarser period."):
+        c1, c2 = st.columns(2)
+        target = c1.selectbox(
+            "Series", ["events", "users", *[f"n:{t}" for t in info.labels]], key="flt_fc_target"
+        )
+        horizon = c2.slider("Periods ahead", 2, 26, 8, key="flt_fc_horizon")
+        result = cached.forecast(fp, spec, tspec, target, horizon, events)
+        counts = cached.complete_periods(fp, spec, tspec, events)
+        history = pd.DataFrame({"period": counts["period"], "value": counts[target]})
+        fig = charts.forecast_chart(
+            history, result.forecast, f"Forecast of {target}", y_title=target
+        )
+        st.plotly_chart(fig, width="stretch", key="ch_forecast")
+        exports.figure(fig, "forecast", {**names, "series": target, "h": horizon}, key="dl_fc")
+        st.caption(
+            f"Method: {md_escape(result.method)} (season length {result.season_length}), "
+            f"{result.level:.0%} prediction interval. Backtest on the last {result.holdout} periods: "
+            f"MAE {result.mae_model:,.1f} vs seasonal-naive {result.mae_naive:,.1f}. "
+            "Periods the data only partly covers (at the edges) are left out. "
+            f"{md_escape(result.note)}"
+        )
+        with st.expander("Forecast and backtest tables"):
+            st.dataframe(result.forecast, hide_index=True, width="stretch")
+            exports.table(result.forecast, "forecast", {**names, "series": target}, key="dl_fc_t")
+            st.dataframe(result.backtest, hide_index=True, width="stretch")
+            exports.table(result.backtest, "backtest", {**names, "series": target}, key="dl_bt_t")

@@ -38,7 +38,8 @@ def test_upload_explore_map_user_and_download(server: str, browser, tmp_path) ->
     assert "journey" in dataset_caption(page)
     assert page.locator(".js-plotly-plot").count() >= 1  # topic sizes chart
     page.get_by_role("tab", name="Shares over time").click()
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(300)
+    settle(page)
     assert page.get_by_text("Topic shares per W").count() >= 1
 
     # the map draws H3 cells (SVG paths inside the folium iframe), with no internet needed

@@ -45,6 +45,7 @@ def test_hostile_titles_show_as_text_and_no_script_runs(server: str, browser) ->
     for tab in ("Shares over time", "Hour of week", "Emerging & fading", "Forecast"):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(300)
+        settle(page)
     _assert_no_injection(page)
 
     # map: hotspot tooltips name top items: the title appears as text, no element is created
