@@ -414,20 +414,9 @@ def quick_result(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
     from core import train
 
     vectors = item_vectors(fp, spec, _events)
-    base = default_train_spec(len(_events))
-    # small and short: a preview, not the model to evaluate (that one is trained on the Model page)
-    quick = train.TrainSpec(
-        **{
-            **base.__dict__,
-            "epochs": 1,
-            "d_model": 32,
-            "max_len": 20,
-            "loss": "sampled",
-            "n_negatives": 128,
-            "patience": 1,
-            "propensity": False,
-            "max_seconds": 20.0,
-        }
+    # core's interactive preset, cut to one short epoch: a preview, not the model to evaluate
+    quick = train.TrainSpec.fast(
+        epochs=1, loss="sampled", n_negatives=128, propensity=False, max_seconds=20.0
     )
     return train.fit(_events, vectors.vectors, vectors.item_ids, quick)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +22,10 @@ ds.header(data)
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 default = cached.default_train_spec(len(events))
+
+
+def _or_preset(value: object) -> str:
+    return "preset" if value is None else str(value)
 
 
 def show_model(bundle: object, report: pd.DataFrame, source: str, key: str) -> None:
@@ -57,30 +62,33 @@ def show_model(bundle: object, report: pd.DataFrame, source: str, key: str) -> N
 if st.session_state.pop("mdl_cancelled", False):
     st.warning("Training was cancelled; no model was kept. Start again when ready.")
 
+PRESETS = {
+    "quick": "Quick: 1 layer, width 32, up to 8 epochs (about 10-30 s on the sample)",
+    "full": "Full: 2 layers, width 64, up to 40 epochs with early stopping (minutes on a CPU)",
+}
+
 with st.form("mdl_settings"):
     st.markdown("**Sequence model** (causal transformer over each user's history)")
+    preset = st.radio("Preset", list(PRESETS), format_func=PRESETS.get, key="mdl_preset")
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Max epochs", 1, 200, default.epochs, key="mdl_epochs")
-    d_model = c2.selectbox(
-        "Width",
-        [32, 64, 128],
-        index=[32, 64, 128].index(default.d_model) if default.d_model in (32, 64, 128) else 1,
-        key="mdl_width",
+    epochs = c1.number_input(
+        "Max epochs", 1, 200, value=None, placeholder="preset", key="mdl_epochs"
     )
-    max_len = c3.selectbox("History length", [20, 50, 100], index=1, key="mdl_len")
+    d_model = c2.selectbox("Width", [None, 32, 64, 128], format_func=_or_preset, key="mdl_width")
+    max_len = c3.selectbox(
+        "History length", [None, 20, 50, 100], format_func=_or_preset, key="mdl_len"
+    )
     minutes = c4.number_input("Time limit (minutes)", 1, 120, 10, key="mdl_minutes")
     use_text = st.toggle("Initialise items from language-model vectors", value=True, key="mdl_text")
     start = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
 
 if start:
-    tspec = train.TrainSpec(
-        **{
-            **default.__dict__,
-            "epochs": int(epochs),
-            "d_model": int(d_model),
-            "max_len": int(max_len),
-            "max_seconds": float(minutes) * 60,
-        }
+    base = train.TrainSpec.fast() if preset == "quick" else default
+    chosen = {"epochs": epochs, "d_model": d_model, "max_len": max_len}
+    tspec = replace(
+        base,
+        **{k: int(v) for k, v in chosen.items() if v is not None},
+        max_seconds=float(minutes) * 60,
     )
     st.button(
         "Cancel training",

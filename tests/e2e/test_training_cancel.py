@@ -13,6 +13,7 @@ def test_training_can_be_cancelled(server: str, browser) -> None:
     page.goto(f"{server}/model")
     # no need to wait for the preview model below the form: pressing Train reruns the page
     page.wait_for_selector('[data-testid="stFormSubmitButton"] button', timeout=180_000)
+    page.get_by_text("Full: 2 layers", exact=False).click()  # minutes long: surely still running
     page.locator('[data-testid="stFormSubmitButton"] button').first.click()
     page.wait_for_selector('[data-testid="stProgress"]', timeout=180_000)
     page.locator("button", has_text="Cancel training").click()
