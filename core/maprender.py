@@ -41,8 +41,12 @@ _SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="(?P<url>https?://[^"]+)"[^>]*>\s*<
 _CSS_LINK = re.compile(r'<link[^>]*\bhref="(?P<url>https?://[^"]+\.css)"[^>]*/?>\s*')
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+def safe_text(value: object) -> str:
+    """Escape a string for any folium text: HTML-escaped, and ``$`` / backtick / backslash turned
+    into entities too, because folium puts Tooltip / Popup text inside JavaScript template literals
+    where an uploaded ``${...}`` would otherwise run."""
+    text = html.escape(str(value), quote=True)
+    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
 
 
 def _fmt(value: float) -> str:
@@ -82,7 +86,7 @@ def _top_topics(frame: pd.DataFrame, k: int = 3) -> np.ndarray:
     if not share_cols or len(frame) == 0:
         return out
     shares = frame[share_cols].to_numpy(dtype=np.float64)
-    names = np.array([_esc(c.removeprefix("share:")) for c in share_cols], dtype=object)
+    names = np.array([safe_text(c.removeprefix("share:")) for c in share_cols], dtype=object)
     top = np.argsort(-shares, axis=1, kind="stable")[:, :k]
     for j in range(top.shape[1]):  # k columns, not rows
         s = shares[np.arange(len(frame)), top[:, j]]
@@ -109,7 +113,7 @@ def _tips(title: np.ndarray, frame: pd.DataFrame, value_col: str) -> np.ndarray:
         tip = (
             tip
             + "<br>"
-            + _esc(value_col.removeprefix("share:"))
+            + safe_text(value_col.removeprefix("share:"))
             + ": "
             + np.char.mod("%.0f%%", share * 100).astype(object)
         )
@@ -129,7 +133,7 @@ class _Legend(folium.MacroElement):
         self._body = (
             '<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;'
             'padding:6px 8px;border:1px solid #888;border-radius:4px;font:12px sans-serif">'
-            f"<b>{_esc(title)}</b><br>{swatches}<br>"
+            f"<b>{safe_text(title)}</b><br>{swatches}<br>"
             f'<span>{_fmt(lo)}</span><span style="float:right">{_fmt(hi)}</span></div>'
         )
         self._template = folium.template.Template(
@@ -156,7 +160,7 @@ def _choropleth(
     )
     folium.GeoJson(
         layer.to_json(),
-        name=_esc(title),
+        name=safe_text(title),
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": f["properties"]["fill"],
@@ -235,7 +239,7 @@ def regions_map(
         shapes = shapes.dissolve(by="region", as_index=False)
     merged = shapes.merge(figures, on="region")
     merged["tip"] = _tips(
-        np.array([_esc(r) for r in merged["region"].astype(str)], dtype=object), merged, column
+        np.array([safe_text(r) for r in merged["region"].astype(str)], dtype=object), merged, column
     )
     bounds = tuple(merged.total_bounds) if len(merged) else None
     m = _base_map(bounds, tiles)
@@ -270,7 +274,7 @@ def hotspots_map(hotspots: pd.DataFrame, *, tiles: str | None = TILES) -> folium
     )
     title = "hotspot " + hotspots["hotspot"].astype(int).astype(str).to_numpy(dtype=object)
     tip = _tips(title, hotspots.reset_index(drop=True), "events")
-    items = np.array([_esc(t) for t in hotspots["top_items"].astype(str)], dtype=object)
+    items = np.array([safe_text(t) for t in hotspots["top_items"].astype(str)], dtype=object)
     shapes["tip"] = np.where(items != "", tip + "<br>top items: " + items, tip)
     m = _base_map(tuple(shapes.total_bounds), tiles)
     return _choropleth(m, shapes, "events", "hotspot events", log=True)

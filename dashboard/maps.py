@@ -11,7 +11,6 @@ Every string from an upload is HTML-escaped before it reaches a tooltip, popup o
 from __future__ import annotations
 
 import base64
-import html
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -24,13 +23,7 @@ import pandas as pd
 from core import maprender
 
 TILES = maprender.TILES
-
-
-def safe_text(value: object) -> str:
-    """Escape a string for folium: HTML-escaped, and ``$`` / backtick / backslash neutralised,
-    because folium puts tooltip and popup text inside JavaScript template literals."""
-    text = html.escape(str(value), quote=True)
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+safe_text = maprender.safe_text
 
 
 @cache
@@ -80,18 +73,21 @@ def base_map(
     return fmap
 
 
-def cells_map(
-    cells: pd.DataFrame, value: str, bounds: Sequence[Sequence[float]] | None = None
-) -> folium.Map:
-    """H3 choropleth (``core.maprender.h3_map``: escaped tooltips/popups, legend), fitted to
-    ``bounds`` when given (the builder fits all cells, which may span continents)."""
-    fmap = maprender.h3_map(cells, value)
+def _refit(fmap: folium.Map, bounds: Sequence[Sequence[float]] | None) -> folium.Map:
+    """Fit ``fmap`` to ``bounds`` instead of the builder's own fit (all shapes, maybe continents)."""
     if bounds is not None:
         for name, child in list(fmap._children.items()):
             if isinstance(child, folium.map.FitBounds):
                 del fmap._children[name]
         fmap.fit_bounds(bounds)
     return fmap
+
+
+def cells_map(
+    cells: pd.DataFrame, value: str, bounds: Sequence[Sequence[float]] | None = None
+) -> folium.Map:
+    """H3 choropleth (``core.maprender.h3_map``: escaped tooltips/popups, legend)."""
+    return _refit(maprender.h3_map(cells, value), bounds)
 
 
 def regions_map(regions: pd.DataFrame, figures: pd.DataFrame, value: str) -> folium.Map:
@@ -102,38 +98,9 @@ def regions_map(regions: pd.DataFrame, figures: pd.DataFrame, value: str) -> fol
 def hotspots_map(
     spots: pd.DataFrame, bounds: Sequence[Sequence[float]] | None = None
 ) -> folium.Map:
-    """Hotspot circles (true radius in metres, colour by events) with escaped tooltips and a
-    legend. No folium.Popup: it needs jQuery and puts its text in a JavaScript template literal,
-    where an uploaded ``${...}`` would run."""
-    fmap = base_map(bounds)
-    fill, lo, hi = maprender.colours(spots["events"].to_numpy(dtype=float), log=True)
-    labels = (
-        "hotspot "
-        + spots["hotspot"].astype(str)
-        + ": "
-        + spots["events"].map("{:,}".format)
-        + " events, "
-        + spots["users"].map("{:,}".format)
-        + " users · top interests: "
-        + spots["top_topics"].astype(str)
-        + " · top items: "
-        + spots["top_items"].astype(str)
-    )
-    radius = np.maximum(spots["radius_m"].to_numpy(dtype=float), 80.0)
-    for lat, lon, r, colour, text in zip(
-        spots["lat"], spots["lon"], radius, fill, labels, strict=True
-    ):  # one circle per hotspot (tens), never per event
-        folium.Circle(
-            (float(lat), float(lon)),
-            radius=float(r),
-            color=str(colour),
-            fill=True,
-            fill_opacity=0.45,
-            weight=2,
-            tooltip=folium.Tooltip(safe_text(text), sticky=True),
-        ).add_to(fmap)
-    fmap.add_child(maprender._Legend("hotspot events", lo, hi))
-    return fmap
+    """Hotspot circles (``core.maprender.hotspots_map``: true radius, colour by events, escaped
+    GeoJSON tooltips and a legend)."""
+    return _refit(maprender.hotspots_map(spots), bounds)
 
 
 def points_layer(fmap: folium.Map, points: pd.DataFrame, label_column: str) -> folium.Map:

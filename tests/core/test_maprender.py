@@ -94,3 +94,10 @@ def test_colours_span_the_palette():
     fill, lo, hi = maprender.colours(np.array([1.0, 10.0, 100.0]), log=False)
     assert (lo, hi) == (1.0, 100.0)
     assert fill[0] == maprender.PALETTE[0] and fill[-1] == maprender.PALETTE[-1]
+
+
+def test_safe_text_neutralises_markup_and_template_literal_syntax():
+    from core.maprender import safe_text
+
+    out = safe_text("<b>x</b> `${alert(1)}` \\")
+    assert out == "&lt;b&gt;x&lt;/b&gt; &#96;&#36;{alert(1)}&#96; &#92;"
