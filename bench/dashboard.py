@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,14 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from core.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
+
 APP = '[data-testid="stApp"]'
 
 
@@ -101,7 +94,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=23_000)
     parser.add_argument("--items", type=int, default=2_000)
     args = parser.parse_args()
-    chromium = os.environ.get("BROWSER_PATH") or shutil.which("chromium")
+    chromium = find_browser()
     if not chromium:
         print("bench/dashboard.py needs the system chromium (make system-deps)")
         return 1
@@ -115,7 +108,7 @@ def main() -> int:
         proc, url = start(events, catalogue)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                browser = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 side = page.locator('[data-testid="stSidebar"]')
 

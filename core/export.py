@@ -28,6 +28,16 @@ from core.errors import InvalidInputError
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: Browsers tried, in order, when $BROWSER_PATH is not set.
 BROWSER_CANDIDATES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
+#: Flags for a headless Chromium driven by Playwright (browser tests, bench/dashboard.py): no
+#: sandbox (root), and none of the background calls a closed network refuses.
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "html")
 TABLE_FORMATS: tuple[str, ...] = ("csv", "parquet")
 
@@ -91,17 +101,20 @@ def _clean(text: str) -> str:
     return "+".join(p for p in pieces if p)
 
 
-def configure_browser() -> str | None:
-    """Point kaleido at a local Chromium (sets ``$BROWSER_PATH`` if unset); return the path or None."""
+def find_browser() -> str | None:
+    """Path of a local Chromium: ``$BROWSER_PATH`` if it exists, else the first candidate on PATH."""
     current = os.environ.get("BROWSER_PATH")
     if current and os.path.exists(current):
         return current
-    for name in BROWSER_CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            os.environ["BROWSER_PATH"] = found
-            return found
-    return None
+    return next((found for name in BROWSER_CANDIDATES if (found := shutil.which(name))), None)
+
+
+def configure_browser() -> str | None:
+    """Point kaleido at a local Chromium (sets ``$BROWSER_PATH`` if unset); return the path or None."""
+    found = find_browser()
+    if found:
+        os.environ["BROWSER_PATH"] = found
+    return found
 
 
 def _ensure_kaleido() -> None:

@@ -7,7 +7,6 @@ when Chromium is absent and CI is unset.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,15 +23,9 @@ for path in (ROOT, HERE, ROOT / "tests" / "dashboard"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-CHROMIUM = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from core.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
+
+CHROMIUM = find_browser() or "/usr/bin/chromium"
 
 
 def _free_port() -> int:
@@ -101,6 +94,6 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield b
         b.close()
