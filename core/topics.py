@@ -316,7 +316,7 @@ def _assemble(
     top_titles = (
         pd.Series(shown.to_numpy()[top], dtype="object")
         .groupby(top_topic)
-        .agg(lambda s: " | ".join(map(str, s)))
+        .agg(lambda s: " | ".join(dict.fromkeys(map(str, s))))  # distinct: venues share a category
     )
     total = topic_weight.sum()
     table = pd.DataFrame(
