@@ -7,6 +7,7 @@ model can be loaded -- saying so in ``ItemVectors.message``: the product never p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,10 +97,40 @@ def _concat_blend(text_vec: torch.Tensor, beh_vec: torch.Tensor, alpha: float) -
     return torch.nn.functional.normalize(out, dim=1)
 
 
+def encode_item_texts(
+    events: pd.DataFrame,
+    spec: EmbeddingSpec = EmbeddingSpec(),
+    encoder: TextEncoder | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> int:
+    """Encode the item texts :func:`build_item_vectors` will read, into the encoder's disk cache.
+
+    Lets a caller show progress (and stop part way) for the one slow step before building the
+    vectors, which then find every text cached. Returns how many texts were new.
+
+    Raises
+    ------
+    ModelUnavailableError
+        If no encoder is given and ``spec.encoder`` cannot be loaded.
+    """
+    _validate(events, spec)
+    if spec.source == "behaviour":
+        return 0
+    _, text = _texts(events)
+    texts = list(text[text != ""])
+    if not texts:
+        return 0
+    enc = encoder if encoder is not None else load_encoder(spec.encoder)
+    before = enc.encoded
+    enc.encode(texts, progress=progress)
+    return enc.encoded - before
+
+
 def build_item_vectors(
     events: pd.DataFrame,
     spec: EmbeddingSpec = EmbeddingSpec(),
     encoder: TextEncoder | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> ItemVectors:
     """Item vectors of an EventLog, from text, behaviour or a blend.
 
@@ -112,6 +143,8 @@ def build_item_vectors(
     encoder
         An already loaded encoder to reuse (e.g. the dashboard's shared one); default: load
         ``spec.encoder``.
+    progress
+        Passed to :meth:`TextEncoder.encode`: ``progress(done, total)`` over the texts not cached yet.
 
     Returns
     -------
@@ -158,7 +191,7 @@ def build_item_vectors(
         return behaviour(f"language model unavailable: {exc}; using behaviour vectors")
     model = spec.encoder.model
     text_vec = torch.zeros((n, enc.dim), dtype=torch.float32)
-    text_vec[torch.from_numpy(has_text)] = enc.encode(list(text[has_text]))
+    text_vec[torch.from_numpy(has_text)] = enc.encode(list(text[has_text]), progress=progress)
     if spec.source == "text" or (spec.source == "auto" and n_text == n):
         if n_text < n:  # explicit text: items without text keep a zero text part, then behaviour
             beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed).vectors

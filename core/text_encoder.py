@@ -19,7 +19,7 @@ import re
 import threading
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,15 +211,22 @@ class TextEncoder:
         self._loaded_shards.add(name)
 
     # -- public -----------------------------------------------------------------------------------
-    def encode(self, texts: Sequence[str]) -> torch.Tensor:
+    def encode(
+        self, texts: Sequence[str], progress: Callable[[int, int], object] | None = None
+    ) -> torch.Tensor:
         """Vectors of ``texts``: (n, d) float32, L2-normalised, on the CPU.
 
-        Texts already in the disk cache for this model are not encoded again.
+        Texts already in the disk cache for this model are not encoded again. New texts are encoded
+        in chunks, each written to the cache as soon as it is done, so a run that is stopped part
+        way (an exception from ``progress``, e.g. the dashboard's Stop) keeps what it finished.
 
         Parameters
         ----------
         texts
             The strings to encode (duplicates allowed).
+        progress
+            Called as ``progress(done, total)`` after each chunk of new texts (not at all when
+            every text is cached).
 
         Returns
         -------
@@ -236,19 +243,25 @@ class TextEncoder:
             missing = [i for i, k in enumerate(map(bytes, uniq)) if k not in self._index]
             if missing:
                 todo = [texts[first[i]] for i in missing]
-                with torch.inference_mode():
-                    vecs = self._model.encode(
-                        todo,
-                        batch_size=self.spec.batch_size,
-                        convert_to_tensor=True,
-                        normalize_embeddings=True,
-                        show_progress_bar=False,
-                    )
-                vecs = torch.nn.functional.normalize(vecs.float().cpu(), dim=1)
+                chunk = max(self.spec.batch_size * 8, 512)
                 self.calls += 1
-                self.encoded += len(todo)
-                self._write_shard(uniq[missing], vecs)
-                self._append(uniq[missing], vecs)
+                for start in range(0, len(todo), chunk):  # chunks of thousands of texts
+                    part = todo[start : start + chunk]
+                    with torch.inference_mode():
+                        vecs = self._model.encode(
+                            part,
+                            batch_size=self.spec.batch_size,
+                            convert_to_tensor=True,
+                            normalize_embeddings=True,
+                            show_progress_bar=False,
+                        )
+                    vecs = torch.nn.functional.normalize(vecs.float().cpu(), dim=1)
+                    self.encoded += len(part)
+                    keys_part = uniq[missing[start : start + chunk]]
+                    self._write_shard(keys_part, vecs)
+                    self._append(keys_part, vecs)
+                    if progress is not None:
+                        progress(start + len(part), len(todo))
             rows = np.array([self._index[bytes(k)] for k in uniq], dtype=np.int64)
             return self._store[torch.from_numpy(rows[inverse.reshape(-1)])].clone()
 

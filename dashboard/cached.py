@@ -70,10 +70,28 @@ def file_dataset(
 # --------------------------------------------------------------------------- interests
 
 
-def _embedding_spec(spec: AnalysisSpec):
+def embedding_spec(spec: AnalysisSpec):
     from core.embeddings import EmbeddingSpec
 
     return EmbeddingSpec(source=spec.source)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def text_encoder(model: str):
+    """The sentence encoder (read-only, shared by every session; its vector cache is on disk)."""
+    from core.text_encoder import EncoderSpec, load_encoder
+
+    return load_encoder(EncoderSpec(model=model))
+
+
+def shared_encoder(spec: AnalysisSpec):
+    """The shared encoder of ``spec``, or None when no model loads (the caller then says so)."""
+    from core.errors import ModelUnavailableError
+
+    try:
+        return text_encoder(embedding_spec(spec).encoder.model)
+    except ModelUnavailableError:
+        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
@@ -81,7 +99,7 @@ def item_vectors(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
     """Item vectors (language model from item text, or behaviour) for the dataset ``fp``."""
     from core.embeddings import build_item_vectors
 
-    return build_item_vectors(_events, _embedding_spec(spec))
+    return build_item_vectors(_events, embedding_spec(spec), encoder=shared_encoder(spec))
 
 
 @st.cache_resource(show_spinner=False, max_entries=ENTRIES)

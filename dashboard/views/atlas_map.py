@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 from dashboard import cached, maps
 from dashboard.components import dataset as ds
 from dashboard.components import exports
+from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard
 from dashboard.components.mapcontrols import map_controls
 
@@ -18,8 +19,7 @@ ds.header(data)
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 
-with st.spinner("Finding interest topics…"):
-    info = cached.topics(fp, spec, events)
+info = topic_info(fp, spec, events)
 areas = cached.map_areas(fp, 8, events)
 if areas.empty:
     st.info(

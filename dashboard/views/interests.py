@@ -9,6 +9,7 @@ from core.trends import EventFilter, TrendSpec
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
 from dashboard.components import exports
+from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.filters import trend_filters
 
@@ -18,8 +19,7 @@ ds.header(data)
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 
-with st.spinner("Finding interest topics (item vectors + clustering)…"):
-    info = cached.topics(fp, spec, events)
+info = topic_info(fp, spec, events)
 flt = trend_filters(events, info.labels, key="flt_trends")
 names = flt.as_dict()
 fspec = EventFilter(

@@ -10,6 +10,7 @@ from core.recommend import BlendWeights
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
 from dashboard.components import exports
+from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.filters import PERIODS
 from dashboard.components.modelstate import recommender
@@ -21,8 +22,7 @@ ds.header(data)
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 
-with st.spinner("Finding interest topics…"):
-    info = cached.topics(fp, spec, events)
+info = topic_info(fp, spec, events)
 with st.sidebar:
     period = (
         st.segmented_control(

@@ -98,3 +98,19 @@ def test_frame_has_one_column_per_dimension(encoder_spec: EncoderSpec) -> None:
     frame = iv.frame()
     assert list(frame.columns[:2]) == ["item_id", "item_text"]
     assert frame.shape == (4, 2 + iv.dim)
+
+
+def test_encoding_item_texts_first_leaves_nothing_for_the_build(tmp_path) -> None:
+    from core.embeddings import encode_item_texts
+    from core.text_encoder import load_encoder
+
+    spec = EmbeddingSpec(encoder=EncoderSpec(cache_dir=str(tmp_path), device="cpu"))
+    events = _log(with_text=True)
+    calls: list[tuple[int, int]] = []
+    assert encode_item_texts(events, spec, progress=lambda d, t: calls.append((d, t))) == 4
+    assert calls == [(4, 4)]
+    fresh = load_encoder(spec.encoder)  # a new process: everything is on disk already
+    assert encode_item_texts(events, spec, encoder=fresh) == 0
+    build_item_vectors(events, spec, encoder=fresh)
+    assert fresh.encoded == 0
+    assert encode_item_texts(events, EmbeddingSpec(source="behaviour")) == 0

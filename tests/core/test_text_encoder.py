@@ -54,3 +54,23 @@ def test_missing_model_raises_plain_message(tmp_path) -> None:
 def test_cache_key_separates_models() -> None:
     assert _model_id("all-MiniLM-L6-v2") == _model_id("sentence-transformers/all-MiniLM-L6-v2")
     assert _model_id("all-MiniLM-L6-v2") != _model_id("paraphrase-multilingual-MiniLM-L12-v2")
+
+
+def test_progress_counts_new_texts_and_a_stopped_run_keeps_finished_chunks(tmp_path) -> None:
+    spec = EncoderSpec(cache_dir=str(tmp_path), device="cpu", batch_size=2)  # chunks of 512
+    texts = [f"catalogue item number {i}" for i in range(1200)]
+    seen: list[tuple[int, int]] = []
+
+    def stop_after_first_chunk(done: int, total: int) -> None:
+        seen.append((done, total))
+        raise KeyboardInterrupt  # what the dashboard's Stop does to a running script
+
+    enc = load_encoder(spec)
+    with pytest.raises(KeyboardInterrupt):
+        enc.encode(texts, progress=stop_after_first_chunk)
+    assert seen == [(512, 1200)]
+    again = load_encoder(spec)  # a fresh process sees the finished chunk on disk
+    seen.clear()
+    again.encode(texts, progress=lambda done, total: seen.append((done, total)))
+    assert again.encoded == 1200 - 512
+    assert seen == [(512, 688), (688, 688)]

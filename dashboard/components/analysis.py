@@ -1,0 +1,31 @@
+"""The analysis every page starts from: item texts read by the language model, then topics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.embeddings import encode_item_texts
+from dashboard import cached
+
+
+def topic_info(fp: str, spec: cached.AnalysisSpec, events) -> cached.TopicInfo:
+    """Topics of the dataset ``fp``. The first time in a session, a progress bar follows the
+    language model through the item texts; Streamlit's Stop ends it, and the chunks it finished
+    stay in the on-disk vector cache, so nothing is encoded twice."""
+    ready = f"_texts_encoded:{fp}:{spec}"
+    encoder = cached.shared_encoder(spec)
+    if not st.session_state.get(ready) and encoder is not None:
+        bar = st.empty()
+
+        def report(done: int, total: int) -> None:
+            bar.progress(
+                done / max(total, 1),
+                text=f"Reading item texts with the language model: {done:,} of {total:,} "
+                "(once per text: vectors are cached on disk)",
+            )
+
+        encode_item_texts(events, cached.embedding_spec(spec), encoder=encoder, progress=report)
+        bar.empty()
+        st.session_state[ready] = True
+    with st.spinner("Finding interest topics…"):
+        return cached.topics(fp, spec, events)
