@@ -438,7 +438,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleLog:
         % len(stable)
     ]
     change_day = rng.integers(7 * 8, 7 * 18, size=spec.n_drifters)
-    activity[drifters] = np.maximum(activity[drifters], spec.sessions_per_user) * 1.5
+    activity[drifters] = np.maximum(activity[drifters], spec.sessions_per_user) * 3.0
     pref_after = pref.copy()
     pref[drifters] = 0.0
     pref[drifters, primary[drifters]] = 1.0
