@@ -37,6 +37,9 @@ COLUMNS = (
     "seq_score",
     "interest_score",
     "geo_score",
+    "seq_share",
+    "interest_share",
+    "geo_share",
     "topic",
     "reason",
     "reason_items",
@@ -136,8 +139,9 @@ def _score(
     weights: BlendWeights,
     geo: torch.Tensor | None,
     popularity: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(blend, seq, interest, geo, unseen) each ``(B, n_items)`` for the user codes ``users``."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, tuple]:
+    """(blend, seq, interest, geo, unseen, shares) each ``(B, n_items)`` for the user codes
+    ``users``; ``shares`` = the (sequence, interest, geo) parts of ``blend``, which add up to it."""
     model = bundle.model
     device = model.device
     n_items = model.config.n_items
@@ -163,14 +167,19 @@ def _score(
         weights.half_life_days,
     )
     interest = baselines.cosine_scores(uvec, table)  # (B, n_items)
-    parts = weights.sequence * _minmax(seq, unseen) + weights.interest * _minmax(interest, unseen)
+    total = weights.total(geo is not None)
     geo_part = torch.zeros_like(seq)
     if geo is not None:
         geo_part = geo.to(device)[None, :].expand_as(seq)
-        parts = parts + weights.geo * geo_part
-    blend = (parts / weights.total(geo is not None)).clamp(0.0, 1.0)  # rounding stays in [0, 1]
+    # Each part's share of the score: its weight times its scaled value; the shares add up to it.
+    shares = (
+        weights.sequence * _minmax(seq, unseen) / total,
+        weights.interest * _minmax(interest, unseen) / total,
+        (weights.geo * geo_part / total) if geo is not None else torch.zeros_like(seq),
+    )
+    blend = (shares[0] + shares[1] + shares[2]).clamp(0.0, 1.0)  # rounding stays in [0, 1]
     blend = blend.masked_fill(~unseen, float("-inf"))
-    return blend, seq, interest, geo_part, unseen
+    return blend, seq, interest, geo_part, unseen, shares
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,7 +270,9 @@ def _assemble(
     geo = None
     if near is not None:
         geo = geo_scores(events, bundle.vocab.items, near, weights.geo_scale_km)
-    blend, seq, interest, geo_part, _ = _score(bundle, steps, users, weights, geo, popularity)
+    blend, seq, interest, geo_part, _, shares = _score(
+        bundle, steps, users, weights, geo, popularity
+    )
     kk = min(k, n_items)
     best = torch.topk(blend, kk, dim=1)
     finite = torch.isfinite(best.values).cpu().numpy()  # (B, kk)
@@ -281,6 +292,9 @@ def _assemble(
             "seq_score": seq[take].cpu().numpy(),
             "interest_score": interest[take].cpu().numpy(),
             "geo_score": geo_part[take].cpu().numpy(),
+            "seq_share": shares[0][take].cpu().numpy(),
+            "interest_share": shares[1][take].cpu().numpy(),
+            "geo_share": shares[2][take].cpu().numpy(),
         }
     )
     topics = (

@@ -126,13 +126,11 @@ with guard("Recommendations", "Train or load a model on the Model page."):
         if recs.empty:
             st.info("Nothing to recommend: this user has seen every item.")
         else:
-            weights = BlendWeights()
-            total = weights.total(near is not None)
             shown = recs.assign(
                 label=recs[schema.ITEM_TEXT].astype("object").fillna(recs[schema.ITEM].astype(str)),
-                sequence=recs["seq_score"] * weights.sequence / total,
-                interest=recs["interest_score"] * weights.interest / total,
-                place=recs["geo_score"] * (weights.geo if near is not None else 0.0) / total,
+                sequence=recs["seq_share"],
+                interest=recs["interest_share"],
+                place=recs["geo_share"],
             )
             parts = ["sequence", "interest"] + (["place"] if near is not None else [])
             fig = charts.score_parts(shown, parts, f"Top {k} for {user}: weighted score parts")

@@ -163,3 +163,19 @@ def test_cli_trains_then_recommends(tmp_path, capsys):
     assert main(["recommend", str(out), "--user", "u3", "-k", "3"]) == 0
     printed = capsys.readouterr().out
     assert "score = (0.6·sequence + 0.3·interest)" in printed and "after 'title" in printed
+
+
+def test_score_shares_add_up_to_the_score_and_follow_the_weights(bundle, events):
+    near = (52.52 + 11 / 111.2, 13.405)
+    out = recommend.top_k(bundle, events, "u1", k=N_ITEMS, near=near)
+    total = out["seq_share"] + out["interest_share"] + out["geo_share"]
+    np.testing.assert_allclose(total, out["score"], atol=1e-6)
+    # Each share is its weight (0.6, 0.3, 0.1 of 1.0) times a part scaled into [0, 1].
+    assert out["seq_share"].between(0, 0.6 + 1e-6).all()
+    assert out["interest_share"].between(0, 0.3 + 1e-6).all()
+    assert out["geo_share"].between(0, 0.1 + 1e-6).all()
+    assert out["seq_share"].max() == pytest.approx(
+        0.6, abs=1e-6
+    )  # the best unseen item by sequence
+    alone = recommend.top_k(bundle, events, "u1", k=3)
+    assert alone["geo_share"].eq(0).all()
