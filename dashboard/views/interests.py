@@ -11,7 +11,7 @@ from dashboard.components import dataset as ds
 from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
-from dashboard.components.filters import trend_filters
+from dashboard.components.filters import PERIODS, trend_filters
 
 st.title("Interests & trends")
 data = ds.current()
@@ -73,7 +73,10 @@ if tab_time.open:
         else:
             shown = [t for t in info.labels if not flt.topics or t in flt.topics]
             fig = charts.topic_shares_area(
-                counts, shown, f"Topic shares per {flt.period}", palette_labels=info.labels
+                counts,
+                shown,
+                f"Topic shares per {PERIODS.get(flt.period, flt.period)}",
+                palette_labels=info.labels,
             )
             st.plotly_chart(fig, width="stretch", key="ch_shares")
             exports.figure(fig, "topic_shares", names, key="dl_shares")
