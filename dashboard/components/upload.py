@@ -110,4 +110,8 @@ def mapping_form(name: str, data: bytes, *, key: str):
     if missing:
         st.error(f"Choose a column for {', '.join(missing)}: these fields are required.")
         return None
-    return IngestSpec(mapping=tuple((column, field) for field, column in chosen.items()))
+    # A field left at "(none)" stays off: it is not detected again behind the analyst's back.
+    return IngestSpec(
+        mapping=tuple((column, field) for field, column in chosen.items()),
+        ignore=tuple(field for field in FIELDS if field not in chosen),
+    )

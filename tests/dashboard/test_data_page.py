@@ -51,6 +51,23 @@ def test_mapping_form_refuses_a_missing_required_field(small_upload) -> None:
     assert "bundled sample" in at.caption[0].value  # nothing replaced
 
 
+def test_a_field_set_to_none_stays_off(small_upload) -> None:
+    at = new_app()
+    at.file_uploader(key="up_events").set_value(("e.csv", small_upload.events_csv, "text/csv"))
+    at.run()
+    event_key = next(k for k in _keys(at) if k.endswith("_event"))
+    assert at.selectbox(key=event_key).value == "event"  # detected
+    at.selectbox(key=event_key).set_value(NONE)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert_clean(at)
+    data = at.session_state["atlas_dataset"]
+    assert "event" not in data.report["column_mapping"]
+    assert set(data.events["event"].astype(str)) == {"event"}  # the default, not the column
+    # nothing is lost: the column's values stay, renamed to keep clear of the canonical name
+    assert set(data.events["src_event"].astype(str)) == {"view", "click", "cart", "purchase"}
+
+
 def _keys(at) -> list[str]:
     return [s.key for s in at.selectbox if s.key]
 
