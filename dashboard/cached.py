@@ -339,23 +339,32 @@ def hotspots(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def region_shapes(layer: str):
-    """A bundled boundary layer (``core.regions.load_regions``)."""
+def region_shapes(layer: str, _data: bytes | None = None):
+    """A boundary layer: bundled by name, or uploaded (``layer`` = "upload:<sha1 of _data>", so the
+    key names the content) (``core.regions.load_regions``)."""
     from core.regions import load_regions
 
+    if _data is not None:
+        return load_regions(data=_data)
     return load_regions(layer=layer)
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def regions(
-    fp: str, spec: AnalysisSpec, mspec: MapSpec, layer: str, _events: pd.DataFrame
+    fp: str,
+    spec: AnalysisSpec,
+    mspec: MapSpec,
+    layer: str,
+    _events: pd.DataFrame,
+    _data: bytes | None = None,
 ) -> pd.DataFrame:
     """Events, users and topic mix per region of ``layer`` in the window (one row per region)."""
     from core.regions import RegionSpec, aggregate
 
     info = topics(fp, spec, _events)
     rspec = RegionSpec(start=mspec.start, end=mspec.end, topics=mspec.topics, events=mspec.events)
-    out = aggregate(_events, info.item_topic, info.labels, region_shapes(layer), rspec).regions
+    shapes = region_shapes(layer, _data)
+    out = aggregate(_events, info.item_topic, info.labels, shapes, rspec).regions
     return out.drop(columns=[c for c in ("bin",) if c in out.columns]).reset_index(drop=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +15,18 @@ from dashboard.components.filters import PERIODS, Window, window
 ALL = "All time"
 COLOUR_BY: dict[str, str] = {"events": "Events", "users": "Distinct users", "share": "Topic share"}
 VIEWS: dict[str, str] = {"cells": "H3 cells", "regions": "Regions", "hotspots": "Hotspots"}
-LAYERS: dict[str, str] = {"countries": "Countries", "nyc_boroughs": "New York City boroughs"}
+LAYERS: dict[str, str] = {
+    "countries": "Countries",
+    "nyc_boroughs": "New York City boroughs",
+    "upload": "Your own boundaries (upload)",
+}
+#: Prefix of an uploaded boundary layer's name: "upload:<sha1 of the file>".
+UPLOADED = "upload:"
+
+
+def region_upload(layer: str) -> bytes | None:
+    """The bytes of an uploaded boundary layer, kept in this browser session only."""
+    return st.session_state.get(f"_regions_{layer}") if layer.startswith(UPLOADED) else None
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,23 @@ class MapControls:
         }
 
 
+def _boundaries_upload(key: str) -> str:
+    """A file uploader for region polygons; returns the layer name ("upload:<sha1>") or "upload"
+    while no file is chosen. The bytes stay in this session's state, never in a shared cache."""
+    file = st.file_uploader(
+        "Boundaries file (GeoJSON, or a zipped shapefile)",
+        type=["geojson", "json", "zip"],
+        key=f"{key}_regions_file",
+        help="Polygons with a name attribute (name, NAME, admin, region…); any CRS is reprojected.",
+    )
+    if file is None:
+        return "upload"
+    data = file.getvalue()
+    layer = UPLOADED + hashlib.sha1(data).hexdigest()
+    st.session_state[f"_regions_{layer}"] = data
+    return layer
+
+
 def map_controls(
     events: pd.DataFrame, labels: Sequence[str], areas: pd.DataFrame, *, key: str
 ) -> MapControls:
@@ -103,6 +132,8 @@ def map_controls(
             layer = st.selectbox(
                 "Boundaries", list(LAYERS), format_func=LAYERS.get, key=f"{key}_layer"
             )
+            if layer == "upload":
+                layer = _boundaries_upload(key)
         # widgets a view does not use are disabled, not hidden, so they keep their values
         colour_by = st.radio(
             "Colour by",

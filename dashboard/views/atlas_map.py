@@ -11,7 +11,7 @@ from dashboard.components import dataset as ds
 from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard
-from dashboard.components.mapcontrols import map_controls
+from dashboard.components.mapcontrols import map_controls, region_upload
 
 st.title("Map")
 data = ds.current()
@@ -81,14 +81,26 @@ with guard("Map"):
                 f"{ctl.step_label(step) if step is not None else 'the window'} · "
                 "base tiles need internet; the cells draw without it."
             )
+    elif ctl.view == "regions" and ctl.layer == "upload":
+        st.info(
+            "Upload a GeoJSON file or a zipped shapefile of your regions in the sidebar: events "
+            "are counted in each polygon, with its users and top interests."
+        )
     elif ctl.view == "regions":
-        names = ctl.as_dict(None) | {"layer": ctl.layer}
-        figures = cached.regions(fp, spec, mspec, ctl.layer, events)
+        upload = region_upload(ctl.layer)
+        names = ctl.as_dict(None) | {"layer": "upload" if upload is not None else ctl.layer}
+        figures = cached.regions(fp, spec, mspec, ctl.layer, events, upload)
         if figures.empty:
             st.info("No located events fall inside these boundaries for the chosen filters.")
         else:
-            fmap = maps.regions_map(cached.region_shapes(ctl.layer), figures, ctl.value())
-            show(fmap, names, figures, "map_regions", "map_regions_view")
+            shapes = cached.region_shapes(ctl.layer, upload)
+            show(
+                maps.regions_map(shapes, figures, ctl.value()),
+                names,
+                figures,
+                "map_regions",
+                "map_regions_view",
+            )
     else:
         names = ctl.as_dict(None)
         spots = cached.hotspots(fp, spec, mspec, events)

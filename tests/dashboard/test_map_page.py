@@ -47,3 +47,45 @@ def test_renders_on_an_upload(small_dataset) -> None:
     at = new_app(small_dataset, page="atlas_map")
     assert_clean(at)
     assert len(_cells_table(at)) > 0
+
+
+def _box(name: str, west: float, south: float, east: float, north: float) -> dict:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {
+        "type": "Feature",
+        "properties": {"name": name},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+def test_uploaded_boundaries_count_the_events_inside_each_polygon() -> None:
+    import json
+
+    at = new_app(page="atlas_map")
+    at.segmented_control(key="map_view").set_value("regions")
+    at.run()
+    at.selectbox(key="map_layer").set_value("upload")
+    at.run()
+    assert_clean(at)
+    assert any("Upload a GeoJSON" in i.value for i in at.info)  # asks for the file first
+
+    # Edges at a sixth decimal: the sample's coordinates have five, so no point lies on an edge.
+    boxes = {
+        "Midtown <b>&</b> downtown": (-74.030003, 40.700003, -73.930003, 40.800003),
+        "Brooklyn": (-74.000003, 40.600003, -73.850003, 40.699997),
+    }
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [_box(name, *box) for name, box in boxes.items()],
+    }
+    payload = json.dumps(geojson).encode()
+    at.file_uploader(key="map_regions_file").set_value(
+        ("mine.geojson", payload, "application/json")
+    )
+    at.run()
+    assert_clean(at)
+    table = _cells_table(at).set_index("region")
+    events = at.session_state["atlas_dataset"].events
+    for name, (west, south, east, north) in boxes.items():
+        inside = events["lon"].between(west, east) & events["lat"].between(south, north)
+        assert table.loc[name, "events"] == int(inside.sum()), name
