@@ -25,46 +25,61 @@ def _safe(make: Callable[[], bytes]) -> Callable[[], bytes]:
     return run
 
 
-def figure(
-    fig: go.Figure, base: str, filters: Mapping[str, object] | None = None, *, key: str
+def _buttons(
+    formats: tuple[str, ...],
+    make: Callable[[str], bytes],
+    base: str,
+    filters: Mapping[str, object] | None,
+    key: str,
+    unavailable: Callable[[str], str | None] = lambda fmt: None,
 ) -> None:
-    """PNG / SVG / HTML download buttons under a chart."""
+    """One row of download buttons, one per format; ``unavailable(fmt)`` disables one with a hint."""
     row = st.container(horizontal=True, gap="small")
-    has_browser = export.configure_browser() is not None
-    for fmt in export.FIGURE_FORMATS:
-        static = fmt in ("png", "svg")
+    for fmt in formats:
+        hint = unavailable(fmt)
         row.download_button(
             fmt.upper(),
-            data=_safe(lambda fmt=fmt: export.figure_bytes(fig, fmt)),
+            data=_safe(lambda fmt=fmt: make(fmt)),
             file_name=export.file_name(base, filters, fmt),
             mime=export.MIME[fmt],
             key=f"{key}_{fmt}",
             on_click="ignore",
             icon=":material/download:",
             type="tertiary",
-            disabled=static and not has_browser,
-            help="needs Chromium on the server (make system-deps)"
-            if static and not has_browser
-            else None,
+            disabled=hint is not None,
+            help=hint,
         )
+
+
+def figure(
+    fig: go.Figure, base: str, filters: Mapping[str, object] | None = None, *, key: str
+) -> None:
+    """PNG / SVG / HTML download buttons under a chart."""
+    has_browser = export.configure_browser() is not None
+
+    def unavailable(fmt: str) -> str | None:
+        static = fmt in ("png", "svg")
+        return (
+            "needs Chromium on the server (make system-deps)"
+            if static and not has_browser
+            else None
+        )
+
+    _buttons(
+        export.FIGURE_FORMATS,
+        lambda fmt: export.figure_bytes(fig, fmt),
+        base,
+        filters,
+        key,
+        unavailable,
+    )
 
 
 def table(
     frame: pd.DataFrame, base: str, filters: Mapping[str, object] | None = None, *, key: str
 ) -> None:
     """CSV (formula-safe) / Parquet download buttons under a table."""
-    row = st.container(horizontal=True, gap="small")
-    for fmt in export.TABLE_FORMATS:
-        row.download_button(
-            fmt.upper(),
-            data=_safe(lambda fmt=fmt: export.table_bytes(frame, fmt)),
-            file_name=export.file_name(base, filters, fmt),
-            mime=export.MIME[fmt],
-            key=f"{key}_{fmt}",
-            on_click="ignore",
-            icon=":material/download:",
-            type="tertiary",
-        )
+    _buttons(export.TABLE_FORMATS, lambda fmt: export.table_bytes(frame, fmt), base, filters, key)
 
 
 def html_page(
