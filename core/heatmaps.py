@@ -17,8 +17,8 @@ import torch
 from core import geo
 from core.device import pick_device
 from core.errors import InvalidInputError
-from core.schema import ITEM, ITEM_TEXT, LAT, LON, TS, USER, codes
-from core.trends import EventFilter, local_times, mask, time_bins, topic_codes
+from core.schema import ITEM, ITEM_TEXT, TS, USER, codes
+from core.trends import EventFilter, local_times, located, time_bins, topic_codes
 
 #: Above this many (cell x bin x topic) slots the dense bincount gives way to torch.unique.
 DENSE_LIMIT = 64_000_000
@@ -210,11 +210,7 @@ def aggregate(
     spec = HeatmapSpec() if spec is None else spec
     geo._check_res(spec.res)
     topic, labels = topic_codes(events, item_topic, labels)
-    keep = mask(events, spec, topic, labels)
-    n_events = int(keep.sum())
-    lat = events[LAT].to_numpy(dtype=np.float64)
-    lon = events[LON].to_numpy(dtype=np.float64)
-    keep &= geo.valid_location(lat, lon)
+    keep, n_events, lat, lon = located(events, spec, topic, labels)
     sub = events[keep]
     if spec.period in ("how", "hour", "dow"):
         stamps, basis = local_times(sub)

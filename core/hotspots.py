@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import DBSCAN
 
-from core import geo
 from core.errors import InvalidInputError
-from core.schema import ITEM, ITEM_TEXT, LAT, LON, USER, codes
-from core.trends import EventFilter, mask, topic_codes
+from core.schema import ITEM, ITEM_TEXT, USER, codes
+from core.trends import EventFilter, located, topic_codes
 
 EARTH_RADIUS_M = 6_371_008.8
 #: How many topics and items each hotspot lists.
@@ -129,11 +128,7 @@ def hotspots(
             f"eps_m={spec.eps_m}, grid_m={grid_m}, min_events={spec.min_events}"
         )
     topic, labels = topic_codes(events, item_topic, labels)
-    keep = mask(events, spec, topic, labels)
-    n_events = int(keep.sum())
-    lat_all = events[LAT].to_numpy(dtype=np.float64)
-    lon_all = events[LON].to_numpy(dtype=np.float64)
-    keep &= geo.valid_location(lat_all, lon_all)
+    keep, n_events, lat_all, lon_all = located(events, spec, topic, labels)
     event_hotspot = np.zeros(len(events), dtype=np.int64)
     lat, lon = lat_all[keep], lon_all[keep]
     empty = _frame(labels, 0)

@@ -24,8 +24,8 @@ from core import geo
 from core.device import pick_device
 from core.errors import InvalidInputError
 from core.heatmaps import group_frames
-from core.schema import LAT, LON, TS, USER, codes
-from core.trends import EventFilter, local_times, mask, time_bins, topic_codes
+from core.schema import TS, USER, codes
+from core.trends import EventFilter, local_times, located, time_bins, topic_codes
 
 REGIONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "regions"
 BUNDLED = {"countries": "countries.geojson", "nyc_boroughs": "nyc_boroughs.geojson"}
@@ -217,11 +217,7 @@ def aggregate(
     spec = RegionSpec() if spec is None else spec
     regions = load_regions() if regions is None else regions
     topic, labels = topic_codes(events, item_topic, labels)
-    keep = mask(events, spec, topic, labels)
-    n_events = int(keep.sum())
-    lat = events[LAT].to_numpy(dtype=np.float64)
-    lon = events[LON].to_numpy(dtype=np.float64)
-    keep &= geo.valid_location(lat, lon)
+    keep, n_events, lat, lon = located(events, spec, topic, labels)
     n_located = int(keep.sum())
     region_of = np.full(len(events), -1, dtype=np.int64)
     region_of[keep] = assign_regions(lat[keep], lon[keep], regions)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from core import geo
 from core.errors import InvalidInputError
 from core.schema import EVENT, ITEM, LAT, LON, TS, TZ_OFFSET, USER, codes
 
@@ -155,6 +156,18 @@ def mask(
         )
         keep &= (lat >= south) & (lat <= north) & inside_lon
     return keep
+
+
+def located(
+    events: pd.DataFrame, spec: EventFilter, topic: np.ndarray, labels: Sequence[str]
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """The filter mask narrowed to events with a valid location, the number of events the filter
+    kept before that, and the lat / lon columns: the common start of every spatial aggregate."""
+    keep = mask(events, spec, topic, labels)
+    n_events = int(keep.sum())
+    lat = events[LAT].to_numpy(dtype=np.float64)
+    lon = events[LON].to_numpy(dtype=np.float64)
+    return keep & geo.valid_location(lat, lon), n_events, lat, lon
 
 
 def local_times(events: pd.DataFrame) -> tuple[np.ndarray, str]:
