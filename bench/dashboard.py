@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
+from core.io.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
 
 APP = '[data-testid="stApp"]'
 

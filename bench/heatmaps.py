@@ -1,8 +1,8 @@
 """Heatmap aggregation and H3 assignment speed, each next to a peer measured in the same run.
 
-1. H3 assignment: core.geo.h3_cells (vectorised) on N points vs the plain h3-py loop on a 100k
+1. H3 assignment: core.spacetime.geo.h3_cells (vectorised) on N points vs the plain h3-py loop on a 100k
    subset (extrapolated), in points per second.
-2. Counts per hour-of-week x H3 res 8 x topic over N located events: core.heatmaps (factorize the
+2. Counts per hour-of-week x H3 res 8 x topic over N located events: core.spacetime.heatmaps (factorize the
    cells + one torch bincount) vs DuckDB ``GROUP BY`` on the same precomputed columns (cell, how,
    topic), both ending in numpy arrays of the non-empty groups. Target: at most 1.0x DuckDB's time.
 
@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import geo, heatmaps
 from core.device import describe, pick_device
-from core.trends import time_bins
+from core.spacetime import geo, heatmaps
+from core.spacetime.trends import time_bins
 
 CITIES = np.array([[40.74, -73.99], [51.51, -0.13], [35.68, 139.69], [39.90, 116.40]])
 
@@ -92,7 +92,7 @@ def main() -> int:
     # Points per CPU-second too: on a shared, loaded machine wall time understates both.
     print(f"{'method':38s} {'points/s':>12s} {'pts/CPU-s':>12s} {'time for N':>11s}")
     print(
-        f"{'core.geo.h3_cells (h3ronpy, threads)':38s} {vec_rate:12,.0f} {n / cpu_vec:12,.0f} "
+        f"{'core.spacetime.geo.h3_cells (h3ronpy, threads)':38s} {vec_rate:12,.0f} {n / cpu_vec:12,.0f} "
         f"{t_vec:10.2f}s"
     )
     print(
@@ -143,7 +143,7 @@ def main() -> int:
     print("\n## counts per hour-of-week x H3 res 8 x topic (same precomputed columns)")
     print(f"{'method':34s} {'time':>8s} {'groups':>10s} {'ratio':>7s}")
     print(
-        f"{'core.heatmaps (torch bincount)':34s} {t_ours:7.3f}s {len(a):10,d} {t_ours / t_duck:6.2f}x"
+        f"{'core.spacetime.heatmaps (torch bincount)':34s} {t_ours:7.3f}s {len(a):10,d} {t_ours / t_duck:6.2f}x"
     )
     print(f"{'DuckDB GROUP BY':34s} {t_duck:7.3f}s {len(b):10,d} {1.0:6.2f}x")
     print(f"identical results: {same}; total {int(a['n'].sum()):,} == {n:,}")

@@ -1,4 +1,4 @@
-"""Benchmark: ``core.ingest.ingest`` vs a bare ``pandas.read_csv`` of the same 1M-row, 8-column CSV.
+"""Benchmark: ``core.io.ingest.ingest`` vs a bare ``pandas.read_csv`` of the same 1M-row, 8-column CSV.
 
 Run: ``.venv/bin/python bench/ingest.py [--rows N]``. Prints both times, the ratio (target <= 2.5x)
 and the peak memory (tracemalloc) of each, measured in the same run on the same file.
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core.ingest import ingest
+from core.io.ingest import ingest
 
 
 def make_csv(path: Path, rows: int, seed: int = 0) -> None:
@@ -79,7 +79,7 @@ def main() -> None:
         _, peak_ing, _ = measure(lambda: ingest(path))
     rep = result.report
     print(f"pandas.read_csv : {best_pd:6.2f} s   peak {peak_pd:7.0f} MiB (tracemalloc)")
-    print(f"core.ingest     : {best_ing:6.2f} s   peak {peak_ing:7.0f} MiB (tracemalloc)")
+    print(f"core.io.ingest     : {best_ing:6.2f} s   peak {peak_ing:7.0f} MiB (tracemalloc)")
     print(f"ratio ingest / read_csv: {best_ing / best_pd:.2f}x (target <= 2.5x)")
     print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"accepted {rep.accepted:,}  rejected {rep.rejected:,}  duplicates {rep.duplicates:,}")

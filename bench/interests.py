@@ -21,10 +21,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.embeddings import ItemVectors
-from core.interests import InterestSpec, timeline, user_interests
+from core.interests.embeddings import ItemVectors
+from core.interests.state import InterestSpec, timeline, user_interests
+from core.interests.topics import Topics
 from core.schema import conform
-from core.topics import Topics
 
 
 def best_of(fn, repeat: int = 3) -> float:

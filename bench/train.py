@@ -25,8 +25,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import train
 from core.device import describe
+from core.recsys import train
 from core.schema import conform
 
 ML_DIR = "recbole/dataset_example/ml-100k/"
@@ -60,11 +60,11 @@ def ml100k(wheel: str) -> pd.DataFrame:
 
 
 def item_vectors(events: pd.DataFrame) -> tuple[torch.Tensor | None, list[str] | None, str]:
-    """LM item vectors from core.embeddings when it is available, else none."""
+    """LM item vectors from core.interests.embeddings when it is available, else none."""
     try:
-        from core.embeddings import EmbeddingSpec, build_item_vectors
+        from core.interests.embeddings import EmbeddingSpec, build_item_vectors
     except ImportError:
-        return None, None, "no item vectors (core.embeddings unavailable)"
+        return None, None, "no item vectors (core.interests.embeddings unavailable)"
     iv = build_item_vectors(events, EmbeddingSpec())
     return iv.vectors, [str(i) for i in iv.item_ids], f"item vectors: {iv.source} {iv.model}"
 

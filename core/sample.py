@@ -623,13 +623,13 @@ def bundled_paths() -> tuple[Path, Path]:
 
 @functools.lru_cache(maxsize=1)
 def _bundled_event_log() -> pd.DataFrame:
-    from core.ingest import ingest  # imported late: ingest is heavier than this module
+    from core.io.ingest import ingest  # imported late: ingest is heavier than this module
 
     return ingest(BUNDLED_EVENTS, items=BUNDLED_ITEMS).events
 
 
 def bundled_event_log() -> pd.DataFrame:
-    """The bundled sample as the dashboard sees it: the files in ``assets/`` through ``core.ingest``."""
+    """The bundled sample as the dashboard sees it: the files in ``assets/`` through ``core.io.ingest``."""
     return _bundled_event_log().copy()
 
 

@@ -49,7 +49,8 @@ class TopicInfo:
 @st.cache_data(show_spinner=False, max_entries=1)
 def bundled_sample() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The bundled sample ingested from its files: (events, rejected rows, report dict)."""
-    from core import ingest, sample
+    from core import sample
+    from core.io import ingest
 
     events_path, items_path = sample.bundled_paths()
     result = ingest.ingest(events_path, items=items_path)
@@ -61,7 +62,7 @@ def file_dataset(
     path: str, mtime: float, items: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """An events file named at start-up ($ATLAS_DATASET), ingested once per file version."""
-    from core import ingest
+    from core.io import ingest
 
     result = ingest.ingest(path, items=items)
     return result.events, result.rejected, result.report.to_dict()
@@ -71,7 +72,7 @@ def file_dataset(
 
 
 def embedding_spec(spec: AnalysisSpec):
-    from core.embeddings import EmbeddingSpec
+    from core.interests.embeddings import EmbeddingSpec
 
     return EmbeddingSpec(source=spec.source)
 
@@ -79,7 +80,7 @@ def embedding_spec(spec: AnalysisSpec):
 @st.cache_resource(show_spinner=False, max_entries=2)
 def text_encoder(model: str):
     """The sentence encoder (read-only, shared by every session; its vector cache is on disk)."""
-    from core.text_encoder import EncoderSpec, load_encoder
+    from core.interests.text_encoder import EncoderSpec, load_encoder
 
     return load_encoder(EncoderSpec(model=model))
 
@@ -97,7 +98,7 @@ def shared_encoder(spec: AnalysisSpec):
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def item_vectors(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
     """Item vectors (language model from item text, or behaviour) for the dataset ``fp``."""
-    from core.embeddings import build_item_vectors
+    from core.interests.embeddings import build_item_vectors
 
     return build_item_vectors(_events, embedding_spec(spec), encoder=shared_encoder(spec))
 
@@ -105,7 +106,7 @@ def item_vectors(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
 @st.cache_resource(show_spinner=False, max_entries=ENTRIES)
 def topic_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
     """The Topics object (read-only; shared, not copied, because it holds tensors)."""
-    from core.topics import TopicSpec, find_topics
+    from core.interests.topics import TopicSpec, find_topics
 
     vectors = item_vectors(fp, spec, _events)
     return find_topics(vectors, _events, TopicSpec(k=spec.k))
@@ -131,9 +132,9 @@ def topics(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> TopicInfo:
 def timeline(
     fp: str, spec: AnalysisSpec, period: str, users: tuple[str, ...] | None, _events: pd.DataFrame
 ) -> pd.DataFrame:
-    """Per user x period topic shares and drift (``core.interests.timeline``)."""
-    from core.interests import InterestSpec
-    from core.interests import timeline as core_timeline
+    """Per user x period topic shares and drift (``core.interests.state.timeline``)."""
+    from core.interests.state import InterestSpec
+    from core.interests.state import timeline as core_timeline
 
     vectors = item_vectors(fp, spec, _events)
     model = topic_model(fp, spec, _events)
@@ -147,8 +148,8 @@ def timeline(
 def drift_ranking(
     fp: str, spec: AnalysisSpec, period: str, n: int, _events: pd.DataFrame
 ) -> pd.DataFrame:
-    """The users whose interests moved most (``core.interests.drift_ranking``)."""
-    from core.interests import drift_ranking as core_drift
+    """The users whose interests moved most (``core.interests.state.drift_ranking``)."""
+    from core.interests.state import drift_ranking as core_drift
 
     return core_drift(timeline(fp, spec, period, None, _events), n=n)
 
@@ -167,8 +168,8 @@ def most_active(fp: str, n: int, _events: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def period_counts(fp: str, spec: AnalysisSpec, tspec, _events: pd.DataFrame) -> pd.DataFrame:
-    """Events, users and topic shares per period (``core.trends.period_counts``)."""
-    from core import trends
+    """Events, users and topic shares per period (``core.spacetime.trends.period_counts``)."""
+    from core.spacetime import trends
 
     info = topics(fp, spec, _events)
     return trends.period_counts(_events, info.item_topic, info.labels, tspec)
@@ -178,8 +179,8 @@ def period_counts(fp: str, spec: AnalysisSpec, tspec, _events: pd.DataFrame) -> 
 def hour_of_week(
     fp: str, spec: AnalysisSpec, fspec, _events: pd.DataFrame
 ) -> tuple[pd.DataFrame, str]:
-    """7 x 24 counts and their time basis (``core.trends.hour_of_week``)."""
-    from core import trends
+    """7 x 24 counts and their time basis (``core.spacetime.trends.hour_of_week``)."""
+    from core.spacetime import trends
 
     info = topics(fp, spec, _events)
     return trends.hour_of_week(_events, fspec, info.item_topic, info.labels)
@@ -189,8 +190,8 @@ def hour_of_week(
 def emerging(
     fp: str, spec: AnalysisSpec, recent: str, fspec, _events: pd.DataFrame
 ) -> pd.DataFrame:
-    """Topics ranked by change of share in the recent window (``core.trends.emerging``)."""
-    from core import trends
+    """Topics ranked by change of share in the recent window (``core.spacetime.trends.emerging``)."""
+    from core.spacetime import trends
 
     info = topics(fp, spec, _events)
     return trends.emerging(_events, info.item_topic, info.labels, recent=recent, spec=fspec)
@@ -198,8 +199,8 @@ def emerging(
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def forecast(fp: str, spec: AnalysisSpec, tspec, column: str, horizon: int, _events: pd.DataFrame):
-    """A forecast of one period-count column over complete periods (``core.forecast.forecast``)."""
-    from core import forecast as core_forecast
+    """A forecast of one period-count column over complete periods (``core.spacetime.forecast.forecast``)."""
+    from core.spacetime import forecast as core_forecast
 
     counts = complete_periods(fp, spec, tspec, _events)
     series = pd.Series(
@@ -245,8 +246,8 @@ class MapSpec:
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def heatmap(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame):
-    """Per (H3 cell x period) counts and topic mix (``core.heatmaps.aggregate``)."""
-    from core.heatmaps import HeatmapSpec, aggregate
+    """Per (H3 cell x period) counts and topic mix (``core.spacetime.heatmaps.aggregate``)."""
+    from core.spacetime.heatmaps import HeatmapSpec, aggregate
 
     info = topics(fp, spec, _events)
     hspec = HeatmapSpec(
@@ -276,7 +277,7 @@ def map_cells(
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def map_areas(fp: str, n: int, _events: pd.DataFrame) -> pd.DataFrame:
     """The ``n`` busiest areas (H3 res-3 parents) with bounds and a nearby big-city name."""
-    from core.geo import h3_cells, valid_location
+    from core.spacetime.geo import h3_cells, valid_location
 
     lat = _events[schema.LAT].to_numpy(dtype=float)
     lon = _events[schema.LON].to_numpy(dtype=float)
@@ -329,9 +330,9 @@ def _nearest_city(lat: np.ndarray, lon: np.ndarray) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def hotspots(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame) -> pd.DataFrame:
-    """Density hotspots in the window (``core.hotspots.hotspots``), largest first."""
-    from core.hotspots import HotspotSpec
-    from core.hotspots import hotspots as core_hotspots
+    """Density hotspots in the window (``core.spacetime.hotspots.hotspots``), largest first."""
+    from core.spacetime.hotspots import HotspotSpec
+    from core.spacetime.hotspots import hotspots as core_hotspots
 
     info = topics(fp, spec, _events)
     hspec = HotspotSpec(start=mspec.start, end=mspec.end, topics=mspec.topics, events=mspec.events)
@@ -341,8 +342,8 @@ def hotspots(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame)
 @st.cache_data(show_spinner=False, max_entries=4)
 def region_shapes(layer: str, _data: bytes | None = None):
     """A boundary layer: bundled by name, or uploaded (``layer`` = "upload:<sha1 of _data>", so the
-    key names the content) (``core.regions.load_regions``)."""
-    from core.regions import load_regions
+    key names the content) (``core.spacetime.regions.load_regions``)."""
+    from core.spacetime.regions import load_regions
 
     if _data is not None:
         return load_regions(data=_data)
@@ -359,7 +360,7 @@ def regions(
     _data: bytes | None = None,
 ) -> pd.DataFrame:
     """Events, users and topic mix per region of ``layer`` in the window (one row per region)."""
-    from core.regions import RegionSpec, aggregate
+    from core.spacetime.regions import RegionSpec, aggregate
 
     info = topics(fp, spec, _events)
     rspec = RegionSpec(start=mspec.start, end=mspec.end, topics=mspec.topics, events=mspec.events)
@@ -381,7 +382,7 @@ def user_events(fp: str, user: str, _events: pd.DataFrame) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def user_places(fp: str, user: str, _events: pd.DataFrame) -> pd.DataFrame:
     """One user's located events grouped into ~0.7 km² H3 cells: lat, lon, events, label."""
-    from core.geo import h3_cells, valid_location
+    from core.spacetime.geo import h3_cells, valid_location
 
     mine = user_events(fp, user, _events)
     lat = mine[schema.LAT].to_numpy(dtype=float)
@@ -428,7 +429,7 @@ def item_topic_labels(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> dic
 
 def default_train_spec(n_events: int):
     """Training defaults for a log of ``n_events`` (narrower and smaller batches for tiny logs)."""
-    from core import train
+    from core.recsys import train
 
     if n_events < 5_000:
         return train.TrainSpec(d_model=32, batch_size=64)
@@ -438,7 +439,7 @@ def default_train_spec(n_events: int):
 @st.cache_resource(show_spinner=False, max_entries=4)
 def quick_result(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
     """A small model trained once per dataset for previews (read-only, shared)."""
-    from core import train
+    from core.recsys import train
 
     vectors = item_vectors(fp, spec, _events)
     # core's interactive preset, cut to one short epoch: a preview, not the model to evaluate
@@ -450,8 +451,8 @@ def quick_result(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
-    """The preview model as a ``core.persist.ModelBundle`` (used by ``core.recommend``)."""
-    from core import persist
+    """The preview model as a ``core.recsys.persist.ModelBundle`` (used by ``core.recsys.recommend``)."""
+    from core.recsys import persist
 
     result = quick_result(fp, spec, _events)
     return persist.bundle_from(result, item_topic_labels(fp, spec, _events))
@@ -459,8 +460,8 @@ def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def quick_report(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> pd.DataFrame:
-    """Test metrics of the preview model against the baselines (``core.train.evaluate``)."""
-    from core import train
+    """Test metrics of the preview model against the baselines (``core.recsys.train.evaluate``)."""
+    from core.recsys import train
 
     return train.evaluate(quick_result(fp, spec, _events), _events, "test")
 
@@ -475,7 +476,7 @@ def recommendations(
     _events: pd.DataFrame,
     _bundle: object,
 ) -> pd.DataFrame:
-    """Top-k unseen items for ``user`` with score parts and a reason (``core.recommend.top_k``)."""
-    from core import recommend
+    """Top-k unseen items for ``user`` with score parts and a reason (``core.recsys.recommend.top_k``)."""
+    from core.recsys import recommend
 
     return recommend.top_k(_bundle, _events, user, k=k, near=near)

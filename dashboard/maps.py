@@ -20,7 +20,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from core import maprender
+from core.render import maps as maprender
 
 TILES = maprender.TILES
 safe_text = maprender.safe_text
@@ -57,7 +57,7 @@ def offline(fmap: folium.Map) -> folium.Map:
 
 
 def standalone_html(fmap: folium.Map) -> str:
-    """A self-contained HTML page of ``fmap`` with Leaflet inlined (``core.maprender``)."""
+    """A self-contained HTML page of ``fmap`` with Leaflet inlined (``core.render.maps``)."""
     return maprender.standalone_html(fmap)
 
 
@@ -86,19 +86,19 @@ def _refit(fmap: folium.Map, bounds: Sequence[Sequence[float]] | None) -> folium
 def cells_map(
     cells: pd.DataFrame, value: str, bounds: Sequence[Sequence[float]] | None = None
 ) -> folium.Map:
-    """H3 choropleth (``core.maprender.h3_map``: escaped tooltips/popups, legend)."""
+    """H3 choropleth (``core.render.maps.h3_map``: escaped tooltips/popups, legend)."""
     return _refit(maprender.h3_map(cells, value), bounds)
 
 
 def regions_map(regions: pd.DataFrame, figures: pd.DataFrame, value: str) -> folium.Map:
-    """Region choropleth (``core.maprender.regions_map``)."""
+    """Region choropleth (``core.render.maps.regions_map``)."""
     return maprender.regions_map(regions, figures, value)
 
 
 def hotspots_map(
     spots: pd.DataFrame, bounds: Sequence[Sequence[float]] | None = None
 ) -> folium.Map:
-    """Hotspot circles (``core.maprender.hotspots_map``: true radius, colour by events, escaped
+    """Hotspot circles (``core.render.maps.hotspots_map``: true radius, colour by events, escaped
     GeoJSON tooltips and a legend)."""
     return _refit(maprender.hotspots_map(spots), bounds)
 

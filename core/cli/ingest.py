@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import InvalidInputError
-from core.ingest import MAPPABLE, IngestSpec, ingest
+from core.io.ingest import MAPPABLE, IngestSpec, ingest
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -14,15 +14,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.embeddings import SOURCES, EmbeddingSpec, build_item_vectors
-from core.interests import InterestSpec, drift_ranking, timeline, topic_shares, user_interests
-from core.interests import user_vectors as unit_user_vectors
-from core.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL, EncoderSpec
-from core.topics import TopicSpec, find_topics
+from core.interests.embeddings import SOURCES, EmbeddingSpec, build_item_vectors
+from core.interests.state import InterestSpec, drift_ranking, timeline, topic_shares, user_interests
+from core.interests.state import user_vectors as unit_user_vectors
+from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL, EncoderSpec
+from core.interests.topics import TopicSpec, find_topics
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("events", help="event log: any file core.ingest reads (CSV, TSV, Parquet)")
+    parser.add_argument(
+        "events", help="event log: any file core.io.ingest reads (CSV, TSV, Parquet)"
+    )
     parser.add_argument("--items", help="optional item catalogue joined on item id")
     parser.add_argument("--out", required=True, help="output directory (created if needed)")
     parser.add_argument(
@@ -51,7 +53,7 @@ def _with_vectors(head: pd.DataFrame, vectors) -> pd.DataFrame:
 
 
 def main(args: argparse.Namespace) -> int:
-    from core.ingest import ingest  # late: only this command needs it
+    from core.io.ingest import ingest  # late: only this command needs it
 
     started = time.perf_counter()
     out = Path(args.out)

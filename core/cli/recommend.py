@@ -1,7 +1,7 @@
 """``python -m core recommend DIR --user U -k 10``: top-k unseen items with reasons.
 
 DIR is a folder written by ``python -m core train``. The user's history is read from an event log:
-``--events FILE`` (through core.ingest), ``--sample`` (the bundled sample), or by default the log the
+``--events FILE`` (through core.io.ingest), ``--sample`` (the bundled sample), or by default the log the
 model was trained on (its path is stored in ``model.json``).
 """
 
@@ -11,7 +11,7 @@ import argparse
 
 import pandas as pd
 
-from core import persist, recommend
+from core.recsys import persist, recommend
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--events", help="event log holding the user's history (default: the training log)"
     )
-    parser.add_argument("--items", default=None, help="optional item catalogue for core.ingest")
+    parser.add_argument("--items", default=None, help="optional item catalogue for core.io.ingest")
     parser.add_argument(
         "--sample", action="store_true", help="read history from the bundled sample"
     )
@@ -44,11 +44,11 @@ def main(args: argparse.Namespace) -> int:
 
         events = bundled_event_log()
     elif args.events:
-        from core.ingest import ingest
+        from core.io.ingest import ingest
 
         events = ingest(args.events, items=args.items).events
     elif bundle.info.get("events"):
-        from core.ingest import ingest
+        from core.io.ingest import ingest
 
         events = ingest(str(bundle.info["events"]), items=bundle.info.get("items")).events
     else:

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import persist, train
 from core.device import describe
+from core.recsys import persist, train
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("events", help="event log (CSV / TSV / Parquet), read with core.ingest")
+    parser.add_argument("events", help="event log (CSV / TSV / Parquet), read with core.io.ingest")
     parser.add_argument("--out", required=True, help="folder to write the model into")
-    parser.add_argument("--items", default=None, help="optional item catalogue for core.ingest")
+    parser.add_argument("--items", default=None, help="optional item catalogue for core.io.ingest")
     parser.add_argument("--epochs", type=int, default=train.TrainSpec.epochs)
     parser.add_argument("--max-len", type=int, default=train.TrainSpec.max_len)
     parser.add_argument("--d-model", type=int, default=train.TrainSpec.d_model)
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--text",
         choices=["auto", "none"],
         default="auto",
-        help="auto: initialise items from language-model vectors (core.embeddings); none: skip",
+        help="auto: initialise items from language-model vectors (core.interests.embeddings); none: skip",
     )
     parser.add_argument("--no-topics", action="store_true", help="skip naming topics for reasons")
     parser.add_argument("--device", default=None, help="torch device (default: auto)")
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from core.ingest import ingest  # late: ingest is heavier than argument parsing
+    from core.io.ingest import ingest  # late: ingest is heavier than argument parsing
 
     events = ingest(args.events, items=args.items).events
     spec = replace(
@@ -59,13 +59,13 @@ def main(args: argparse.Namespace) -> int:
     )
     vectors, ids, item_topic = None, None, None
     if args.text == "auto":
-        from core.embeddings import EmbeddingSpec, build_item_vectors
+        from core.interests.embeddings import EmbeddingSpec, build_item_vectors
 
         iv = build_item_vectors(events, EmbeddingSpec())
         vectors, ids = iv.vectors, list(iv.item_ids)
         print(f"item vectors: {iv.message}")
         if not args.no_topics:
-            from core.topics import find_topics
+            from core.interests.topics import find_topics
 
             topics = find_topics(iv, events)
             labels = [topics.labels[t] for t in topics.item_topic]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.embeddings import encode_item_texts
+from core.interests.embeddings import encode_item_texts
 from dashboard import cached
 
 

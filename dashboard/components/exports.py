@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import export
+from core.io import export
 
 
 def _safe(make: Callable[[], bytes]) -> Callable[[], bytes]:

@@ -21,8 +21,8 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
 
 def model_zip(bundle: object) -> bytes:
-    """The model's files (``core.persist.save``) zipped into one download."""
-    from core import persist
+    """The model's files (``core.recsys.persist.save``) zipped into one download."""
+    from core.recsys import persist
 
     with tempfile.TemporaryDirectory() as tmp:
         persist.save(bundle, tmp)
@@ -81,7 +81,7 @@ def load_form(data: Dataset, *, key: str) -> None:
     if st.session_state.get(f"{key}_done") == (digest, data.fingerprint):
         return
     with guard("Loading the model", "Upload a zip made by the Download model button."):
-        from core import persist
+        from core.recsys import persist
 
         with tempfile.TemporaryDirectory() as tmp:
             _extract(raw, Path(tmp))

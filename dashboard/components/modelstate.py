@@ -17,7 +17,7 @@ class ModelHandle:
 
     key: str
     fingerprint: str  # dataset it was trained on
-    bundle: object  # core.persist.ModelBundle
+    bundle: object  # core.recsys.persist.ModelBundle
     source: str  # "trained here" | "loaded from <file>" | "quick model"
 
 

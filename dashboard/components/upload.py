@@ -63,7 +63,7 @@ def _detected(sniffed: object) -> dict[str, str]:
 
 def mapping_form(name: str, data: bytes, *, key: str):
     """Show what was detected in the file and an editable mapping; return an IngestSpec on submit."""
-    from core.ingest import IngestSpec, sniff
+    from core.io.ingest import IngestSpec, sniff
 
     digest = hashlib.blake2b(data[:1_000_000] + str(len(data)).encode(), digest_size=6).hexdigest()
     sniffed = sniff(data)

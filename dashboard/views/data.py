@@ -56,7 +56,7 @@ with left:
             with guard("Reading the file", "Check that it is a CSV/TSV/Parquet file of events."):
                 request = mapping_form(events_file.name, events_bytes, key="up_map")
                 if request is not None:
-                    from core.ingest import ingest
+                    from core.io.ingest import ingest
 
                     with st.status("Loading events…", expanded=True) as status:
                         st.write("Parsing, validating and de-duplicating rows")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.trends import EventFilter, TrendSpec
+from core.spacetime.trends import EventFilter, TrendSpec
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
 from dashboard.components import exports

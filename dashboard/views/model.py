@@ -9,7 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core import persist, train
+from core.recsys import persist, train
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
 from dashboard.components import exports, modelstate

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from core import schema
-from core.recommend import BlendWeights
+from core.recsys.recommend import BlendWeights
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
 from dashboard.components import exports

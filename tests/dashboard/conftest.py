@@ -21,7 +21,7 @@ def small_upload() -> SmallUpload:
 @pytest.fixture(scope="session")
 def small_dataset(small_upload: SmallUpload):
     """The small upload ingested, as the dashboard's session Dataset."""
-    from core.ingest import ingest
+    from core.io.ingest import ingest
     from dashboard.components.dataset import from_events
 
     result = ingest(small_upload.events_csv, items=small_upload.items_csv)

@@ -10,7 +10,7 @@ from apptest_helpers import assert_clean, new_app
 
 @pytest.fixture(scope="module")
 def bare_dataset():
-    from core.ingest import ingest
+    from core.io.ingest import ingest
     from dashboard.components.dataset import from_events
 
     rng = np.random.default_rng(0)

@@ -59,7 +59,7 @@ def test_renders_on_an_upload_with_escaped_titles(small_dataset) -> None:
 
 
 def test_a_filter_change_recomputes_only_what_it_affects(monkeypatch) -> None:
-    from core import trends
+    from core.spacetime import trends
 
     at = new_app(page="interests")
     open_tab(at, "Hour of week")

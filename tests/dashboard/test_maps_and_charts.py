@@ -49,7 +49,7 @@ def test_hotspot_tooltips_escape_uploaded_titles() -> None:
 
 
 def test_cells_map_is_fitted_to_the_chosen_area() -> None:
-    from core.geo import h3_cells
+    from core.spacetime.geo import h3_cells
 
     cells = np.unique(h3_cells(np.array([40.70, 40.75, 51.5]), np.array([-74.0, -73.99, -0.1]), 7))
     frame = pd.DataFrame({"h3": cells, "h3_hex": [f"{c:x}" for c in cells]})

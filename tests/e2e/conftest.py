@@ -23,7 +23,7 @@ for path in (ROOT, HERE, ROOT / "tests" / "dashboard"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from core.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
+from core.io.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
 
 CHROMIUM = find_browser() or "/usr/bin/chromium"
 

@@ -4,7 +4,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.ingest import ingest
+from core.io.ingest import ingest
 
 TIMES = st.sampled_from(
     [

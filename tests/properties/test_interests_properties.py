@@ -10,10 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.embeddings import ItemVectors
-from core.interests import InterestSpec, timeline, update, user_interests, user_vectors
+from core.interests.embeddings import ItemVectors
+from core.interests.state import InterestSpec, timeline, update, user_interests, user_vectors
+from core.interests.topics import Topics
 from core.schema import conform
-from core.topics import Topics
 
 N_ITEMS, DIM = 6, 8
 _gen = torch.Generator().manual_seed(0)

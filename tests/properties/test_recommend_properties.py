@@ -7,7 +7,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import persist, recommend, train
+from core.recsys import persist, recommend, train
 from core.schema import conform
 
 N_ITEMS = 10

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from core import geo, heatmaps, regions, trends
 from core.schema import ITEM, LAT, LON, TS, TZ_OFFSET, USER, conform
+from core.spacetime import geo, heatmaps, regions, trends
 
 LABELS = ("a", "b", "c")
 PLACES = [(40.758, -73.9855), (40.7581, -73.9856), (51.5, -0.12), (35.68, 139.69), (0.5, 0.5)]

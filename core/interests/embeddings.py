@@ -1,0 +1,210 @@
+"""One vector per item: from its text (language model), its behaviour (co-occurrence), or both.
+
+``source="auto"`` reads the text with the language model when items have text and the model loads,
+blends in behaviour vectors for items without text, and falls back to behaviour vectors alone when no
+model can be loaded -- saying so in ``ItemVectors.message``: the product never pretends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.errors import InvalidInputError, ModelUnavailableError
+from core.interests.cooccurrence import behaviour_vectors
+from core.interests.text_encoder import EncoderSpec, TextEncoder, load_encoder
+from core.schema import ITEM, ITEM_TEXT, codes, item_table
+
+SOURCES = ("auto", "text", "behaviour", "blend")
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """How to make item vectors.
+
+    ``source``: "auto" | "text" | "behaviour" | "blend". ``blend_alpha`` is the weight of the text
+    part in a blend: cosine(blend) = alpha * cosine(text) + (1 - alpha) * cosine(behaviour) for items
+    with text. ``behaviour_dim`` is the dimension of behaviour vectors.
+    """
+
+    encoder: EncoderSpec = field(default_factory=EncoderSpec)
+    source: str = "auto"
+    blend_alpha: float = 0.5
+    behaviour_dim: int = 64
+    window: int = 5
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ItemVectors:
+    """Item vectors in ``core.schema.codes(events[ITEM])`` order.
+
+    ``vectors``: (n_items, d) float32, L2-normalised, CPU. ``source``: what was actually used
+    ("text", "behaviour" or "blend"). ``model``: the language model, or None when none was used.
+    ``message``: what happened, in words, for the report and the UI.
+    """
+
+    item_ids: tuple[str, ...]
+    vectors: torch.Tensor
+    source: str
+    model: str | None
+    message: str
+    item_text: tuple[str | None, ...] = ()
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def frame(self) -> pd.DataFrame:
+        """A table with ``item_id``, ``item_text`` and one column ``v0..v{d-1}`` per dimension."""
+        vec = pd.DataFrame(
+            self.vectors.numpy(), columns=[f"v{i}" for i in range(self.dim)], dtype="float32"
+        )
+        head = pd.DataFrame(
+            {ITEM: list(self.item_ids), ITEM_TEXT: list(self.item_text) or None},
+        )
+        return pd.concat([head, vec], axis=1)
+
+
+def _validate(events: pd.DataFrame, spec: EmbeddingSpec) -> None:
+    if spec.source not in SOURCES:
+        raise InvalidInputError(f"source must be one of {SOURCES}: got {spec.source!r}")
+    if not 0.0 <= spec.blend_alpha <= 1.0:
+        raise InvalidInputError(f"blend_alpha must be within [0, 1]: got {spec.blend_alpha}")
+    missing = [c for c in (ITEM, ITEM_TEXT) if c not in events.columns]
+    if missing:
+        raise InvalidInputError(
+            f"events lacks columns {missing}: expected a canonical EventLog, found {list(events.columns)}"
+        )
+
+
+def _texts(events: pd.DataFrame) -> tuple[tuple[str, ...], np.ndarray]:
+    """Item ids in codes order and each item's text ("" when it has none)."""
+    _, items = codes(events[ITEM])
+    table = item_table(events).set_index(ITEM).reindex(items.astype(str))
+    text = table[ITEM_TEXT].astype("object")
+    text = text.where(text.notna(), "").astype(str).str.strip()
+    return tuple(items.astype(str)), text.to_numpy(dtype=object)
+
+
+def _concat_blend(text_vec: torch.Tensor, beh_vec: torch.Tensor, alpha: float) -> torch.Tensor:
+    # sqrt weights on unit parts: the dot product of two blended rows is the alpha-mix of cosines.
+    out = torch.cat([text_vec * alpha**0.5, beh_vec * (1.0 - alpha) ** 0.5], dim=1)
+    return torch.nn.functional.normalize(out, dim=1)
+
+
+def encode_item_texts(
+    events: pd.DataFrame,
+    spec: EmbeddingSpec = EmbeddingSpec(),
+    encoder: TextEncoder | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> int:
+    """Encode the item texts :func:`build_item_vectors` will read, into the encoder's disk cache.
+
+    Lets a caller show progress (and stop part way) for the one slow step before building the
+    vectors, which then find every text cached. Returns how many texts were new.
+
+    Raises
+    ------
+    ModelUnavailableError
+        If no encoder is given and ``spec.encoder`` cannot be loaded.
+    """
+    _validate(events, spec)
+    if spec.source == "behaviour":
+        return 0
+    _, text = _texts(events)
+    texts = list(text[text != ""])
+    if not texts:
+        return 0
+    enc = encoder if encoder is not None else load_encoder(spec.encoder)
+    before = enc.encoded
+    enc.encode(texts, progress=progress)
+    return enc.encoded - before
+
+
+def build_item_vectors(
+    events: pd.DataFrame,
+    spec: EmbeddingSpec = EmbeddingSpec(),
+    encoder: TextEncoder | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> ItemVectors:
+    """Item vectors of an EventLog, from text, behaviour or a blend.
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    spec
+        Source, encoder and blend settings.
+    encoder
+        An already loaded encoder to reuse (e.g. the dashboard's shared one); default: load
+        ``spec.encoder``.
+    progress
+        Passed to :meth:`TextEncoder.encode`: ``progress(done, total)`` over the texts not cached yet.
+
+    Returns
+    -------
+    ItemVectors
+        One row per item in ``events[ITEM].cat.categories`` order.
+
+    Raises
+    ------
+    InvalidInputError
+        If the spec is invalid.
+    ModelUnavailableError
+        Only when ``source="text"`` is asked for explicitly and no model loads (``"auto"`` and
+        ``"blend"`` fall back to behaviour vectors and say so in ``message``).
+
+    Examples
+    --------
+    >>> vecs = build_item_vectors(events, EmbeddingSpec(source="behaviour"))  # doctest: +SKIP
+    >>> vecs.vectors.shape  # doctest: +SKIP
+    torch.Size([1000, 64])
+    """
+    _validate(events, spec)
+    item_ids, text = _texts(events)
+    has_text = text != ""
+    n_text = int(has_text.sum())
+    n = len(item_ids)
+    text_tuple = tuple(t if t else None for t in text)
+
+    def behaviour(note: str) -> ItemVectors:
+        beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed)
+        extra = f"; {beh.no_signal} item(s) never co-occur with another" if beh.no_signal else ""
+        return ItemVectors(item_ids, beh.vectors, "behaviour", None, note + extra, text_tuple)
+
+    if spec.source == "behaviour":
+        return behaviour(f"behaviour vectors (co-occurrence PPMI + SVD) for {n} items")
+    if n_text == 0:
+        if spec.source == "text":
+            raise InvalidInputError("source='text' asks for item text: found no item_text at all")
+        return behaviour(f"no item has text; behaviour vectors for {n} items")
+    try:
+        enc = encoder if encoder is not None else load_encoder(spec.encoder)
+    except ModelUnavailableError as exc:
+        if spec.source == "text":
+            raise
+        return behaviour(f"language model unavailable: {exc}; using behaviour vectors")
+    model = spec.encoder.model
+    text_vec = torch.zeros((n, enc.dim), dtype=torch.float32)
+    text_vec[torch.from_numpy(has_text)] = enc.encode(list(text[has_text]), progress=progress)
+    if spec.source == "text" or (spec.source == "auto" and n_text == n):
+        if n_text < n:  # explicit text: items without text keep a zero text part, then behaviour
+            beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed).vectors
+            vec = _concat_blend(text_vec, beh, 1.0 - 1e-6)
+            msg = f"text vectors ({model}) for {n_text} of {n} items; the rest from behaviour"
+            return ItemVectors(item_ids, vec, "text", model, msg, text_tuple)
+        msg = f"text vectors from language model {model} for all {n} items"
+        return ItemVectors(item_ids, text_vec, "text", model, msg, text_tuple)
+    beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed).vectors
+    alpha = spec.blend_alpha
+    vec = _concat_blend(text_vec, beh, alpha)
+    msg = (
+        f"blend of text ({model}, weight {alpha:g}) and behaviour vectors; "
+        f"{n_text} of {n} items have text"
+    )
+    return ItemVectors(item_ids, vec, "blend", model, msg, text_tuple)

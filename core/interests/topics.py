@@ -1,0 +1,349 @@
+"""Interest topics: item vectors clustered into K groups, each named from its items' text.
+
+Clustering is spherical k-means in torch on the chosen device (vectors are unit length, so the
+nearest centroid is the one with the largest dot product), k-means++ seeding and a few restarts.
+K is the analyst's, or chosen by the cosine silhouette over ``k_range``. Labels are the top terms of
+each topic by class-based TF-IDF over item text; a topic whose items have no text is named by its
+most central items.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.device import pick_device
+from core.errors import InvalidInputError
+from core.interests.embeddings import ItemVectors
+from core.schema import ITEM, WEIGHT, codes
+
+_TOKEN = re.compile(r"[^\W\d_][\w'-]*[\w]|[^\W\d_]", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "without",
+        "your",
+        "you",
+        "new",
+        "set",
+        "pack",
+        "kit",
+        "x",
+        "pro",
+        "plus",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How to find topics. ``k`` None = chosen by silhouette over ``k_range`` (inclusive)."""
+
+    k: int | None = None
+    k_range: tuple[int, int] = (4, 16)
+    seed: int = 0
+    device: str = "auto"
+    n_init: int = 3
+    max_iter: int = 50
+    n_terms: int = 3
+    n_top_items: int = 5
+    silhouette_sample: int = 4000
+
+
+@dataclass(frozen=True)
+class Topics:
+    """K topics over the items of an ItemVectors.
+
+    ``item_topic``: (n_items,) int64 topic of each item (ItemVectors row order). ``labels``: one
+    readable, unique label per topic. ``centroids``: (k, d) float32 unit vectors, CPU. ``table``: one
+    row per topic with ``topic, label, size, weight_share, top_items, top_titles``. ``silhouette``:
+    mean cosine silhouette of the clustering (NaN when k < 2).
+    """
+
+    item_topic: np.ndarray
+    labels: tuple[str, ...]
+    centroids: torch.Tensor
+    table: pd.DataFrame
+    k: int
+    silhouette: float
+    item_ids: tuple[str, ...] = ()
+
+    def membership(self) -> torch.Tensor:
+        """(n_items, k) float32 one-hot topic membership of each item."""
+        onehot = torch.zeros((len(self.item_topic), self.k), dtype=torch.float32)
+        onehot[torch.arange(len(self.item_topic)), torch.from_numpy(self.item_topic)] = 1.0
+        return onehot
+
+
+def _kmeanspp(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
+    n = x.shape[0]
+    first = torch.randint(n, (1,), generator=gen, device="cpu").to(x.device)
+    centres = [x[first[0]]]
+    dist = (1.0 - x @ centres[0]).clamp_min(0)  # (n,)
+    for _ in range(1, k):  # k seeds, each vectorised over all items
+        probs = dist / dist.sum() if float(dist.sum()) > 0 else torch.full_like(dist, 1.0 / n)
+        pick = torch.multinomial(probs.float().cpu(), 1, generator=gen).to(x.device)
+        centres.append(x[pick[0]])
+        dist = torch.minimum(dist, (1.0 - x @ centres[-1]).clamp_min(0))
+    return torch.stack(centres)
+
+
+def kmeans(
+    x: torch.Tensor, k: int, seed: int = 0, n_init: int = 3, max_iter: int = 50
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Spherical k-means of unit rows ``x`` (n, d) on x's device.
+
+    Returns ``(labels (n,) int64, centroids (k, d) unit, objective)`` of the best of ``n_init``
+    restarts; the objective is the sum of cosine distances to the assigned centroid (lower is better).
+    """
+    n = x.shape[0]
+    if not 1 <= k <= n:
+        raise InvalidInputError(f"k must be within [1, n_items={n}]: got {k}")
+    gen = torch.Generator().manual_seed(seed)
+    best: tuple[torch.Tensor, torch.Tensor, float] | None = None
+    for _ in range(n_init):  # a few restarts
+        cent = _kmeanspp(x, k, gen)
+        labels = torch.full((n,), -1, dtype=torch.int64, device=x.device)
+        for _ in range(max_iter):  # Lloyd iterations, vectorised over items
+            new = (x @ cent.T).argmax(dim=1)  # (n,)
+            if torch.equal(new, labels):
+                break
+            labels = new
+            sums = torch.zeros_like(cent).index_add_(0, labels, x)  # (k, d)
+            counts = torch.bincount(labels, minlength=k)
+            empty = counts == 0
+            if bool(empty.any()):  # re-seed an empty cluster at the worst-served item
+                far = (1.0 - (x * cent[labels]).sum(1)).topk(int(empty.sum())).indices
+                sums[empty] = x[far]
+            cent = torch.nn.functional.normalize(sums, dim=1)
+        labels = (x @ cent.T).argmax(dim=1)
+        obj = float((1.0 - (x * cent[labels]).sum(1)).sum())
+        if best is None or obj < best[2]:
+            best = (labels, cent, obj)
+    assert best is not None
+    return best
+
+
+def silhouette(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    """Mean cosine silhouette of ``labels`` over unit rows ``x`` (singletons count 0)."""
+    if k < 2:
+        return float("nan")
+    dist = (1.0 - x @ x.T).clamp_min(0).double()  # (n, n)
+    onehot = torch.nn.functional.one_hot(labels, k).double()  # (n, k)
+    counts = onehot.sum(0)  # (k,)
+    sums = dist @ onehot  # (n, k): total distance to each cluster
+    own = counts[labels]
+    a = sums.gather(1, labels[:, None]).squeeze(1) / (own - 1).clamp_min(1)
+    mean_other = sums / counts.clamp_min(1)
+    mean_other[torch.arange(len(labels)), labels] = float("inf")
+    mean_other[:, counts == 0] = float("inf")
+    b = mean_other.min(1).values
+    s = (b - a) / torch.maximum(a, b).clamp_min(1e-12)
+    s = torch.where(own > 1, s, torch.zeros_like(s))
+    return float(s.mean())
+
+
+def _tokenise(texts: pd.Series) -> pd.Series:
+    """Lower-cased word tokens; runs of CJK characters become overlapping character bigrams."""
+    lowered = texts.fillna("").astype(str).str.lower()
+    words = lowered.str.findall(_TOKEN)
+
+    def cjk_bigrams(run: str) -> list[str]:
+        return [run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)]
+
+    # Explode to one token per row (vectorised), split CJK runs, filter stop words.
+    tok = words.explode().dropna()
+    is_cjk = tok.str.fullmatch(_CJK.pattern)
+    if bool(is_cjk.any()):
+        tok = pd.concat([tok[~is_cjk], tok[is_cjk].map(cjk_bigrams).explode()])
+    tok = tok[(tok.str.len() > 1) & ~tok.isin(_STOP)]
+    return tok
+
+
+def ctfidf_labels(
+    item_text: pd.Series, item_topic: np.ndarray, k: int, n_terms: int = 3
+) -> list[str | None]:
+    """Top ``n_terms`` terms of each topic by class-based TF-IDF; None for a topic with no text.
+
+    tf(t, c) = count of t in topic c / terms in c; idf(t) = log(1 + mean terms per topic / count of t
+    over all topics).
+    """
+    tok = _tokenise(item_text.reset_index(drop=True))
+    labels: list[str | None] = [None] * k
+    if tok.empty:
+        return labels
+    terms, term_codes = np.unique(tok.to_numpy(dtype=str), return_inverse=True)
+    topic_of = item_topic[tok.index.to_numpy()]
+    counts = np.zeros((k, len(terms)))
+    np.add.at(counts, (topic_of, term_codes.reshape(-1)), 1.0)
+    per_topic = counts.sum(1, keepdims=True)
+    tf = counts / np.maximum(per_topic, 1.0)
+    idf = np.log(1.0 + per_topic.mean() / np.maximum(counts.sum(0), 1.0))
+    score = tf * idf[None, :]
+    top = np.argsort(-score, axis=1, kind="stable")[:, :n_terms]
+    for c in range(k):  # k topics
+        if per_topic[c, 0] > 0:
+            picked = [terms[j] for j in top[c] if score[c, j] > 0]
+            labels[c] = " · ".join(picked) if picked else None
+    return labels
+
+
+def find_topics(
+    vectors: ItemVectors, events: pd.DataFrame, spec: TopicSpec = TopicSpec()
+) -> Topics:
+    """Cluster item vectors into named interest topics.
+
+    Parameters
+    ----------
+    vectors
+        Item vectors (``build_item_vectors``).
+    events
+        The EventLog they came from (for item engagement: top items and topic weight shares).
+    spec
+        K (or the range to choose it from), seed, device.
+
+    Returns
+    -------
+    Topics
+
+    Raises
+    ------
+    InvalidInputError
+        If ``k`` or ``k_range`` do not fit the number of items.
+
+    Examples
+    --------
+    >>> topics = find_topics(item_vectors, events, TopicSpec(k=10))  # doctest: +SKIP
+    >>> topics.table[["label", "size"]].head(2)  # doctest: +SKIP
+    """
+    n = len(vectors.item_ids)
+    lo, hi = spec.k_range
+    if spec.k is None and not 2 <= lo <= hi:
+        raise InvalidInputError(f"k_range must satisfy 2 <= low <= high: got {spec.k_range}")
+    if spec.k is not None and not 1 <= spec.k <= n:
+        raise InvalidInputError(f"k must be within [1, n_items={n}]: got {spec.k}")
+    if n == 0:
+        raise InvalidInputError("no items to cluster: found an empty ItemVectors")
+    device = pick_device(spec.device)
+    x = vectors.vectors.to(device=device, dtype=torch.float32)
+    x = torch.nn.functional.normalize(x, dim=1)
+
+    gen = torch.Generator().manual_seed(spec.seed)
+    sample = (
+        torch.randperm(n, generator=gen)[: spec.silhouette_sample].to(device)
+        if n > spec.silhouette_sample
+        else torch.arange(n, device=device)
+    )
+    candidates = [spec.k] if spec.k is not None else list(range(lo, min(hi, n - 1) + 1)) or [1]
+    best = None
+    for k in candidates:  # a dozen values of K at most
+        labels, cent, _ = kmeans(x, k, spec.seed, spec.n_init, spec.max_iter)
+        score = silhouette(x[sample], labels[sample], k)
+        if best is None or (score > best[3]) or np.isnan(best[3]):
+            best = (k, labels, cent, score)
+    assert best is not None
+    k, labels_t, cent, score = best
+    item_topic = labels_t.cpu().numpy().astype(np.int64)
+    return _assemble(vectors, events, spec, k, item_topic, cent.cpu().float(), x, score)
+
+
+def _assemble(
+    vectors: ItemVectors,
+    events: pd.DataFrame,
+    spec: TopicSpec,
+    k: int,
+    item_topic: np.ndarray,
+    cent: torch.Tensor,
+    x: torch.Tensor,
+    score: float,
+) -> Topics:
+    n = len(vectors.item_ids)
+    item_ids = np.array(vectors.item_ids, dtype=object)
+    text = pd.Series(list(vectors.item_text) if vectors.item_text else [None] * n, dtype="object")
+    # Engagement per item: summed event weight (events whose item is in the vectors).
+    ev_codes, ev_items = codes(events[ITEM])
+    pos = pd.Index(item_ids.astype(str)).get_indexer(ev_items.astype(str))[ev_codes]
+    w = events[WEIGHT].fillna(1.0).to_numpy(dtype=np.float64)
+    ok = pos >= 0
+    engagement = np.bincount(pos[ok], weights=w[ok], minlength=n)
+
+    size = np.bincount(item_topic, minlength=k)
+    topic_weight = np.bincount(item_topic, weights=engagement, minlength=k)
+    centrality = (x.cpu() * cent[torch.from_numpy(item_topic)]).sum(1).numpy()
+    # Top items: most engaged first; central first among ties.
+    order = np.lexsort((-centrality, -engagement, item_topic))
+    rank = np.arange(n) - np.searchsorted(item_topic[order], item_topic[order])
+    top = order[rank < spec.n_top_items]
+    top_topic = item_topic[top]
+    central = np.lexsort((-centrality, item_topic))
+    crank = np.arange(n) - np.searchsorted(item_topic[central], item_topic[central])
+    central = central[crank < 2]
+
+    terms = ctfidf_labels(text, item_topic, k, spec.n_terms)
+    shown = text.where(text.notna(), pd.Series(item_ids, dtype="object"))
+    central_names = (
+        pd.Series(shown.to_numpy()[central], dtype="object")
+        .groupby(item_topic[central])
+        .agg(lambda s: " / ".join(map(str, s)))
+    )
+    labels = [terms[c] if terms[c] else str(central_names.get(c, f"topic {c}")) for c in range(k)]
+    labels = _unique(labels)
+    top_items = pd.Series(item_ids[top], dtype="object").groupby(top_topic).agg(list)
+    top_titles = (
+        pd.Series(shown.to_numpy()[top], dtype="object")
+        .groupby(top_topic)
+        .agg(lambda s: " | ".join(dict.fromkeys(map(str, s))))  # distinct: venues share a category
+    )
+    total = topic_weight.sum()
+    table = pd.DataFrame(
+        {
+            "topic": np.arange(k, dtype=np.int64),
+            "label": labels,
+            "size": size.astype(np.int64),
+            "weight_share": topic_weight / total if total > 0 else np.zeros(k),
+            "top_items": [top_items.get(c, []) for c in range(k)],
+            "top_titles": [top_titles.get(c, "") for c in range(k)],
+        }
+    )
+    return Topics(
+        item_topic=item_topic,
+        labels=tuple(labels),
+        centroids=cent,
+        table=table,
+        k=k,
+        silhouette=float(score),
+        item_ids=tuple(vectors.item_ids),
+    )
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:  # k labels
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append(lab if seen[lab] == 1 else f"{lab} ({seen[lab]})")
+    return out

@@ -1,0 +1,98 @@
+import pytest
+import torch
+
+from core.recsys.seqmodel import N_GAP_BUCKETS, SeqBatch, SeqConfig, SeqRec, gap_bucket
+
+
+def small(**kw) -> SeqRec:
+    torch.manual_seed(0)
+    config = SeqConfig(n_items=9, max_len=6, d_model=16, n_heads=2, n_layers=2, dropout=0.0, **kw)
+    return SeqRec(config).eval()
+
+
+def test_outputs_have_the_documented_shapes():
+    model = small()
+    items = torch.tensor([[0, 0, 1, 2, 3, 4], [5, 6, 7, 8, 9, 1]])
+    batch = SeqBatch(items=items)
+    assert model(batch).shape == (2, 6, 16)
+    assert model.full_sort_predict(batch).shape == (2, 9)
+    assert model.predict(batch, torch.tensor([[1, 2], [3, 4]])).shape == (2, 2)
+
+
+def test_predict_agrees_with_full_sort_predict():
+    model = small()
+    batch = SeqBatch(items=torch.tensor([[0, 3, 4, 5, 6, 7]]))
+    full = model.full_sort_predict(batch)
+    part = model.predict(batch, torch.tensor([[2, 9]]))
+    torch.testing.assert_close(part, full[:, [1, 8]])
+
+
+def test_padding_item_has_a_zero_embedding():
+    model = small(text_dim=4)
+    assert torch.count_nonzero(model.item_table()[0]) == 0
+
+
+def test_left_padding_does_not_change_the_prediction():
+    model = small(use_time_gap=True)
+    short = SeqBatch(items=torch.tensor([[2, 3, 4]]), gaps=torch.tensor([[1, 5, 6]]))
+    padded = SeqBatch(
+        items=torch.tensor([[0, 0, 0, 2, 3, 4]]), gaps=torch.tensor([[0, 0, 0, 1, 5, 6]])
+    )
+    torch.testing.assert_close(model.full_sort_predict(short), model.full_sort_predict(padded))
+
+
+def test_attention_is_causal():
+    model = small()
+    a = model(SeqBatch(items=torch.tensor([[1, 2, 3, 4, 5, 6]])))
+    b = model(SeqBatch(items=torch.tensor([[1, 2, 3, 9, 9, 9]])))
+    torch.testing.assert_close(a[:, :3], b[:, :3])
+    assert not torch.allclose(a[:, 3:], b[:, 3:])
+
+
+def test_losses_are_finite_and_train():
+    model = small(n_event_types=3, propensity_head=True).train()
+    items = torch.tensor([[0, 1, 2, 3, 4, 5]])
+    targets = torch.tensor([[0, 2, 3, 4, 5, 6]])
+    events = torch.tensor([[0, 1, 2, 1, 3, 1]])
+    purchase = torch.tensor([[0.0, 1.0, 0.0, 0.0, 1.0, 0.0]])
+    batch = SeqBatch(items=items, events=events)
+    full = model.calculate_loss(batch, targets, purchase_next=purchase)
+    sampled = model.calculate_loss(
+        batch, targets, n_negatives=4, generator=torch.Generator().manual_seed(0)
+    )
+    assert torch.isfinite(full) and torch.isfinite(sampled)
+    full.backward()
+    assert model.item_emb.weight.grad is not None
+    p = model.eval().predict_propensity(batch)
+    assert p.shape == (1,) and 0 < float(p) < 1
+
+
+def test_text_vectors_shape_is_checked():
+    with pytest.raises(ValueError, match="item_text"):
+        SeqRec(SeqConfig(n_items=3, text_dim=2), item_text=torch.zeros(3, 2))
+
+
+def test_items_with_the_same_text_and_no_training_score_alike():
+    text = torch.zeros(10, 4)
+    text[1:, :] = torch.randn(9, 4, generator=torch.Generator().manual_seed(1))
+    text[9] = text[2]  # item 9 is a "cold" copy of item 2's text
+    torch.manual_seed(0)
+    model = SeqRec(
+        SeqConfig(n_items=9, max_len=4, d_model=8, n_heads=1, n_layers=1, text_dim=4), text
+    )
+    with torch.no_grad():
+        model.item_emb.weight.zero_()  # only the text part remains
+    table = model.item_table()
+    torch.testing.assert_close(table[9], table[2])
+
+
+def test_gap_buckets_are_monotone_and_mark_unknown_gaps():
+    b = gap_bucket(torch.tensor([float("nan"), 0.0, 1.0, 60.0, 3600.0, 1e12]))
+    assert b[0] == 1 and b[1] == 2
+    assert torch.all(b[1:].diff() >= 0)
+    assert b.max() <= N_GAP_BUCKETS + 1
+
+
+def test_config_round_trips_through_a_dict():
+    config = SeqConfig(n_items=5, d_model=8, n_heads=2, text_dim=3)
+    assert SeqConfig.from_dict(config.to_dict() | {"unknown": 1}) == config

@@ -1,0 +1,124 @@
+"""Heatmap aggregates on a hand-computable log, CPU == GPU, text topics, and the heatmap CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from core.cli import heatmap as heatmap_cli
+from core.schema import ITEM, conform
+from core.spacetime import geo
+from core.spacetime.heatmaps import HeatmapSpec, aggregate, topics_from_text
+
+TIMES_SQUARE = (40.7580, -73.9855)
+SOHO = (51.5136, -0.1365)
+
+
+@pytest.fixture
+def log() -> pd.DataFrame:
+    rows = [
+        # user, item, ts (UTC), lat, lon
+        ("u1", "a", "2026-03-02T14:00:00Z", *TIMES_SQUARE),
+        ("u1", "a", "2026-03-02T14:30:00Z", *TIMES_SQUARE),
+        ("u2", "c", "2026-03-02T14:10:00Z", *TIMES_SQUARE),
+        ("u3", "a", "2026-03-03T09:00:00Z", *SOHO),
+        ("u3", "b", "2026-03-03T09:00:00Z", np.nan, np.nan),
+    ]
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "ts", "lat", "lon"])
+    frame["tz_offset_min"] = [-300, -300, -300, 0, 0]
+    return conform(frame)
+
+
+def _topics(events: pd.DataFrame) -> np.ndarray:
+    mapping = {"a": 0, "b": 0, "c": 1}
+    return np.array([mapping[i] for i in events[ITEM].cat.categories])
+
+
+def test_cells_by_hand(log):
+    result = aggregate(log, _topics(log), ("x", "y"), HeatmapSpec(res=8))
+    ts_cell = int(geo.h3_cells(np.array([TIMES_SQUARE[0]]), np.array([TIMES_SQUARE[1]]), 8)[0])
+    row = result.cells.set_index("h3").loc[ts_cell]
+    assert (row["events"], row["users"]) == (3, 2)
+    assert row["dominant_topic"] == "x" and row["dominant_share"] == pytest.approx(2 / 3)
+    assert row["share:y"] == pytest.approx(1 / 3)
+    assert result.n_events == 5 and result.n_located == 4
+    assert result.cells["events"].sum() == result.n_located
+    topic_rows = result.by_topic[result.by_topic["h3"] == ts_cell].set_index("topic")
+    assert topic_rows.loc["x", "events"] == 2 and topic_rows.loc["x", "users"] == 1
+    assert topic_rows.loc["y", "events"] == 1 and topic_rows.loc["y", "users"] == 1
+
+
+def test_hour_of_week_bins_use_local_time(log):
+    result = aggregate(log, None, (), HeatmapSpec(res=6, period="how"))
+    assert result.basis == "local (offset column)"
+    # New York: Monday 14:xx UTC -> 09:xx local = bin 9; London Tuesday 09:00 -> 24 + 9 = 33.
+    counts = result.cells.groupby("bin")["events"].sum().to_dict()
+    assert counts == {9: 3, 33: 1}
+    assert result.labels == ("all",)
+
+
+def test_filters_and_window_totals(log):
+    spec = HeatmapSpec(res=8, start="2026-03-02T14:05:00Z", end="2026-03-03")
+    result = aggregate(log, _topics(log), ("x", "y"), spec)
+    assert result.n_events == 2 and result.cells["events"].sum() == 2
+    only_y = aggregate(log, _topics(log), ("x", "y"), HeatmapSpec(topics=("y",)))
+    assert only_y.by_topic["topic"].astype(str).unique().tolist() == ["y"]
+
+
+def test_empty_selection_is_a_normal_result(log):
+    result = aggregate(log, None, (), HeatmapSpec(users=("nobody",)))
+    assert result.n_events == 0 and result.cells.empty and result.by_topic.empty
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_gives_the_same_numbers_as_cpu():
+    from core.sample import bundled_event_log
+
+    events = bundled_event_log()
+    item_topic = np.arange(len(events[ITEM].cat.categories)) % 7
+    labels = tuple(f"t{i}" for i in range(7))
+    cpu = aggregate(events, item_topic, labels, HeatmapSpec(res=8, period="how", device="cpu"))
+    gpu = aggregate(events, item_topic, labels, HeatmapSpec(res=8, period="how", device="cuda"))
+    pd.testing.assert_frame_equal(cpu.cells, gpu.cells)
+    pd.testing.assert_frame_equal(cpu.by_topic, gpu.by_topic)
+
+
+def test_topics_from_text_keeps_the_most_frequent_texts():
+    frame = pd.DataFrame(
+        {
+            "user_id": ["u"] * 6,
+            "item_id": ["v1", "v2", "v3", "v4", "v5", "v6"],
+            "ts": ["2026-01-01"] * 6,
+            "item_text": ["Bar", "Bar", "Office", "Bar", "Gym", None],
+        }
+    )
+    events = conform(frame)
+    item_topic, labels = topics_from_text(events, max_topics=3)
+    assert labels == ("Bar", "Office", "other")
+    by_item = dict(zip(events[ITEM].cat.categories, item_topic.tolist(), strict=True))
+    assert by_item == {"v1": 0, "v2": 0, "v3": 1, "v4": 0, "v5": 2, "v6": 2}
+
+
+def test_cli_writes_aggregates_and_a_standalone_map(tmp_path, log):
+    src = tmp_path / "events.csv"
+    frame = log.assign(ts=log["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    frame.to_csv(src, index=False)
+    parser = argparse.ArgumentParser()
+    heatmap_cli.add_arguments(parser)
+    args = parser.parse_args([str(src), "--res", "8", "--out", str(tmp_path / "out")])
+    assert heatmap_cli.main(args) == 0
+    out = tmp_path / "out"
+    cells = pd.read_parquet(out / "cells.parquet")
+    assert cells["events"].sum() == 4
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["events_located"] == 4 and summary["time_basis"] == "local (offset column)"
+    page = (out / "map.html").read_text()
+    assert "L.map(" in page and 'src="http' not in page
+    for name in ("cells_by_topic", "hour_of_week", "regions", "hotspots"):
+        assert (out / f"{name}.parquet").exists()
