@@ -28,6 +28,7 @@ from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.embeddings import SOURCES, EmbeddingSpec, ItemVectors, build_item_vectors
 from core.interests.text_encoder import DEFAULT_MODEL, EncoderSpec, TextEncoder
 from core.interests.topics import Topics, TopicSpec, find_topics
+from core.atlas_views import InsightViews, SpaceViews
 from core.spacetime.trends import EventFilter, TrendSpec
 
 MEMO_ENTRIES = 32  # per kind of result: a handful of filter combinations
@@ -126,7 +127,7 @@ class MapSpec:
         return {"start": self.start, "end": self.end, "topics": self.topics, "events": self.events}
 
 
-class Atlas:
+class Atlas(SpaceViews, InsightViews):
     """Every analysis of one event log under one :class:`AnalysisSpec`, each computed once.
 
     Parameters
@@ -330,54 +331,6 @@ class Atlas:
             return forecast(pd.Series(values, index=pd.DatetimeIndex(counts["period"])), horizon)
 
         return self._once("forecast", (tspec, column, horizon), compute)
-
-    # ------------------------------------------------------------------ space
-
-    def heatmap(self, hspec):
-        """Per (H3 cell x time bin) counts and topic mix (``core.spacetime.heatmaps``)."""
-        from core.spacetime.heatmaps import aggregate
-
-        info = self.topic_info
-        return self._once(
-            "heatmap", hspec, lambda: aggregate(self.events, info.item_topic, info.labels, hspec)
-        )
-
-    def map_cells(self, mspec: MapSpec, step: pd.Timestamp | None) -> pd.DataFrame:
-        """The cells of one time step of ``mspec`` (``step`` None: the whole window), one row
-        per cell with ``h3``, ``h3_hex``, ``events``, ``users``, ``dominant_topic``,
-        ``share:<label>``."""
-        if step is None:
-            cells = self.heatmap(mspec.heatmap(whole=True)).cells
-        else:
-            cells = self.heatmap(mspec.heatmap()).cells
-            cells = cells[cells["bin"] == step]
-        return cells.drop(columns="bin").reset_index(drop=True)
-
-    def hotspots(self, hspec):
-        """Density hotspots (``core.spacetime.hotspots``), largest first."""
-        from core.spacetime.hotspots import hotspots
-
-        info = self.topic_info
-        return self._once(
-            "hotspots", hspec, lambda: hotspots(self.events, info.item_topic, info.labels, hspec)
-        )
-
-    def regions(self, shapes, rspec, layer_key: Hashable):
-        """Events, users and topic mix per region of ``shapes`` (``layer_key`` names the layer)."""
-        from core.spacetime.regions import aggregate
-
-        info = self.topic_info
-        return self._once(
-            "regions",
-            (layer_key, rspec),
-            lambda: aggregate(self.events, info.item_topic, info.labels, shapes, rspec),
-        )
-
-    def areas(self, n: int = 8) -> pd.DataFrame:
-        """The ``n`` busiest areas with bounds and a nearby city's name."""
-        from core.spacetime.areas import busiest_areas
-
-        return self._once("areas", n, lambda: busiest_areas(self.events, n))
 
     # ------------------------------------------------------------------ users
 

@@ -259,4 +259,56 @@ MIME: dict[str, str] = {
     "html": "text/html",
     "csv": "text/csv",
     "parquet": "application/vnd.apache.parquet",
+    "md": "text/markdown",
 }
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$<])")
+
+
+def md_text(value: object) -> str:
+    """``value`` as literal Markdown text: HTML-escaped and every Markdown mark backslashed, so an
+    uploaded label shows as written and never as markup or a link."""
+    import html
+
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+def findings_markdown(
+    findings: pd.DataFrame, title: str, notes: tuple[str, ...] = ()
+) -> bytes:
+    """Findings (``core.spacetime.insights.findings``) as a Markdown document: one bullet per
+    finding with the rule it passed and its figures.
+
+    Parameters
+    ----------
+    findings
+        Columns ``text``, ``threshold``, ``figures`` (JSON), ``link``.
+    title
+        The heading (e.g. the dataset's name); escaped like every other string.
+    notes
+        Lines under the heading (e.g. the time span); escaped.
+
+    Returns
+    -------
+    bytes
+        UTF-8 Markdown.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"text": ["a*b rose"], "threshold": ["z >= 3"],
+    ...                       "figures": ['{"z": 4}'], "link": ["Interests"]})
+    >>> findings_markdown(frame, "log").decode().splitlines()[3]
+    '- a\\\\*b rose'
+    """
+    lines = [f"# Findings: {md_text(title)}", ""]
+    lines += [md_text(note) for note in notes] + [""]
+    for rec in findings.to_dict("records"):  # a handful of findings, not rows of data
+        lines.append(f"- {md_text(rec['text'])}")
+        lines.append(
+            f"  - passed: {md_text(rec['threshold'])}; figures: `{str(rec['figures']).replace('`', '')}`;"
+            f" in full on the {md_text(rec['link'])} page"
+        )
+    if findings.empty:
+        lines.append("No finding passed its threshold on this data.")
+    return ("\n".join(lines) + "\n").encode("utf-8")
