@@ -332,9 +332,7 @@ def compare_shares(topics: pd.DataFrame, names: Sequence[str], title: str) -> go
     """Topic shares of two segments side by side (grouped bars); the hover gives the difference,
     z and p of each topic (``core.spacetime.compare`` table)."""
     data = topics.iloc[::-1]
-    custom = np.stack(
-        [data["difference"] * 100, data["z"], data["p_value"]], axis=-1
-    ).astype(float)
+    custom = np.stack([data["difference"] * 100, data["z"], data["p_value"]], axis=-1).astype(float)
     fig = go.Figure()
     for i, (column, name) in enumerate(zip(("share_a", "share_b"), names, strict=True)):
         fig.add_trace(

@@ -138,7 +138,9 @@ def playback_frame_map(
 
     palette = maprender.PALETTE
     level = np.clip(
-        np.round(cells["scale"].to_numpy(dtype=np.float64) * (len(palette) - 1)), 0, len(palette) - 1
+        np.round(cells["scale"].to_numpy(dtype=np.float64) * (len(palette) - 1)),
+        0,
+        len(palette) - 1,
     ).astype(np.int64)
     shapes = geo.cell_polygons(cells[geo.CELL].to_numpy(dtype=np.uint64))
     order = pd.Series(np.arange(len(cells)), index=cells[geo.CELL].to_numpy(dtype=np.uint64))

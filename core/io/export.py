@@ -273,9 +273,7 @@ def md_text(value: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
-def findings_markdown(
-    findings: pd.DataFrame, title: str, notes: tuple[str, ...] = ()
-) -> bytes:
+def findings_markdown(findings: pd.DataFrame, title: str, notes: tuple[str, ...] = ()) -> bytes:
     """Findings (``core.spacetime.insights.findings``) as a Markdown document: one bullet per
     finding with the rule it passed and its figures.
 

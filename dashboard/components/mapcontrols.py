@@ -58,7 +58,9 @@ class MapControls:
             return ALL
         return f"{PERIODS.get(self.period, self.period)} of {step:%Y-%m-%d}"
 
-    def pick_step(self, steps: Sequence[pd.Timestamp], advance: bool = False) -> pd.Timestamp | None:
+    def pick_step(
+        self, steps: Sequence[pd.Timestamp], advance: bool = False
+    ) -> pd.Timestamp | None:
         """A slider over the time steps with ◀ ▶ buttons; returns the step (None = all).
         ``advance``: move one period on first (playback), from the last back to the first."""
         options = [ALL, *[f"{pd.Timestamp(s):%Y-%m-%d}" for s in steps]]

@@ -13,7 +13,11 @@ from core.atlas_views import SegmentSpec
 from core.spacetime.filters import EventFilter
 from dashboard.components.filters import data_span
 
-KINDS: dict[str, str] = {"areas": "Two areas", "windows": "Two time windows", "users": "Two user groups"}
+KINDS: dict[str, str] = {
+    "areas": "Two areas",
+    "windows": "Two time windows",
+    "users": "Two user groups",
+}
 AREA_SOURCES: dict[str, str] = {
     "busiest": "Busiest areas",
     "regions": "Bundled regions",
@@ -104,7 +108,11 @@ def _areas(
         st.markdown(f"**Box {side.upper()}** (degrees)")
         c1, c2, c3, c4 = st.columns(4)
         box = tuple(
-            float(col.number_input(name, -180.0, 180.0, value, format="%.3f", key=f"{key}_{side}_{name}"))
+            float(
+                col.number_input(
+                    name, -180.0, 180.0, value, format="%.3f", key=f"{key}_{side}_{name}"
+                )
+            )
             for col, name, value in zip(
                 (c1, c2, c3, c4), ("south", "west", "north", "east"), default, strict=True
             )

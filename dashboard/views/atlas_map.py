@@ -11,7 +11,6 @@ from dashboard.components import dataset as ds
 from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard
-from dashboard.components.feedback import md_escape
 from dashboard.components.mapcontrols import map_controls, play_controls, region_upload
 
 st.title("Map")
@@ -78,7 +77,7 @@ with guard("Map"):
             cells = cached.map_cells(fp, spec, mspec, step, events)
             names = ctl.as_dict(step)
             with st.container(key="map_period_label"):
-                st.markdown(f"**{md_escape(ctl.step_label(step))}**")
+                st.markdown(f"**{ctl.step_label(step)}**")  # dates and period names only
             if cells.empty:
                 st.info(
                     "No located events in this time step and filters. "

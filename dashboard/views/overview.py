@@ -91,7 +91,9 @@ with guard("Findings"):
     row = st.container(horizontal=True, gap="small")
     with row:
         exports.markdown(
-            lambda: export.findings_markdown(found, data.name, (f"{summary.events:,} events, {span}",)),
+            lambda: export.findings_markdown(
+                found, data.name, (f"{summary.events:,} events, {span}",)
+            ),
             "findings",
             names,
             key="dl_findings",
@@ -121,7 +123,9 @@ with left, guard("Top interests"):
             },
             key="ov_top_table",
         )
-        exports.table(top.assign(trend=top["trend"].map(str)), "top_interests", names, key="dl_ov_top_t")
+        exports.table(
+            top.assign(trend=top["trend"].map(str)), "top_interests", names, key="dl_ov_top_t"
+        )
         link("Interests", "Topics and shares over time →")
 
 with right, guard("Emerging interests"):
@@ -169,7 +173,11 @@ with left, guard("Map"):
         else:
             fmap, what = maps.hotspots_map(spots, bounds), f"{len(spots)} hotspots"
         st_folium(
-            maps.offline(fmap), height=380, use_container_width=True, returned_objects=[], key="ov_map"
+            maps.offline(fmap),
+            height=380,
+            use_container_width=True,
+            returned_objects=[],
+            key="ov_map",
         )
         st.caption(
             f"{what}; the view opens on the busiest area, {md_escape(area.area)} "
@@ -191,7 +199,9 @@ with right, guard("Interest changes"):
             column_config={
                 "user_id": st.column_config.TextColumn("user"),
                 "change_period": st.column_config.DateColumn("week of change"),
-                "drift": st.column_config.ProgressColumn("drift", min_value=0, max_value=1, format="%.2f"),
+                "drift": st.column_config.ProgressColumn(
+                    "drift", min_value=0, max_value=1, format="%.2f"
+                ),
             },
             key="ov_drift",
         )
