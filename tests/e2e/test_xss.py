@@ -28,7 +28,7 @@ def test_hostile_titles_show_as_text_and_no_script_runs(server: str, browser) ->
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(server)
+    page.goto(f"{server}/data")  # the app opens on the Overview; uploads are on Data
     settle(page)
     upload(page, ("xss.csv", files.events_csv), ("xss_items.csv", files.items_csv))
     _assert_no_injection(page)
@@ -73,6 +73,9 @@ def test_hostile_titles_show_as_text_and_no_script_runs(server: str, browser) ->
     settle(page)
     goto_page(page, "Users")
     _assert_no_injection(page)
+    for title in ("Overview", "Compare"):  # findings, top interests, top items name topics/items
+        goto_page(page, title)
+        _assert_no_injection(page)
     page.wait_for_timeout(500)
     assert dialogs == [], f"a script ran: {dialogs}"
     assert XSS_TITLE  # the probe that was uploaded
