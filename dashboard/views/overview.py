@@ -71,35 +71,11 @@ tiles[4].metric("Located", f"{100 * summary.located_share:.0f} %", help="events 
 
 info = topic_info(fp, spec, events)
 
-st.subheader("Findings")
-with guard("Findings"):
-    found = cached.findings(fp, spec, events)
-    if found.empty:
-        st.info(
-            "No finding passes its stated threshold on this data (too few events, or nothing "
-            "changed clearly). The pages below show the figures themselves."
-        )
-    else:
-        for i, rec in enumerate(found.to_dict("records")):  # a handful of findings
-            with st.container(border=True, key=f"ov_finding_{i}"):
-                st.markdown(f"**{md_escape(rec['text'])}**")
-                left, right = st.columns([4, 1], vertical_alignment="center")
-                left.caption(f"Shown because {md_escape(rec['threshold'])}.")
-                with right:
-                    link(rec["link"])
-    span = f"{summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d}"
-    row = st.container(horizontal=True, gap="small")
-    with row:
-        exports.markdown(
-            lambda: export.findings_markdown(
-                found, data.name, (f"{summary.events:,} events, {span}",)
-            ),
-            "findings",
-            names,
-            key="dl_findings",
-        )
-        exports.table(found, "findings", names, key="dl_findings_table")
-
+# The findings rest on the heavier results below (hotspots, every user's timeline): their place is
+# kept at the top, and they are written last, so the quicker blocks show while those compute.
+findings_slot = st.container()
+pending = findings_slot.empty()
+pending.caption("Findings: computing (they follow the blocks below)…")
 left, right = st.columns([3, 2], gap="large")
 with left, guard("Top interests"):
     st.subheader("Top interests")
@@ -207,6 +183,37 @@ with right, guard("Interest changes"):
         )
         exports.table(shown, "interest_changes", names, key="dl_ov_drift")
         link("Users", "Each user's timeline →")
+
+pending.empty()
+with findings_slot, guard("Findings"):
+    st.subheader("Findings")
+    found = cached.findings(fp, spec, events)
+    if found.empty:
+        st.info(
+            "No finding passes its stated threshold on this data (too few events, or nothing "
+            "changed clearly). The pages below show the figures themselves."
+        )
+    else:
+        for i, rec in enumerate(found.to_dict("records")):  # a handful of findings
+            with st.container(border=True, key=f"ov_finding_{i}"):
+                st.markdown(f"**{md_escape(rec['text'])}**")
+                left, right = st.columns([4, 1], vertical_alignment="center")
+                left.caption(f"Shown because {md_escape(rec['threshold'])}.")
+                with right:
+                    link(rec["link"])
+    span = f"{summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d}"
+    row = st.container(horizontal=True, gap="small")
+    with row:
+        exports.markdown(
+            lambda: export.findings_markdown(
+                found, data.name, (f"{summary.events:,} events, {span}",)
+            ),
+            "findings",
+            names,
+            key="dl_findings",
+        )
+        exports.table(found, "findings", names, key="dl_findings_table")
+
 
 st.subheader("Next-item preview")
 with guard("Preview model", "Train a model on the Model page."):
