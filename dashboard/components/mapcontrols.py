@@ -140,7 +140,11 @@ def play_controls(key: str) -> Playing:
         help="step through the periods on one fixed colour scale",
     )
     speed = right.select_slider(
-        "Speed (frames per second)", options=SPEEDS, value=1.0, key=f"{key}_speed"
+        "Speed (frames per second)",
+        options=SPEEDS,
+        value=1.0,
+        format_func=lambda s: f"{s:g} per s",
+        key=f"{key}_speed",
     )
     return Playing(playing, 1.0 / float(speed))
 

@@ -129,7 +129,7 @@ with right, guard("Emerging interests"):
         exports.table(ranked, "emerging", {**names, "recent": RECENT}, key="dl_ov_emerging")
         link("Interests", "Emerging & fading in full →")
 
-left, right = st.columns([3, 2], gap="large")
+left, right = st.columns(2, gap="large")
 with left, guard("Map"):
     st.subheader("Where engagement happens")
     areas = cached.map_areas(fp, 8, events)
