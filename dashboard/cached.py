@@ -183,7 +183,7 @@ def hour_of_week(
     from core.spacetime import trends
 
     info = topics(fp, spec, _events)
-    return trends.hour_of_week(_events, fspec, info.item_topic, info.labels)
+    return trends.hour_of_week(_events, info.item_topic, info.labels, fspec)
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
