@@ -11,7 +11,7 @@ import pytest
 from core.errors import InvalidInputError
 from core.schema import ITEM, conform
 from core.spacetime import trends
-from core.spacetime.findings import FindingSpec, findings
+from core.spacetime.insights import FindingSpec, findings
 from core.spacetime.signals import area_peaks, hotspot_reach, onsets, two_proportion_z
 
 
