@@ -14,9 +14,9 @@ module, since a package attribute cannot be both.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from core.lazy import lazy_exports
 
+# PEP 562: names load their module on first use (heatmaps pulls in torch, hotspots sklearn).
 _EXPORTS = {
     "geo": (
         "EARTH_RADIUS_M",
@@ -48,20 +48,4 @@ _EXPORTS = {
     "compare": ("Comparison", "compare_segments", "main_topic_mask"),
     "playback": ("PlaybackSpec", "Playback", "playback_frames", "fixed_scale"),
 }
-_OWNER = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_OWNER)
-
-
-def __getattr__(name: str) -> Any:
-    # PEP 562: load the owning module on first use (heatmaps pulls in torch, hotspots sklearn).
-    module = _OWNER.get(name)
-    if module is None:
-        raise AttributeError(f"module 'core.spacetime' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"core.spacetime.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
