@@ -131,20 +131,21 @@ def _drift_rows(drift: pd.DataFrame, spec: FindingSpec) -> list[dict]:
     best = groups.iloc[0]
     if best["users"] < spec.min_drift_users:
         return []
-    weeks = pd.DatetimeIndex(moved["change_period"]).value_counts()
-    week = weeks.index[weeks.to_numpy() == weeks.max()].min()
+    weeks = pd.DatetimeIndex(moved["change_period"]).dropna().value_counts()
     text = (
         f"{len(moved)} users' interests changed; the largest group, {best['users']} users, moved "
-        f"from {best['from_topic']} to {best['to_topic']}; most changes came in the week of "
-        f"{week:%Y-%m-%d}"
+        f"from {best['from_topic']} to {best['to_topic']}"
     )
+    week = weeks.index[weeks.to_numpy() == weeks.max()].min() if len(weeks) else None
+    if week is not None:
+        text += f"; most changes came in the week of {week:%Y-%m-%d}"
     figures = {
         "changed_users": len(moved),
         "from_topic": str(best["from_topic"]),
         "to_topic": str(best["to_topic"]),
         "group_users": int(best["users"]),
         "busiest_week": week,
-        "busiest_week_users": int(weeks.max()),
+        "busiest_week_users": int(weeks.max()) if len(weeks) else 0,
     }
     threshold = f"largest group >= {spec.min_drift_users} users with drift >= {spec.min_drift:g}"
     return [_row("drift", text, best["users"], threshold, figures, PAGE_USERS)]
