@@ -32,7 +32,9 @@ class FindingSpec:
     ``min_z``: |two-proportion z| of an emerging / fading topic and of an hour-of-week peak;
     ``min_share_change``: absolute change of a topic's share between the windows; ``min_events``:
     events in each window (and in an area-topic for peaks); ``min_drift_users``: users in the
-    largest group of interest changes, ``min_drift``: the drift (0..1) that counts as a change;
+    largest group of interest changes, ``min_drift``: the drift (0..1) that counts as a change,
+    ``min_drift_score`` / ``min_active_days``: how clear the switch must be (drift_ranking's
+    ``score``) and the active days before and after it (``n_before``, ``n_after``), where given;
     ``min_peak_lift``: a topic's share of an area's events in its peak hour over that hour's share
     of all the area's events, ``min_peak_z`` / ``min_peak_events`` its z and size (stricter than
     ``min_z``: the peak is the best of 24 hours x topics x areas, so chance alone passes z = 3); ``min_reach_share``: share of events near the hotspots;
@@ -44,6 +46,8 @@ class FindingSpec:
     min_events: int = 30
     min_drift_users: int = 3
     min_drift: float = 0.3
+    min_drift_score: float = 0.7
+    min_active_days: int = 3
     min_peak_lift: float = 1.5
     min_peak_z: float = 5.0
     min_peak_events: int = 200
@@ -114,12 +118,20 @@ def _emerging_rows(
 
 
 def _drift_rows(drift: pd.DataFrame, spec: FindingSpec) -> list[dict]:
-    moved = drift[
+    keep = (
         (drift["drift"].to_numpy(dtype=np.float64) >= spec.min_drift)
         & drift["from_topic"].notna().to_numpy()
         & drift["to_topic"].notna().to_numpy()
         & (drift["from_topic"].astype(str) != drift["to_topic"].astype(str)).to_numpy()
-    ]
+    )
+    # A clear switch (score) resting on enough active days before and after, where given: a user
+    # with two events has a drift of 1 by chance alone.
+    if "score" in drift:
+        keep &= drift["score"].to_numpy(dtype=np.float64) >= spec.min_drift_score
+    for column in ("n_before", "n_after"):
+        if column in drift:
+            keep &= drift[column].to_numpy(dtype=np.float64) >= spec.min_active_days
+    moved = drift[keep]
     if moved.empty:
         return []
     groups = (
@@ -147,7 +159,10 @@ def _drift_rows(drift: pd.DataFrame, spec: FindingSpec) -> list[dict]:
         "busiest_week": week,
         "busiest_week_users": int(weeks.max()) if len(weeks) else 0,
     }
-    threshold = f"largest group >= {spec.min_drift_users} users with drift >= {spec.min_drift:g}"
+    threshold = (
+        f"largest group >= {spec.min_drift_users} users with drift >= {spec.min_drift:g}, "
+        f"score >= {spec.min_drift_score:g}, >= {spec.min_active_days} active days each side"
+    )
     return [_row("drift", text, best["users"], threshold, figures, PAGE_USERS)]
 
 

@@ -111,6 +111,13 @@ def test_drift_finding_names_the_largest_group_and_the_busiest_week():
     )
     assert findings(drift=_drift(pairs[:2])).empty  # 2 users < 3
     assert findings(drift=_drift(pairs, drift=0.1)).empty  # drift below 0.3
+    # Where the ranking gives the switch's score and active days, unclear or thin ones drop out.
+    scored = _drift(pairs).assign(score=[0.9, 0.9, 0.5, 0.9, 0.9, 0.9], n_before=3, n_after=3)
+    two = FindingSpec(min_drift_users=2)
+    text = findings(drift=scored, spec=two)["text"].item()
+    # run -> yoga keeps 2 of 3 (one score 0.5); jazz -> run 2: the tie goes to the first names.
+    assert "4 users' interests changed; the largest group, 2 users, moved from jazz to run" in text
+    assert findings(drift=scored.assign(n_after=2), spec=two).empty
 
 
 def _located(rows: list[tuple]) -> pd.DataFrame:
@@ -199,3 +206,25 @@ def test_planted_truths_come_out_of_the_bundled_sample(sample):
     assert f"the largest group, {sizes.max()} users" in text
     assert any(pair in text for pair in largest)
     assert text.startswith(f"{len(drifters)} users' interests changed")
+
+
+def test_the_real_drift_ranking_names_a_largest_planted_group(sample):
+    from core.interests.embeddings import EmbeddingSpec, build_item_vectors
+    from core.interests.state import InterestSpec, drift_ranking, timeline
+    from core.interests.topics import TopicSpec, find_topics
+
+    events, _, truth_labels, truth = sample
+    vectors = build_item_vectors(events, EmbeddingSpec(source="behaviour"))
+    topics = find_topics(vectors, events, TopicSpec(k=len(truth_labels)))
+    ranked = drift_ranking(
+        timeline(events, vectors, topics, InterestSpec(period="W")), n=events["user_id"].nunique()
+    )
+    # Name each found topic by the planted topic most of its items have.
+    planted = pd.Series([truth["item_topic"][i] for i in events[ITEM].cat.categories])
+    found = pd.Series(np.asarray(topics.item_topic))
+    named = planted.groupby(found).agg(lambda s: s.value_counts().index[0])
+    rename = {str(topics.labels[k]): v for k, v in named.items() if k >= 0}
+    figures = json.loads(findings(drift=ranked).set_index("kind").loc["drift", "figures"])
+    pair = (rename[figures["from_topic"]], rename[figures["to_topic"]])
+    sizes = pd.DataFrame(truth["drifters"]).groupby(["from_topic", "to_topic"]).size()
+    assert pair in set(sizes[sizes == sizes.max()].index)
