@@ -372,7 +372,7 @@ class Atlas:
         return self._once(
             "regions",
             (layer_key, rspec),
-            lambda: aggregate(self.events, info.item_topic, info.labels, shapes, rspec),
+            lambda: aggregate(self.events, info.item_topic, info.labels, rspec, regions=shapes),
         )
 
     def areas(self, n: int = 8) -> pd.DataFrame:

@@ -70,7 +70,7 @@ def main(args: argparse.Namespace) -> int:
         if args.regions
         else regions.load_regions(layer=args.layer)
     )
-    by_region = regions.aggregate(events, item_topic, labels, polygons)
+    by_region = regions.aggregate(events, item_topic, labels, regions=polygons)
     by_region.regions.to_parquet(out / "regions.parquet", index=False)
     (out / "regions.html").write_text(
         maprender.standalone_html(maprender.regions_map(polygons, by_region.regions)),

@@ -196,8 +196,9 @@ def aggregate(
     events: pd.DataFrame,
     item_topic: np.ndarray | None,
     labels: Sequence[str],
-    regions: gpd.GeoDataFrame | None = None,
     spec: RegionSpec | None = None,
+    *,
+    regions: gpd.GeoDataFrame | None = None,
 ) -> RegionResult:
     """Events, distinct users, dominant topic and topic mix per (region x time bin x topic).
 
@@ -205,16 +206,25 @@ def aggregate(
     ----------
     events, item_topic, labels
         As in :func:`core.spacetime.heatmaps.aggregate`.
-    regions
-        From :func:`load_regions`; default the bundled "countries" layer.
     spec
         Filters, period and device.
+    regions
+        From :func:`load_regions`; default the bundled "countries" layer.
 
     Returns
     -------
     RegionResult
+
+    Raises
+    ------
+    InvalidInputError
+        If ``spec`` is not a RegionSpec (polygons go in ``regions=``).
     """
     spec = RegionSpec() if spec is None else spec
+    if not isinstance(spec, RegionSpec):
+        raise InvalidInputError(
+            f"spec: expected a RegionSpec (polygons go in regions=), found {type(spec).__name__}"
+        )
     regions = load_regions() if regions is None else regions
     topic, labels = topic_codes(events, item_topic, labels)
     keep, n_events, lat, lon = located(events, spec, topic, labels)
