@@ -44,7 +44,7 @@ _EXPORTS = {
     "forecast": ("ForecastResult",),
     "areas": ("busiest_areas", "nearest_city", "user_places", "most_active"),
     "signals": ("two_proportion_z", "onsets", "area_peaks", "hotspot_reach"),
-    "insights": ("FindingSpec", "findings"),
+    "insights": ("FindingSpec", "findings", "findings_markdown"),
     "compare": ("Comparison", "compare_segments", "main_topic_mask"),
     "playback": ("PlaybackSpec", "Playback", "playback_frames", "fixed_scale"),
 }

@@ -262,3 +262,33 @@ def findings(
     if reach is not None and len(reach):
         rows += _reach_rows(reach, spec)
     return pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+
+
+def findings_markdown(table: pd.DataFrame, title: str = "Findings") -> str:
+    """The findings as a Markdown list: each sentence, the rule it passed and its page.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`findings`.
+    title
+        Heading of the list.
+
+    Returns
+    -------
+    str
+        Markdown text ("No finding passed its threshold." when the table is empty).
+    """
+    lines = [f"# {title}", ""]
+    if table.empty:
+        return "\n".join([*lines, "No finding passed its threshold.", ""])
+    body = (
+        "- "
+        + table["text"].astype(str)
+        + " ("
+        + table["threshold"].astype(str)
+        + "; see "
+        + table["link"].astype(str)
+        + ")"
+    )
+    return "\n".join([*lines, *body.tolist(), ""])

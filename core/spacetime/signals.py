@@ -16,6 +16,11 @@ from core.spacetime import geo
 from core.spacetime.filters import EventFilter, in_box, mask, topic_codes
 from core.spacetime.grouping import bin_events, bincount
 
+#: Events per block of the distance matrix in :func:`hotspot_reach`.
+_BLOCK = 65_536
+#: Most periods :func:`onsets` compares (its work grows with the square: weeks of years, not hours).
+MAX_PERIODS = 520
+
 
 def two_proportion_z(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
     """Two-proportion z of x1/n1 against x2/n2 with the pooled standard error, vectorised; 0 where
@@ -50,6 +55,11 @@ def onsets(counts: pd.DataFrame, min_z: float = 3.0) -> pd.DataFrame:
     min_z
         Two-proportion z each later period must reach against the earlier share.
 
+    Raises
+    ------
+    InvalidInputError
+        If ``counts`` has more than ``MAX_PERIODS`` periods.
+
     Returns
     -------
     pandas.DataFrame
@@ -71,6 +81,11 @@ def onsets(counts: pd.DataFrame, min_z: float = 3.0) -> pd.DataFrame:
         }
     )
     n_periods = len(counts)
+    if n_periods > MAX_PERIODS:
+        raise InvalidInputError(
+            f"counts: expected at most {MAX_PERIODS} periods (weekly or monthly counts), found "
+            f"{n_periods}"
+        )
     if n_periods < 2 or not topics:
         return out
     n = counts["events"].to_numpy(dtype=np.float64)  # (P,)
@@ -212,9 +227,12 @@ def hotspot_reach(
         return pd.DataFrame({c: [] for c in columns})
     h_lat = hotspots["lat"].to_numpy(dtype=np.float64)
     h_lon = hotspots["lon"].to_numpy(dtype=np.float64)
-    near = geo.haversine_m(lat[:, None], lon[:, None], h_lat[None, :], h_lon[None, :])  # (N, H)
-    near = np.logical_or.accumulate(near <= radius_km * 1000.0, axis=1)  # near any of the first k
-    within = near.sum(axis=0)  # (H,)
+    within = np.zeros(len(h_lat), dtype=np.int64)
+    for a in range(0, len(lat), _BLOCK):  # blocks bound the (events x hotspots) matrix's memory
+        la, lo = lat[a : a + _BLOCK, None], lon[a : a + _BLOCK, None]
+        dist = geo.haversine_m(la, lo, h_lat[None, :], h_lon[None, :])  # (B, H)
+        near = np.logical_or.accumulate(dist <= radius_km * 1000.0, axis=1)  # any of the first k
+        within += near.sum(axis=0)
     return pd.DataFrame(
         {
             "hotspots": np.arange(1, len(h_lat) + 1),

@@ -11,7 +11,7 @@ import pytest
 from core.errors import InvalidInputError
 from core.schema import ITEM, conform
 from core.spacetime import trends
-from core.spacetime.insights import FindingSpec, findings
+from core.spacetime.insights import FindingSpec, findings, findings_markdown
 from core.spacetime.signals import area_peaks, hotspot_reach, onsets, two_proportion_z
 
 
@@ -42,6 +42,8 @@ def test_onset_is_the_first_period_that_stays_apart_from_before():
     assert out.loc["x", "direction"] == "rise" and out.loc["y", "direction"] == "fall"
     assert out.loc["x", ["share_before", "share_after"]].tolist() == pytest.approx([0.1, 0.5])
     assert out.loc["x", "z"] == pytest.approx(two_proportion_z(100, 200, 20, 200))
+    with pytest.raises(InvalidInputError, match="counts: expected at most 520 periods"):
+        onsets(_counts([1] * 521, [1] * 521))
     steady = onsets(_counts([10, 11, 10, 9], [90, 89, 90, 91])).set_index("topic")
     assert steady["onset"].isna().all() and (steady["direction"] == "").all()
 
@@ -71,6 +73,13 @@ def test_emerging_finding_quotes_the_numbers_and_the_onset():
     row = out.iloc[0]
     assert row["kind"] == "emerging" and row["link"] == "Interests" and row["value"] == 8.25
     assert json.loads(row["figures"])["onset"] == "2026-03-16T00:00:00+00:00"
+    assert findings_markdown(out).splitlines() == [
+        "# Findings",
+        "",
+        "- x rose from 10.0 % to 50.0 % of engagement after 2026-03-16 (z = 8.2) "
+        "(|z| >= 3 and share change >= 2.0 %; see Interests)",
+    ]
+    assert "No finding passed its threshold." in findings_markdown(findings())
     # Without period counts the sentence names the window instead of an onset.
     alone = findings(emerging=_emerging(8.25, 0.5, 0.1))["text"].item()
     assert alone.endswith("after the 2026-03-16 to 2026-03-30 window (z = 8.2)")
@@ -126,7 +135,7 @@ def _located(rows: list[tuple]) -> pd.DataFrame:
     return conform(frame)
 
 
-def test_hotspot_reach_by_hand():
+def test_hotspot_reach_by_hand(monkeypatch):
     # Purchases 0.5 km and 2 km from hotspot 1 (at 0, 0; 1 deg lat = 111.195 km), one 10 km off,
     # one next to hotspot 2 (at 1, 1); a view next to hotspot 1 is not a purchase.
     rows = [
@@ -139,6 +148,8 @@ def test_hotspot_reach_by_hand():
     spots = pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0]})
     reach = hotspot_reach(_located(rows), spots, radius_km=3.0)
     assert reach["events"].tolist() == [2, 3] and reach["share"].tolist() == [0.5, 0.75]
+    monkeypatch.setattr("core.spacetime.signals._BLOCK", 3)  # blocks of 3 and 1: same counts
+    pd.testing.assert_frame_equal(hotspot_reach(_located(rows), spots, radius_km=3.0), reach)
     assert hotspot_reach(_located(rows), spots, radius_km=3.0, event=None)["events"].tolist() == [
         3,
         4,
