@@ -238,15 +238,17 @@ def head_rows(text: str, delimiter: str, n: int = 50) -> list[list[str]]:
 
 def detect_delimiter(text: str) -> str:
     """The delimiter that splits the first lines into the most equal, widest rows: one of
-    ``, \\t ; |`` (quoted fields respected), or ``:: || ;; \\t\\t`` when every line splits on it
-    and its character is never used alone."""
+    ``, \\t ; |`` (quoted fields respected), or ``:: || ;; \\t\\t`` when most lines split on it
+    into the same width and its character is (almost) never used alone."""
     lines = [line for line in text.splitlines()[:30] if line.strip()]
     if not lines:
         return ","
     for delim in MULTI_DELIMITERS:
         widths = [line.count(delim) + 1 for line in lines]
         lone = sum(delim[0] in line.replace(delim, "") for line in lines)
-        if min(widths) > 1 and len(set(widths)) == 1 and lone <= len(lines) // 10:
+        mode = max(set(widths), key=widths.count)
+        agreement = widths.count(mode) / len(widths)
+        if mode > 1 and agreement >= 0.6 and lone <= len(lines) // 10:
             return delim
     best, best_score = ",", (-1.0, 0)
     for delim in DELIMITERS:
