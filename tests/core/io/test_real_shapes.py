@@ -93,10 +93,10 @@ def test_double_pipe_delimiter_and_a_pipe_file_with_empty_fields():
 
 POI_VISITS = b"userID,poiID,timestamp\nu1,p1,2024-03-01T10:00:00Z\nu1,p2,2024-03-01T12:00:00Z\nu2,p1,2024-03-02T09:00:00Z\n"
 POI_TABLE = (
-    "poiID,poiName,poiLat,poiLon,poiCat\n"
-    "p1,Tim Hortons,40.75,-73.99,Coffee Shop\n"
-    "p2,Central Park,40.78,-73.97,Park\n"
-).encode()
+    b"poiID,poiName,poiLat,poiLon,poiCat\n"
+    b"p1,Tim Hortons,40.75,-73.99,Coffee Shop\n"
+    b"p2,Central Park,40.78,-73.97,Park\n"
+)
 
 
 def test_poi_visits_take_text_category_and_locations_from_the_poi_table():
@@ -283,7 +283,10 @@ def test_sniff_reads_a_parquet_file_object_once():
     buffer.seek(0)
     sniffed = sniff(buffer)  # the stream is read once: not an "empty file"
     assert sniffed.format == "parquet" and sniffed.missing == ()
-    assert sniffed.columns == ("user", "item", "ts") and sniffed.preview["user"].tolist() == ["u1", "u2"]
+    assert sniffed.columns == ("user", "item", "ts") and sniffed.preview["user"].tolist() == [
+        "u1",
+        "u2",
+    ]
 
 
 def test_a_file_that_is_no_event_log_gets_one_sentence():
@@ -317,7 +320,13 @@ def test_every_event_cli_shares_the_input_options():
 def test_cli_ingests_movielens_and_writes_formula_safe_headers(tmp_path, capsys):
     (tmp_path / "u.data").write_bytes(U_DATA)
     (tmp_path / "u.item").write_bytes(U_ITEM)
-    argv = [str(tmp_path / "u.data"), "--items", str(tmp_path / "u.item"), "--out", str(tmp_path / "o")]
+    argv = [
+        str(tmp_path / "u.data"),
+        "--items",
+        str(tmp_path / "u.item"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     argv += ["--map", "user_id=0", "--map", "item_id=1", "--map", "weight=2", "--map", "ts=3"]
     argv += ["--items-map", "item_id=0", "--items-map", "item_text=1"]
     parser = argparse.ArgumentParser()
