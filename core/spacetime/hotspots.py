@@ -186,7 +186,7 @@ def hotspots(
     text = events[ITEM_TEXT].astype("object").to_numpy()
     # Name items by their text where the log has it (first text seen per item), else by id.
     first_text = pd.Series(text).groupby(item_code).first()
-    item_names = np.asarray(items, dtype=object)
+    item_names = np.array(items, dtype=object)  # a copy: asarray would alias the categories
     has_text = first_text.notna()
     item_names[first_text.index[has_text].to_numpy()] = first_text[has_text].to_numpy()
     frame = pd.DataFrame(
