@@ -353,3 +353,10 @@ def test_positions_may_be_ints_or_digit_strings_and_bad_pairs_say_why():
     with pytest.raises(InvalidInputError, match=r"\(pairs are \(field, column\)\)"):
         ingest(U_DATA, spec=IngestSpec(mapping=(("0", "user_id"),)))
     assert np.isfinite(a.events[schema.WEIGHT]).all()
+
+
+def test_a_pretty_printed_json_document_is_read_as_records():
+    doc = json.dumps({"data": NESTED}, indent=2).encode()
+    result = ingest(doc)
+    assert result.report.rows_in == 2 and result.report.accepted == 2
+    assert dict(result.report.column_mapping)["item_id"] == "properties.sku"
