@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from core import schema
+from core.atlas_views import InsightViews, SpaceViews, UserViews
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.embeddings import SOURCES, EmbeddingSpec, ItemVectors, build_item_vectors
 from core.interests.text_encoder import DEFAULT_MODEL, EncoderSpec, TextEncoder
 from core.interests.topics import Topics, TopicSpec, find_topics
-from core.atlas_views import InsightViews, SpaceViews
 from core.spacetime.trends import EventFilter, TrendSpec
 
 MEMO_ENTRIES = 32  # per kind of result: a handful of filter combinations
@@ -127,7 +127,7 @@ class MapSpec:
         return {"start": self.start, "end": self.end, "topics": self.topics, "events": self.events}
 
 
-class Atlas(SpaceViews, InsightViews):
+class Atlas(SpaceViews, UserViews, InsightViews):
     """Every analysis of one event log under one :class:`AnalysisSpec`, each computed once.
 
     Parameters
@@ -286,10 +286,12 @@ class Atlas(SpaceViews, InsightViews):
 
     def complete_periods(self, tspec: TrendSpec) -> pd.DataFrame:
         """``period_counts`` without edge periods that the data or window covers only in part."""
+        from core.spacetime import trends
+
         counts = self.period_counts(tspec)
-        if "complete" not in counts.columns or len(counts) < 3:
+        if len(counts) < 3:  # too short to lose its edges
             return counts
-        return counts[counts["complete"].to_numpy(dtype=bool)].reset_index(drop=True)
+        return trends.complete_periods(counts)
 
     def hour_of_week(self, fspec: EventFilter | None = None) -> tuple[pd.DataFrame, str]:
         """7 x 24 counts in local time and their time basis."""
@@ -300,7 +302,7 @@ class Atlas(SpaceViews, InsightViews):
         return self._once(
             "hour_of_week",
             fspec,
-            lambda: trends.hour_of_week(self.events, fspec, info.item_topic, info.labels),
+            lambda: trends.hour_of_week(self.events, info.item_topic, info.labels, fspec),
         )
 
     def emerging(self, recent: str = "28D", fspec: EventFilter | None = None) -> pd.DataFrame:
@@ -331,30 +333,6 @@ class Atlas(SpaceViews, InsightViews):
             return forecast(pd.Series(values, index=pd.DatetimeIndex(counts["period"])), horizon)
 
         return self._once("forecast", (tspec, column, horizon), compute)
-
-    # ------------------------------------------------------------------ users
-
-    def most_active(self, n: int = 50) -> pd.DataFrame:
-        """The ``n`` users with most events."""
-        from core.spacetime.areas import most_active
-
-        return self._once("most_active", n, lambda: most_active(self.events, n))
-
-    def user_events(self, user: str) -> pd.DataFrame:
-        """One user's events, newest first."""
-        mine = self.events[self.events[schema.USER] == user]
-        return mine.sort_values(schema.TS, ascending=False, kind="stable").reset_index(drop=True)
-
-    def user_places(self, user: str) -> pd.DataFrame:
-        """One user's located events grouped into small H3 cells."""
-        from core.spacetime.areas import user_places
-
-        return user_places(self.user_events(user))
-
-    def user_search(self, text: str, limit: int = 50) -> tuple[str, ...]:
-        """User ids containing ``text`` (case-insensitive), at most ``limit``."""
-        ids = pd.Series(self.events[schema.USER].cat.categories.astype(str))
-        return tuple(ids[ids.str.contains(text, case=False, regex=False)].head(limit))
 
     # ------------------------------------------------------------------ model
 

@@ -1,4 +1,4 @@
-"""Views of the analysis facade over space and over the whole log: maps, playback, findings,
+"""Views of the analysis facade over space, users and the whole log: maps, playback, users,
 segment comparison and the headline figures of the Overview.
 
 Mixins of :class:`core.atlas.Atlas` (kept apart so that no module passes ~400 lines). They use only
@@ -120,7 +120,7 @@ class SpaceViews(_Facade):
         return self._once(
             "regions",
             (layer_key, rspec),
-            lambda: aggregate(self.events, info.item_topic, info.labels, shapes, rspec),
+            lambda: aggregate(self.events, info.item_topic, info.labels, rspec, regions=shapes),
         )
 
     def areas(self, n: int = 8) -> pd.DataFrame:
@@ -148,6 +148,32 @@ class SpaceViews(_Facade):
         from core.render.playback import playback_html
 
         return playback_html(self.playback(pspec), title=title, interval_ms=interval_ms)
+
+
+class UserViews(_Facade):
+    """Users: the most active, one user's events and places, search by id."""
+
+    def most_active(self, n: int = 50) -> pd.DataFrame:
+        """The ``n`` users with most events."""
+        from core.spacetime.areas import most_active
+
+        return self._once("most_active", n, lambda: most_active(self.events, n))
+
+    def user_events(self, user: str) -> pd.DataFrame:
+        """One user's events, newest first."""
+        mine = self.events[self.events[schema.USER] == user]
+        return mine.sort_values(schema.TS, ascending=False, kind="stable").reset_index(drop=True)
+
+    def user_places(self, user: str) -> pd.DataFrame:
+        """One user's located events grouped into small H3 cells."""
+        from core.spacetime.areas import user_places
+
+        return user_places(self.events, user)
+
+    def user_search(self, text: str, limit: int = 50) -> tuple[str, ...]:
+        """User ids containing ``text`` (case-insensitive), at most ``limit``."""
+        ids = pd.Series(self.events[schema.USER].cat.categories.astype(str))
+        return tuple(ids[ids.str.contains(text, case=False, regex=False)].head(limit))
 
 
 class InsightViews(_Facade):

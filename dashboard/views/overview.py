@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from core.io import export
+from core.spacetime.insights import findings_markdown
 from core.spacetime.trends import EventFilter
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
@@ -204,10 +204,13 @@ with findings_slot, guard("Findings"):
     span = f"{summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d}"
     row = st.container(horizontal=True, gap="small")
     with row:
+        # uploaded labels are escaped first, so the file shows them as text in any Markdown viewer
+        escaped = found.assign(
+            **{c: found[c].map(md_escape) for c in ("text", "threshold", "link")}
+        )
+        title = f"Findings: {md_escape(data.name)} ({summary.events:,} events, {span})"
         exports.markdown(
-            lambda: export.findings_markdown(
-                found, data.name, (f"{summary.events:,} events, {span}",)
-            ),
+            lambda: findings_markdown(escaped, title).encode("utf-8"),
             "findings",
             names,
             key="dl_findings",

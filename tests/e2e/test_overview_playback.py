@@ -26,7 +26,9 @@ def test_opens_on_the_overview_with_findings_then_plays_the_map(server: str, bro
     assert {"Events", "Users", "Items", "Time span", "Located"} <= set(tiles)
     findings = page.locator('[class*="st-key-ov_finding_"]')
     assert findings.count() >= 3
-    assert "pickleball" in findings.first.inner_text() and "rose from" in findings.first.inner_text()
+    assert (
+        "pickleball" in findings.first.inner_text() and "rose from" in findings.first.inner_text()
+    )
     assert page.locator(".js-plotly-plot").count() >= 1  # top interests
     assert page.get_by_text("Emerging", exact=True).count() == 1
     frame = map_frame(page)
