@@ -155,7 +155,9 @@ with left, guard("Map"):
             returned_objects=[],
             key="ov_map",
         )
-        exports.html_page(lambda: maps.standalone_html(fmap), "overview_map", names, key="dl_ov_map")
+        exports.html_page(
+            lambda: maps.standalone_html(fmap), "overview_map", names, key="dl_ov_map"
+        )
         st.caption(
             f"{what}; the view opens on the busiest area, {md_escape(area.area)} "
             f"({int(area.events):,} events). Base tiles need internet; the shapes draw without it."

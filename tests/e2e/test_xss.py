@@ -73,12 +73,19 @@ def test_hostile_titles_show_as_text_and_no_script_runs(server: str, browser) ->
     settle(page)
     goto_page(page, "Users")
     _assert_no_injection(page)
-    for title in ("Overview", "Compare"):  # findings, top interests, top items name topics/items
-        goto_page(page, title)
-        _assert_no_injection(page)
     page.wait_for_timeout(500)
     assert dialogs == [], f"a script ran: {dialogs}"
     # the checks above ran over a rendered Users page, not an error or an empty one
     assert page.get_by_role("heading", name="User ").count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
+
+    # the Overview (findings, top interests, changed users) and Compare (top items) name topics
+    # and items too: rendered pages, nothing injected, no script run
+    for title in ("Overview", "Compare"):
+        goto_page(page, title)
+        _assert_no_injection(page)
+        assert page.get_by_role("heading", name=title, exact=True, level=1).count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_timeout(500)
+    assert dialogs == [], f"a script ran: {dialogs}"
     context.close()
