@@ -48,8 +48,8 @@ fp, events = data.fingerprint, data.events
 names = {"data": data.name}
 if data.is_sample:
     st.info(
-        "You are looking at the **bundled sample** (a synthetic log with planted trends). "
-        "To see your own, load a CSV, TSV or Parquet file of events on the **Data** page.",
+        "This is the **bundled sample** (synthetic, with planted trends): load your own CSV, TSV "
+        "or Parquet file of events on the **Data** page.",
         icon=":material/info:",
     )
     link("Data", "Load your own file on the Data page →")
