@@ -21,6 +21,8 @@ TS: Final = "ts"
 EVENT: Final = "event"
 WEIGHT: Final = "weight"
 ITEM_TEXT: Final = "item_text"
+#: Optional item category (from a catalogue): topic labels name it first where it exists.
+CATEGORY: Final = "category"
 LAT: Final = "lat"
 LON: Final = "lon"
 TZ_OFFSET: Final = "tz_offset_min"

@@ -132,9 +132,9 @@ def topics(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> TopicInfo:
 def timeline(
     fp: str, spec: AnalysisSpec, period: str, users: tuple[str, ...] | None, _events: pd.DataFrame
 ) -> pd.DataFrame:
-    """Per user x period topic shares and drift (``core.interests.state.timeline``)."""
+    """Per user x period topic shares and drift (``core.interests.timeline.timeline``)."""
     from core.interests.state import InterestSpec
-    from core.interests.state import timeline as core_timeline
+    from core.interests.timeline import timeline as core_timeline
 
     vectors = item_vectors(fp, spec, _events)
     model = topic_model(fp, spec, _events)
@@ -148,8 +148,8 @@ def timeline(
 def drift_ranking(
     fp: str, spec: AnalysisSpec, period: str, n: int, _events: pd.DataFrame
 ) -> pd.DataFrame:
-    """The users whose interests moved most (``core.interests.state.drift_ranking``)."""
-    from core.interests.state import drift_ranking as core_drift
+    """The users whose interests moved most (``core.interests.timeline.drift_ranking``)."""
+    from core.interests.timeline import drift_ranking as core_drift
 
     return core_drift(timeline(fp, spec, period, None, _events), n=n)
 

@@ -2,7 +2,7 @@
 
 Writes ``item_vectors.parquet`` (item_id, item_text, topic, label, v0..), ``topics.parquet`` (topic,
 label, size, weight_share, top_items, top_titles), ``user_vectors.parquet`` (user_id, n_events,
-weight, top_topic, one share column per topic, v0..), ``timeline.parquet`` (one row per user and
+weight, top_topic, one share:<label> column per topic, v0..), ``timeline.parquet`` (one row per user and
 active period) and ``drift.parquet`` (users whose interests changed most), then prints a summary.
 """
 
@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from core.interests.embeddings import SOURCES, EmbeddingSpec, build_item_vectors
-from core.interests.state import InterestSpec, drift_ranking, timeline, topic_shares, user_interests
+from core.interests.state import InterestSpec, topic_shares, user_interests
 from core.interests.state import user_vectors as unit_user_vectors
+from core.interests.timeline import drift_ranking, timeline
 from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL, EncoderSpec
 from core.interests.topics import TopicSpec, find_topics
 
@@ -70,15 +71,10 @@ def main(args: argparse.Namespace) -> int:
     tl = timeline(events, item_vecs, topics, spec, with_vectors=args.timeline_vectors)
     ranking = drift_ranking(tl, n=args.top)
 
-    items = pd.DataFrame(
-        {
-            "item_id": list(item_vecs.item_ids),
-            "item_text": list(item_vecs.item_text) or None,
-            "topic": topics.item_topic,
-            "label": [topics.labels[t] for t in topics.item_topic],
-        }
-    )
-    _with_vectors(items, item_vecs.vectors).to_parquet(out / "item_vectors.parquet", index=False)
+    items = item_vecs.frame()
+    items.insert(2, "topic", topics.item_topic)
+    items.insert(3, "label", list(topics.item_labels().values()))
+    items.to_parquet(out / "item_vectors.parquet", index=False)
     topics.table.to_parquet(out / "topics.parquet", index=False)
     _ids, unit = unit_user_vectors(state)
     _with_vectors(topic_shares(state), unit).to_parquet(out / "user_vectors.parquet", index=False)

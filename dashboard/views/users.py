@@ -55,9 +55,8 @@ with left, guard("Interest timeline"):
     if line.empty:
         st.info("This user has no events to build a timeline from.")
     else:
-        shown = line.rename(columns={label: f"share:{label}" for label in info.labels})
         fig = charts.user_timeline(
-            shown, info.labels, "Interest timeline (topic shares per period)"
+            line, info.labels, "Interest timeline (topic shares per period)"
         )
         st.plotly_chart(fig, width="stretch", key="ch_user_timeline")
         exports.figure(fig, "user_timeline", names, key="dl_user_timeline")

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.interests.embeddings import ItemVectors
-from core.interests.state import InterestSpec, timeline, update, user_interests, user_vectors
+from core.interests.state import InterestSpec, update, user_interests, user_vectors
+from core.interests.timeline import timeline
 from core.interests.topics import Topics
 from core.schema import conform
 
