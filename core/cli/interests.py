@@ -17,8 +17,8 @@ import pandas as pd
 from core.interests.embeddings import SOURCES, EmbeddingSpec, build_item_vectors
 from core.interests.state import InterestSpec, topic_shares, user_interests
 from core.interests.state import user_vectors as unit_user_vectors
-from core.interests.timeline import drift_ranking, timeline
 from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL, EncoderSpec
+from core.interests.timeline import drift_ranking, timeline
 from core.interests.topics import TopicSpec, find_topics
 
 
@@ -31,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=DEFAULT_MODEL,
-        help=f"sentence-transformers name or local folder (e.g. {MULTILINGUAL_MODEL} for Chinese)",
+        help=(
+            f"sentence-transformers name or local folder; default: {DEFAULT_MODEL} for mostly "
+            f"English text, {MULTILINGUAL_MODEL} (bundled) otherwise, chosen by script detection"
+        ),
     )
     parser.add_argument("--source", default="auto", choices=SOURCES, help="where vectors come from")
     parser.add_argument("--blend-alpha", type=float, default=0.5, help="text weight in a blend")
@@ -85,6 +88,8 @@ def main(args: argparse.Namespace) -> int:
         f"events: {len(events):,}  users: {len(state.user_ids):,}  items: {len(item_vecs.item_ids):,}"
     )
     print(f"item vectors: {item_vecs.source}, {item_vecs.dim} dims: {item_vecs.message}")
+    if item_vecs.encoder_choice:
+        print(f"encoder: {item_vecs.encoder_choice}")
     print(f"topics: {topics.k} (silhouette {topics.silhouette:.3f})")
     for row in topics.table.itertuples():  # one line per topic (a dozen at most)
         print(f"  {row.topic:>2}  {row.size:>5} items  {row.weight_share:6.1%}  {row.label}")

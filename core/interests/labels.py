@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import torch
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _KANA = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
@@ -79,17 +80,17 @@ def _jieba():
 def _han_words(runs: pd.Series) -> pd.Series:
     """Real words of runs of Han characters: one word list per run (index kept).
 
-    The vocabulary is every word (2+ characters) jieba's dictionary finds anywhere in the runs,
-    in its search mode (so the word 咖啡 inside 咖啡豆 counts too); each run then yields each
-    vocabulary word it contains. A word is thus always a dictionary word of the titles, and one
-    segmentation quirk (越野跑 | 步) does not hide a word (跑步) that the other titles use.
+    The vocabulary is every word (2+ characters) that jieba's dictionary cuts anywhere in the runs
+    (precise mode, no guessed words); each run then yields each vocabulary word it contains. A word
+    is thus always a word some title is cut into, and one segmentation quirk (越野跑 | 步) does not
+    hide a word (跑步) that the other titles use.
     """
     jb = _jieba()
     uniq = pd.unique(runs.to_numpy(dtype=object))
     if jb is None:  # no segmenter: keep short runs whole, never invent character pairs
         words = {run: [run] if 2 <= len(run) <= _MAX_NGRAM else [] for run in uniq}
         return runs.map(words)
-    vocab = {w for run in uniq for w in jb.lcut_for_search(run, HMM=False) if len(w) > 1}
+    vocab = {w for run in uniq for w in jb.lcut(run, HMM=False) if len(w) > 1}
     found = {}
     for run in uniq:  # distinct runs (a segmenter is a Python loop over strings)
         grams = (run[i : i + n] for n in range(2, _MAX_NGRAM + 1) for i in range(len(run) - n + 1))
@@ -230,3 +231,43 @@ def topic_labels(
                 skip = {w for phrase in picked[c] for w in phrase.split()}
                 picked[c] += _pick(terms, score[c], share[c], n_terms - len(picked[c]), skip)
     return [" · ".join(p) if p else None for p in picked]
+
+
+#: A word is generic when its items' vectors are no more concentrated than this (mean resultant).
+GENERIC_R = 0.5
+_GENERIC_MIN_ITEMS = 5
+
+
+def generic_words(texts: pd.Series, vectors: torch.Tensor) -> list[str]:
+    """Words used across unrelated items ("new", "official", 正品, 包邮): their items scatter.
+
+    For each word of at least 5 items, the mean resultant length ``R`` of those items' unit vectors
+    (centred on the catalogue's mean) is 1 when they all point one way and near 0 when they
+    scatter; a word with ``R < 0.5`` says nothing about what the item is, and makes unrelated
+    products look alike when it is read with them.
+
+    Parameters
+    ----------
+    texts
+        One text per item.
+    vectors
+        (n_items, d) item vectors of those texts, centred and unit length.
+
+    Returns
+    -------
+    list of str
+        The generic words, longest first (so that removing them from a text never leaves a piece).
+    """
+    tok = tokenise(texts)
+    if tok.empty:
+        return []
+    words, word_codes = np.unique(tok.to_numpy(dtype=str), return_inverse=True)
+    pairs = pd.DataFrame({"w": word_codes.reshape(-1), "i": tok.index.to_numpy()}).drop_duplicates()
+    n = len(words)
+    sums = torch.zeros((n, vectors.shape[1]), dtype=torch.float32).index_add_(
+        0, torch.from_numpy(pairs["w"].to_numpy()), vectors[torch.from_numpy(pairs["i"].to_numpy())]
+    )
+    count = np.bincount(pairs["w"].to_numpy(), minlength=n)
+    r = sums.norm(dim=1).numpy() / np.maximum(count, 1)
+    keep = (count >= _GENERIC_MIN_ITEMS) & (r < GENERIC_R)
+    return sorted((str(w) for w in words[keep]), key=lambda w: (-len(w), w))

@@ -55,9 +55,7 @@ with left, guard("Interest timeline"):
     if line.empty:
         st.info("This user has no events to build a timeline from.")
     else:
-        fig = charts.user_timeline(
-            line, info.labels, "Interest timeline (topic shares per period)"
-        )
+        fig = charts.user_timeline(line, info.labels, "Interest timeline (topic shares per period)")
         st.plotly_chart(fig, width="stretch", key="ch_user_timeline")
         exports.figure(fig, "user_timeline", names, key="dl_user_timeline")
         moments = line[line["shift_score"].fillna(0) > 0].nlargest(3, "shift_score")
