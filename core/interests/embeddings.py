@@ -188,12 +188,30 @@ def encode_item_texts(
     """Encode the item texts :func:`build_item_vectors` will read, into the encoder's disk cache.
 
     Lets a caller show progress (and stop part way) for the one slow step before building the
-    vectors, which then find every text cached. Returns how many texts were new.
+    vectors, which then find every text cached.
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    spec
+        Source and encoder settings (the encoder the text calls for is used: ``choose_encoder``).
+    encoder
+        An already loaded encoder, reused when it runs that model.
+    progress
+        ``progress(done, total)`` over the texts not cached yet.
+
+    Returns
+    -------
+    int
+        How many texts were new (0 for ``source="behaviour"`` or no text).
 
     Raises
     ------
+    InvalidInputError
+        If the spec is invalid.
     ModelUnavailableError
-        If no encoder is given and ``spec.encoder`` cannot be loaded.
+        If the chosen encoder cannot be loaded.
     """
     _validate(events, spec)
     if spec.source == "behaviour":

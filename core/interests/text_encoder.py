@@ -59,7 +59,17 @@ class EncoderSpec:
 
 
 def cache_root(spec: EncoderSpec) -> Path:
-    """The directory holding cached vectors and unpacked models for ``spec``."""
+    """The directory holding cached vectors and unpacked models.
+
+    Parameters
+    ----------
+    spec
+        Its ``cache_dir``, else $ATLAS_CACHE_DIR, else ~/.cache/interest-atlas.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     if spec.cache_dir is not None:
         return Path(spec.cache_dir)
     env = os.environ.get(CACHE_ENV)

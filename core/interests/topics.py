@@ -98,8 +98,25 @@ def kmeans(
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Spherical k-means of unit rows ``x`` (n, d) on x's device.
 
-    Returns ``(labels (n,) int64, centroids (k, d) unit, objective)`` of the best of ``n_init``
-    restarts; the objective is the sum of cosine distances to the assigned centroid (lower is better).
+    Parameters
+    ----------
+    x
+        (n, d) unit vectors.
+    k
+        Number of clusters, 1 <= k <= n.
+    seed, n_init, max_iter
+        k-means++ seed, restarts and Lloyd iterations per restart.
+
+    Returns
+    -------
+    tuple of (torch.Tensor, torch.Tensor, float)
+        ``(labels (n,) int64, centroids (k, d) unit, objective)`` of the best restart; the
+        objective is the sum of cosine distances to the assigned centroid (lower is better).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``k`` is outside [1, n].
     """
     n = x.shape[0]
     if not 1 <= k <= n:
@@ -130,7 +147,22 @@ def kmeans(
 
 
 def silhouette(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
-    """Mean cosine silhouette of ``labels`` over unit rows ``x`` (singletons count 0)."""
+    """Mean cosine silhouette of a clustering.
+
+    Parameters
+    ----------
+    x
+        (n, d) unit vectors.
+    labels
+        (n,) int64 cluster of each row.
+    k
+        Number of clusters.
+
+    Returns
+    -------
+    float
+        The mean silhouette (singletons count 0); NaN when k < 2.
+    """
     if k < 2:
         return float("nan")
     dist = (1.0 - x @ x.T).clamp_min(0).double()  # (n, n)
