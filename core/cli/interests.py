@@ -88,8 +88,6 @@ def main(args: argparse.Namespace) -> int:
         f"events: {len(events):,}  users: {len(state.user_ids):,}  items: {len(item_vecs.item_ids):,}"
     )
     print(f"item vectors: {item_vecs.source}, {item_vecs.dim} dims: {item_vecs.message}")
-    if item_vecs.encoder_choice:
-        print(f"encoder: {item_vecs.encoder_choice}")
     print(f"topics: {topics.k} (silhouette {topics.silhouette:.3f})")
     for row in topics.table.itertuples():  # one line per topic (a dozen at most)
         print(f"  {row.topic:>2}  {row.size:>5} items  {row.weight_share:6.1%}  {row.label}")

@@ -215,6 +215,8 @@ def topic_labels(
     """
     item_topic = np.asarray(item_topic)
     picked: list[list[str]] = [[] for _ in range(k)]
+    # Words of the topic's own categories: the text words that follow must add something new.
+    cat_words: list[set[str]] = [set() for _ in range(k)]
     if item_category is not None:
         cat = item_category.reset_index(drop=True).astype("object")
         cat = cat.where(cat.notna(), "").astype(str).str.strip().str.lower()
@@ -223,13 +225,18 @@ def topic_labels(
             terms, score, share, _ = _ranked_terms(cat, item_topic, k)
             for c in range(k):  # k topics
                 picked[c] = _pick(terms, score[c], share[c], min(2, n_terms), set())
+            words = tokenise(cat)  # indexed by position in cat
+            topic_of = item_topic[cat.index.to_numpy()[words.index.to_numpy()]]
+            for c, group in words.groupby(topic_of):  # k groups
+                if 0 <= int(c) < k:
+                    cat_words[int(c)] = set(group)
     tok = tokenise(item_text)
     if not tok.empty:
         terms, score, share, per_topic = _ranked_terms(tok, item_topic, k)
         for c in range(k):  # k topics
             if per_topic[c] > 0 and len(picked[c]) < n_terms:
-                skip = {w for phrase in picked[c] for w in phrase.split()}
-                picked[c] += _pick(terms, score[c], share[c], n_terms - len(picked[c]), skip)
+                n = n_terms - len(picked[c])
+                picked[c] += _pick(terms, score[c], share[c], n, cat_words[c])
     return [" · ".join(p) if p else None for p in picked]
 
 
