@@ -21,11 +21,11 @@ TS: Final = "ts"
 EVENT: Final = "event"
 WEIGHT: Final = "weight"
 ITEM_TEXT: Final = "item_text"
-#: Optional item category (from a catalogue): topic labels name it first where it exists.
-CATEGORY: Final = "category"
 LAT: Final = "lat"
 LON: Final = "lon"
 TZ_OFFSET: Final = "tz_offset_min"
+#: Optional extra column: the item's category (from the events or the catalogue), when known.
+CATEGORY: Final = "category"
 
 #: Fields an upload must provide.
 REQUIRED: Final = (USER, ITEM, TS)
@@ -170,11 +170,6 @@ SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "timezone_offset_min",
     ),
 }
-
-
-def empty_event_log() -> pd.DataFrame:
-    """An EventLog with no rows and the canonical dtypes."""
-    return conform(pd.DataFrame({USER: [], ITEM: [], TS: []}))
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
