@@ -67,11 +67,11 @@ def chinese_catalogue(tmp_path, n_per_topic: int = 25, seed: int = 0):
     path = tmp_path / "订单.csv"
     rows.to_csv(path, index=False)
     mapping = (
-        ("用户", "user_id"),
-        ("商品编号", "item_id"),
-        ("时间", "ts"),
-        ("商品名称", "item_text"),
-    )
+        ("user_id", "用户"),
+        ("item_id", "商品编号"),
+        ("ts", "时间"),
+        ("item_text", "商品名称"),
+    )  # (field, column)
     events = ingest(path, spec=IngestSpec(mapping=mapping)).events
     return events, truth
 
