@@ -1,7 +1,8 @@
 """A one-line interest profile per user, in words, from their topic shares and drift.
 
 "Mostly jazz (62 %) and coffee (20 %); moved from running to jazz in May 2026". A topic is named by
-the first term of its label. Built with column operations over all users at once.
+the first term of its label (of a category path such as "music > jazz", the last step). Built with column
+operations over all users at once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ MOVED = 0.3
 
 
 def _short(labels: pd.Series) -> pd.Series:
-    return labels.astype(str).str.split(" · ").str[0]
+    """A label's first term, and of a category path ("music > jazz") its last step."""
+    return labels.astype(str).str.split(" · ").str[0].str.split(" > ").str[-1]
 
 
 def _pct(share: np.ndarray) -> pd.Series:

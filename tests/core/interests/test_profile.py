@@ -15,7 +15,7 @@ def _shares() -> pd.DataFrame:
             "user_id": ["a", "b", "c", "d", "e"],
             "n_events": [5, 3, 4, 0, 2],
             "weight": [1.0, 1.0, 1.0, 0.0, 1.0],
-            "share:jazz · vinyl": [0.62, 0.40, 0.90, 0.0, 0.34],
+            "share:music > jazz · vinyl": [0.62, 0.40, 0.90, 0.0, 0.34],
             "share:coffee · beans": [0.20, 0.35, 0.06, 0.0, 0.33],
             "share:running · shoes": [0.18, 0.25, 0.04, 0.0, 0.33],
         }
@@ -28,7 +28,7 @@ def test_profiles_by_hand() -> None:
             "user_id": ["a", "c"],
             "drift": [0.8, 0.2],
             "from_topic": ["running · shoes", "coffee · beans"],
-            "to_topic": ["jazz · vinyl", "jazz · vinyl"],
+            "to_topic": ["music > jazz · vinyl", "music > jazz · vinyl"],
             "change_ts": pd.to_datetime(["2026-05-14", "2026-03-01"], utc=True),
         }
     )
