@@ -431,9 +431,7 @@ def default_train_spec(n_events: int):
     """Training defaults for a log of ``n_events`` (narrower and smaller batches for tiny logs)."""
     from core.recsys import train
 
-    if n_events < 5_000:
-        return train.TrainSpec(d_model=32, batch_size=64)
-    return train.TrainSpec()
+    return train.TrainSpec.for_log(n_events)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -460,10 +458,10 @@ def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def quick_report(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> pd.DataFrame:
-    """Test metrics of the preview model against the baselines (``core.recsys.train.evaluate``)."""
-    from core.recsys import train
+    """Test metrics of the preview model against the baselines (``core.recsys.evaluate.compare``)."""
+    from core.recsys import evaluate
 
-    return train.evaluate(quick_result(fp, spec, _events), _events, "test")
+    return evaluate.compare(quick_result(fp, spec, _events), _events, "test")
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.errors import InvalidInputError, ModelUnavailableError
+
 #: Number of log2-second buckets for the time gap between consecutive steps (plus pad and "first").
 N_GAP_BUCKETS = 24
 #: Hours in a week; hour-of-week index is 1..168 (0 = padding).
@@ -78,7 +80,10 @@ class SeqBatch:
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: SeqConfig) -> None:
         super().__init__()
-        assert config.d_model % config.n_heads == 0, "d_model must be divisible by n_heads"
+        if config.n_heads < 1 or config.d_model % config.n_heads:
+            raise InvalidInputError(
+                f"d_model: expected a multiple of n_heads={config.n_heads}, found {config.d_model}"
+            )
         self.n_heads = config.n_heads
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
         self.proj = nn.Linear(config.d_model, config.d_model)
@@ -140,7 +145,7 @@ class SeqRec(nn.Module):
             text = torch.zeros(V, config.text_dim)
             if item_text is not None:
                 if tuple(item_text.shape) != (V, config.text_dim):
-                    raise ValueError(
+                    raise InvalidInputError(
                         f"item_text: expected shape {(V, config.text_dim)} (row 0 = padding), "
                         f"found {tuple(item_text.shape)}"
                     )
@@ -184,7 +189,9 @@ class SeqRec(nn.Module):
         items = batch.items
         _, T = items.shape
         if self.config.max_len < T:
-            raise ValueError(f"sequence length: expected at most {self.config.max_len}, found {T}")
+            raise InvalidInputError(
+                f"batch.items: expected at most max_len={self.config.max_len} columns, found {T}"
+            )
         real = items > 0  # (B, T)
         table = self.item_table()
         pos = torch.arange(self.config.max_len - T, self.config.max_len, device=items.device)
@@ -271,7 +278,10 @@ class SeqRec(nn.Module):
     def predict_propensity(self, batch: SeqBatch) -> torch.Tensor:
         """P(the next step is a purchase) for each row, ``(B,)``."""
         if self.propensity is None:
-            raise RuntimeError("this model was trained without a propensity head")
+            raise ModelUnavailableError(
+                "propensity head: expected a model trained with one (a log with purchase events), "
+                "found a model without it"
+            )
         return torch.sigmoid(self.propensity(self.last_hidden(batch)).squeeze(-1))
 
 
@@ -282,5 +292,4 @@ def gap_bucket(seconds: torch.Tensor) -> torch.Tensor:
     return torch.where(finite, b, torch.ones_like(b)).long()
 
 
-def n_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+__all__ = ["N_GAP_BUCKETS", "SeqBatch", "SeqConfig", "SeqRec", "gap_bucket"]
