@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import replace
 
@@ -117,7 +116,13 @@ if start:
             tspec,
             progress,
         )
-        key = hashlib.blake2b(repr((fp, tspec)).encode(), digest_size=8).hexdigest()
+        # everything that decides the model: data, spec (time limit included), the text toggle, vectors
+        key = train.model_key(
+            fp,
+            tspec,
+            vectors.vectors if vectors is not None else None,
+            vectors.item_ids if vectors is not None else None,
+        )
         bundle = persist.bundle_from(result, cached.item_topic_labels(fp, spec, events))
         modelstate.keep(data, bundle, f"trained here ({result.stopped})", f"trained:{key}")
         bar.progress(1.0, text=f"Done in {result.seconds:.0f}s ({result.stopped}).")

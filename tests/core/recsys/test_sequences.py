@@ -26,7 +26,9 @@ def test_steps_collapse_consecutive_events_on_one_item():
 def test_steps_stop_at_at_time():
     events = hand_log()
     vocab = sequences.build_vocab(events)
-    steps = sequences.build_steps(events, vocab, at_time=pd.Timestamp("2026-01-05 10:01:30", tz="UTC"))
+    steps = sequences.build_steps(
+        events, vocab, at_time=pd.Timestamp("2026-01-05 10:01:30", tz="UTC")
+    )
     assert steps.length.tolist() == [2, 2]
 
 

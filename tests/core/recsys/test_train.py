@@ -72,3 +72,35 @@ def test_on_the_bundled_sample_the_model_beats_popularity_and_item_knn():
     seq = report["sequence model (SASRec)"]
     assert seq >= 1.5 * report["most popular"]
     assert seq > report["item-kNN (co-occurrence)"]
+
+
+def test_for_log_narrows_the_model_below_five_thousand_events():
+    small, large = train.TrainSpec.for_log(4_999), train.TrainSpec.for_log(5_000)
+    assert (small.d_model, small.batch_size) == (32, 64)
+    assert large == train.TrainSpec()
+    assert train.TrainSpec.for_log(10, epochs=3).epochs == 3
+    with pytest.raises(InvalidInputError, match="n_events: expected >= 0, found -1"):
+        train.TrainSpec.for_log(-1)
+
+
+def test_model_key_changes_with_everything_that_decides_the_model():
+    vecs = torch.eye(3)
+    ids = ["a", "b", "c"]
+    key = train.model_key("fp", TINY, vecs, ids)
+    assert key == train.model_key("fp", TINY, vecs.clone(), list(ids))  # stable
+    assert len(key) == 32
+    others = {
+        "data": train.model_key("fp2", TINY, vecs, ids),
+        "spec": train.model_key(
+            "fp", train.TrainSpec(**{**TINY.__dict__, "d_model": 8}), vecs, ids
+        ),
+        "time limit": train.model_key(
+            "fp", train.TrainSpec(**{**TINY.__dict__, "max_seconds": 60.0}), vecs, ids
+        ),
+        "text toggle": train.model_key("fp", TINY),
+        "vectors": train.model_key("fp", TINY, vecs * 2, ids),
+        "ids": train.model_key("fp", TINY, vecs, ids[::-1]),
+        "session": train.model_key("fp", TINY, vecs, ids, salt="session 2"),
+    }
+    assert key not in others.values()
+    assert len(set(others.values())) == len(others)
