@@ -120,16 +120,27 @@ def _baseline_scorers(
     names: Sequence[str],
     item_vectors: torch.Tensor | None,
     half_life_days: float,
+    collapse_repeats: bool = True,
+    prior_weight: float = 0.0,
 ) -> dict[str, ScoreFn]:
-    """Score functions of the baselines on ``sp``, each fitted on the history before its targets."""
+    """Score functions of the baselines on ``sp``, each fitted on the history before its targets.
+
+    Where repeats collapse into one step the next step is never the latest step's item, so no
+    baseline recommends it (the sequence model learns this from the data).
+    """
     h_row, h_idx = sp.history()
     h_item = steps.item[h_idx] - 1
+    last = torch.from_numpy(np.where(sp.hi > sp.lo, steps.item[np.maximum(sp.hi - 1, 0)] - 1, -1))
 
     def masked(scores: torch.Tensor, rows: slice) -> torch.Tensor:
         if exclude:
             scores = scores.masked_fill(
                 seen_mask(steps, sp, rows, n_items, scores.device), float("-inf")
             )
+        if collapse_repeats:
+            lr = last[rows].to(scores.device)
+            has = torch.nonzero(lr >= 0).squeeze(1)
+            scores[has, lr[has]] = float("-inf")
         return scores
 
     # History steps of every user before this split's target (training part of the log).
@@ -160,8 +171,50 @@ def _baseline_scorers(
         uvec = baselines.interest_vectors(
             h_row, h_item, steps.ts[h_idx], steps.weight[h_idx], len(sp.users), vecs, half_life_days
         )
-        out[LM_INTEREST] = lambda rows: masked(baselines.cosine_scores(uvec[rows], vecs), rows)
+        prior = baselines.popularity_prior(baselines.popularity(steps.item[a_idx] - 1, n_items))
+
+        def lm(rows: slice) -> torch.Tensor:
+            scores = baselines.lm_interest_scores(uvec[rows], vecs, prior, prior_weight)
+            return masked(scores, rows)
+
+        out[LM_INTEREST] = lm
     return out
+
+
+def _tune_prior(
+    steps: Steps,
+    val: Split,
+    n_items: int,
+    device: torch.device,
+    exclude: bool,
+    vectors: torch.Tensor | None,
+    half_life_days: float,
+    collapse: bool,
+) -> float:
+    """The popularity-prior weight of the LM-interest baseline with the best validation NDCG@10."""
+    if vectors is None or len(val.users) == 0:
+        return 0.0
+    ndcg = {
+        w: evaluate_scores(
+            _baseline_scorers(
+                steps,
+                val,
+                n_items,
+                device,
+                exclude,
+                (LM_INTEREST,),
+                vectors,
+                half_life_days,
+                collapse,
+                w,
+            )[LM_INTEREST],
+            steps,
+            val,
+            n_items,
+        ).ndcg
+        for w in baselines.PRIOR_WEIGHTS  # a handful of weights, each one vectorised pass
+    }
+    return max(ndcg, key=lambda w: (ndcg[w], -w))
 
 
 def compare(
@@ -228,9 +281,16 @@ def compare(
         code = result.vocab.items.get_indexer([str(i) for i in items])
         on[code[code >= 0]] = True
         groups[name] = full.rows(on[full.targets(steps)])
+    vectors = result.item_vectors if LM_INTEREST in baseline_models else None
+    collapse = result.spec.collapse_repeats
+    weight = _tune_prior(steps, val, n_items, device, exclude, vectors, half_life_days, collapse)
     rows_out = []
     for segment, sp in groups.items():
         proto = protocol(split, n_items, exclude, len(sp.users))
+        if collapse:
+            proto += "; baselines skip the latest step's item (repeats are one step)"
+        if vectors is not None:
+            proto += f"; LM interest: popularity prior weight {weight:g} chosen on validation NDCG"
         if segment != "all":
             proto += f"; segment {segment!r}: only users whose target is one of those items"
         scorers: dict[str, ScoreFn] = {
@@ -247,6 +307,8 @@ def compare(
                 baseline_models,
                 result.item_vectors,
                 half_life_days,
+                collapse,
+                weight,
             )
         )
         for name, fn in scorers.items():

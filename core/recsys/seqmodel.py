@@ -219,13 +219,16 @@ class SeqRec(nn.Module):
         n_negatives: int | None = None,
         purchase_next: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
+        item_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Next-item loss at every real position.
 
         ``targets`` (B, T) holds the item after each step (0 = no target). With ``n_negatives`` the
         loss is a sampled softmax over the positive and ``n_negatives`` uniformly drawn items shared by
         the batch; otherwise a full cross-entropy over the catalogue. ``purchase_next`` (B, T) float
-        (NaN = unknown) adds the propensity head's binary cross-entropy.
+        (NaN = unknown) adds the propensity head's binary cross-entropy. ``item_mask`` (n_items + 1,)
+        bool limits the softmax to the items it marks (items absent from the training data are not
+        pushed down as negatives they never were: a new item keeps the place its text gives it).
         """
         h = self(batch)  # (B, T, C)
         mask = targets > 0
@@ -234,6 +237,8 @@ class SeqRec(nn.Module):
         table = self.item_table()
         if n_negatives is None or n_negatives >= self.config.n_items:
             logits = hv @ table[1:].T  # (N, n_items)
+            if item_mask is not None:
+                logits = logits.masked_fill(~item_mask[None, 1:], float("-inf"))
             loss = F.cross_entropy(logits, tv - 1)
         else:
             negs = torch.randint(
@@ -245,7 +250,10 @@ class SeqRec(nn.Module):
             )
             pos_logit = (hv * table[tv]).sum(-1, keepdim=True)  # (N, 1)
             neg_logit = hv @ table[negs].T  # (N, n_neg)
-            neg_logit = neg_logit.masked_fill(negs[None, :] == tv[:, None], float("-inf"))
+            drop = negs[None, :] == tv[:, None]  # (N, n_neg)
+            if item_mask is not None:
+                drop = drop | ~item_mask[negs][None, :]
+            neg_logit = neg_logit.masked_fill(drop, float("-inf"))
             logits = torch.cat([pos_logit, neg_logit], dim=1)
             loss = F.cross_entropy(logits, torch.zeros_like(tv))
         if self.propensity is not None and purchase_next is not None:

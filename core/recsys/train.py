@@ -244,6 +244,12 @@ def fit(
         targets = targets.to(device)
         purchase_next = None if purchase_next is None else purchase_next.to(device)
 
+    # Items of the training windows (inputs or targets); the others are no softmax negatives.
+    in_training = torch.zeros(vocab.n_items + 1, dtype=torch.bool)
+    in_training[inputs.items.flatten().cpu()] = True
+    in_training[targets.flatten().cpu()] = True
+    in_training[0] = False
+    in_training = in_training.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     gen = torch.Generator().manual_seed(spec.seed)
     neg_gen = torch.Generator(device=device).manual_seed(spec.seed + 1)
@@ -266,6 +272,7 @@ def fit(
                 if purchase_next is None
                 else purchase_next[idx, spec.max_len - width :],
                 generator=neg_gen,
+                item_mask=in_training,
             )
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -293,6 +300,8 @@ def fit(
             break
     if best_state is not None:
         model.load_state_dict(best_state)
+    with torch.no_grad():  # untrained rows hold init noise: such an item is its text part alone
+        model.item_emb.weight[~in_training] = 0.0
     model.eval()
     threshold = 0.5
     if config.propensity_head:
