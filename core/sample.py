@@ -250,12 +250,12 @@ _FUNNEL = ("view", "click", "cart", "purchase")
 #: Purchase intent (see ``generate``): P(click | view), P(cart | click), P(purchase | cart) in a
 #: buying session and in any other session; a cart earlier in the session adds ``_CART_BOOST`` to
 #: P(purchase | cart).
-_INTENT_FUNNEL = ((0.8, 0.65, 0.6), (0.3, 0.2, 0.1))
+_INTENT_FUNNEL = ((0.85, 0.75, 0.7), (0.25, 0.15, 0.05))
 _CART_BOOST = 0.3
 #: P(buying session) of each topic before the user's multiplier (assigned to topics by the seed).
 _INTENT_RATE = np.array([0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35, 0.45])
 #: Users buy at one of three levels: rarely, typically, often (multipliers of the topic rate).
-_BUYER_MULT = np.array([0.25, 1.0, 2.5])
+_BUYER_MULT = np.array([0.2, 1.0, 3.0])
 _BUYER_SHARE = np.array([0.3, 0.5, 0.2])
 _INTENT_SEED = 1_000_003
 

@@ -10,12 +10,14 @@ Everything here is vectorised: no Python loop over users or rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
+from core.errors import InvalidInputError
 from core.io.timeparse import as_utc
 from core.recsys.seqmodel import SeqBatch, gap_bucket
 from core.schema import EVENT, ITEM, TS, TZ_OFFSET, USER, WEIGHT
@@ -225,11 +227,33 @@ def training_windows(steps: Steps, max_len: int) -> tuple[np.ndarray, np.ndarray
     return lo, hi
 
 
+def align_item_vectors(
+    vocab: Vocab, item_vectors: torch.Tensor | None, item_ids: Sequence[str] | None
+) -> torch.Tensor | None:
+    """Item vectors reordered to ``vocab.items`` (items without a vector get zeros)."""
+    if item_vectors is None:
+        return None
+    vecs = torch.as_tensor(item_vectors).detach().float().cpu()
+    if item_ids is None:
+        if vecs.shape[0] != vocab.n_items:
+            raise InvalidInputError(
+                f"item_vectors: expected {vocab.n_items} rows (one per item category) when item_ids "
+                f"is None, found {vecs.shape[0]}"
+            )
+        return vecs
+    pos = pd.Index([str(i) for i in item_ids]).get_indexer(vocab.items)
+    out = torch.zeros(vocab.n_items, vecs.shape[1])
+    has = torch.from_numpy(pos >= 0)
+    out[has] = vecs[torch.from_numpy(pos[pos >= 0])]
+    return out
+
+
 __all__ = [
     "PURCHASE_EVENTS",
     "Split",
     "Steps",
     "Vocab",
+    "align_item_vectors",
     "batch_from",
     "build_steps",
     "build_vocab",

@@ -24,6 +24,7 @@ from core.recsys.metrics import best_threshold
 from core.recsys.seqmodel import SeqConfig, SeqRec
 from core.recsys.sequences import (
     Vocab,
+    align_item_vectors,
     batch_from,
     build_steps,
     build_vocab,
@@ -133,27 +134,6 @@ class TrainResult:
 # ---------------------------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------------------------
-
-
-def align_item_vectors(
-    vocab: Vocab, item_vectors: torch.Tensor | None, item_ids: Sequence[str] | None
-) -> torch.Tensor | None:
-    """Item vectors reordered to ``vocab.items`` (items without a vector get zeros)."""
-    if item_vectors is None:
-        return None
-    vecs = torch.as_tensor(item_vectors).detach().float().cpu()
-    if item_ids is None:
-        if vecs.shape[0] != vocab.n_items:
-            raise InvalidInputError(
-                f"item_vectors: expected {vocab.n_items} rows (one per item category) when item_ids "
-                f"is None, found {vecs.shape[0]}"
-            )
-        return vecs
-    pos = pd.Index([str(i) for i in item_ids]).get_indexer(vocab.items)
-    out = torch.zeros(vocab.n_items, vecs.shape[1])
-    has = torch.from_numpy(pos >= 0)
-    out[has] = vecs[torch.from_numpy(pos[pos >= 0])]
-    return out
 
 
 def _config(spec: TrainSpec, vocab: Vocab, text_dim: int, has_purchases: bool) -> SeqConfig:
@@ -413,7 +393,6 @@ __all__ = [
     "ProgressCallback",
     "TrainResult",
     "TrainSpec",
-    "align_item_vectors",
     "fit",
     "model_key",
     "train_and_compare",
