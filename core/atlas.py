@@ -443,9 +443,9 @@ class Atlas:
     @cached_property
     def quick_report(self) -> pd.DataFrame:
         """Test metrics of the preview model against the baselines."""
-        from core.recsys import train
+        from core.recsys import evaluate
 
-        return train.evaluate(self.quick_result, self.events, "test")
+        return evaluate.compare(self.quick_result, self.events, "test")
 
     def recommend(self, bundle, user: str, k: int = 10, near=None) -> pd.DataFrame:
         """Top-k unseen items for ``user`` with score parts and a reason."""
