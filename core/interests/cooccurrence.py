@@ -72,8 +72,16 @@ def _ppmi(
     return np.maximum(pmi, 0.0)
 
 
+#: ``(rows, cols, counts, n_items)`` as :func:`cooccurrence_pairs` returns them.
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray, int]
+
+
 def behaviour_vectors(
-    events: pd.DataFrame, dim: int = 64, window: int = 5, seed: int = 0
+    events: pd.DataFrame,
+    dim: int = 64,
+    window: int = 5,
+    seed: int = 0,
+    pairs: Pairs | None = None,
 ) -> BehaviourVectors:
     """Item vectors from co-occurrence in user sequences (PPMI + truncated SVD).
 
@@ -87,6 +95,9 @@ def behaviour_vectors(
         How many following events of the same user count as context.
     seed
         Seed of the randomised SVD and of the vectors of items with no co-occurrence.
+    pairs
+        Co-occurrence counted elsewhere (e.g. by the Spark engine) in the shape of
+        :func:`cooccurrence_pairs` for these events; default: counted here from ``events``.
 
     Returns
     -------
@@ -108,7 +119,7 @@ def behaviour_vectors(
     """
     if dim < 1:
         raise InvalidInputError(f"dim must be >= 1: got {dim}")
-    rows, cols, counts, n = cooccurrence_pairs(events, window)
+    rows, cols, counts, n = cooccurrence_pairs(events, window) if pairs is None else pairs
     item_ids = tuple(str(i) for i in codes(events[ITEM])[1])
     d = max(1, min(dim, n - 1)) if n > 1 else 1
     gen = torch.Generator().manual_seed(seed)

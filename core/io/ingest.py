@@ -704,7 +704,12 @@ def _read_catalogue(items: Source, spec: IngestSpec) -> _Catalogue:
         t = _text(table.column(col))
         parts.append(pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t))
     if parts:
-        joined = pc.binary_join_element_wise(*parts, TEXT_SEPARATOR, null_handling="skip")
+        # One part: Arrow's join with null_handling="skip" drops null rows instead of keeping them.
+        joined = (
+            parts[0]
+            if len(parts) == 1
+            else pc.binary_join_element_wise(*parts, TEXT_SEPARATOR, null_handling="skip")
+        )
         joined = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
         text = joined.filter(pa.array(keep)).to_numpy(zero_copy_only=False)
     else:
