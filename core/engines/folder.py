@@ -303,7 +303,9 @@ def open_atlas(path: str | Path) -> AtlasFolder:
     root = Path(path)
     manifest_path = root / MANIFEST
     if not manifest_path.is_file():
-        raise AtlasFolderError(f"path: expected an atlas folder with {MANIFEST}, found {str(root)!r}")
+        raise AtlasFolderError(
+            f"path: expected an atlas folder with {MANIFEST}, found {str(root)!r}"
+        )
     try:
         raw = json.loads(manifest_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

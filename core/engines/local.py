@@ -21,7 +21,7 @@ from core.engines.tables import check_period, hour_of_week_frame, item_topics_fr
 from core.errors import InvalidInputError
 from core.interests.embeddings import EmbeddingSpec, ItemVectors, build_item_vectors
 from core.interests.text_encoder import EncoderSpec
-from core.interests.topics import TopicSpec, Topics, find_topics
+from core.interests.topics import Topics, TopicSpec, find_topics
 from core.io.ingest import REASONS, IngestResult, IngestSpec, ingest
 from core.spacetime import heatmaps, trends
 
@@ -46,7 +46,9 @@ def expand_inputs(paths: Sequence[str | Path]) -> tuple[str, ...]:
             found = sorted(p for p in glob.glob(str(raw), recursive=True) if Path(p).is_file())
         found = [f for f in found if not Path(f).name.startswith((".", "_"))]
         if not found:
-            raise InvalidInputError(f"EVENTS: expected a file, folder or glob, found nothing at {str(raw)!r}")
+            raise InvalidInputError(
+                f"EVENTS: expected a file, folder or glob, found nothing at {str(raw)!r}"
+            )
         out.extend(found)
     return tuple(dict.fromkeys(out))
 
@@ -61,9 +63,10 @@ class Ingested:
 
 
 def ingest_files(
-    files: Sequence[str], items: str | None = None, spec: IngestSpec = IngestSpec()
+    files: Sequence[str], items: str | None = None, spec: IngestSpec | None = None
 ) -> Ingested:
     """``core.io.ingest`` on every file, concatenated, exact duplicates across files dropped."""
+    spec = IngestSpec() if spec is None else spec
     results: list[IngestResult] = [ingest(f, items=items, spec=spec) for f in files]
     if len(results) == 1:
         events = results[0].events
@@ -133,12 +136,12 @@ def combined_report(
     }
 
 
-def item_model(
-    events: pd.DataFrame, spec: AtlasSpec, pairs=None
-) -> tuple[ItemVectors, Topics]:
+def item_model(events: pd.DataFrame, spec: AtlasSpec, pairs=None) -> tuple[ItemVectors, Topics]:
     """Item vectors and topics, as ``python -m core interests`` makes them."""
     encoder = EncoderSpec(model=spec.model, device=spec.device, cache_dir=spec.cache_dir)
-    vectors = build_item_vectors(events, EmbeddingSpec(encoder=encoder, source=spec.source), pairs=pairs)
+    vectors = build_item_vectors(
+        events, EmbeddingSpec(encoder=encoder, source=spec.source), pairs=pairs
+    )
     topics = find_topics(vectors, events, TopicSpec(k=spec.k, device=spec.device))
     return vectors, topics
 
@@ -159,8 +162,8 @@ def build(
     paths: Sequence[str | Path],
     out: str | Path,
     items: str | None = None,
-    ingest_spec: IngestSpec = IngestSpec(),
-    spec: AtlasSpec = AtlasSpec(),
+    ingest_spec: IngestSpec | None = None,
+    spec: AtlasSpec | None = None,
 ) -> AtlasManifest:
     """Build an atlas folder from event files with the local code.
 
@@ -186,6 +189,8 @@ def build(
     InvalidInputError
         If an input is missing or unreadable, or the spec is invalid.
     """
+    ingest_spec = IngestSpec() if ingest_spec is None else ingest_spec
+    spec = AtlasSpec() if spec is None else spec
     check_period(spec.period)
     files = expand_inputs(paths)
     got = ingest_files(files, items, ingest_spec)
@@ -195,7 +200,10 @@ def build(
     vectors, topics = item_model(events, spec)
     item_topic, labels = topics.item_topic, topics.labels
     binned = heatmaps.aggregate(
-        events, item_topic, labels, heatmaps.HeatmapSpec(res=spec.res, period=spec.period, device=spec.device)
+        events,
+        item_topic,
+        labels,
+        heatmaps.HeatmapSpec(res=spec.res, period=spec.period, device=spec.device),
     )
     grid, basis = trends.hour_of_week(events)
     engagement = (

@@ -69,9 +69,7 @@ def ship_core(spark) -> None:
         return
     root = Path(__file__).resolve().parents[2]
     folder = Path(tempfile.mkdtemp(prefix="atlas-core-"))
-    archive = shutil.make_archive(
-        str(folder / "core"), "zip", root_dir=root, base_dir="core"
-    )
+    archive = shutil.make_archive(str(folder / "core"), "zip", root_dir=root, base_dir="core")
     sc.addPyFile(archive)
     sc._atlas_core_shipped = True
 
@@ -155,9 +153,7 @@ def _write_events(events, out: Path) -> None:
 def _item_frame(events) -> pd.DataFrame:
     from pyspark.sql import functions as F
 
-    first_key = F.when(
-        F.col(schema.ITEM_TEXT).isNotNull(), F.struct(schema.TS, "ord")
-    )
+    first_key = F.when(F.col(schema.ITEM_TEXT).isNotNull(), F.struct(schema.TS, "ord"))
     items = events.groupBy(schema.ITEM).agg(
         F.sum(F.coalesce(F.nanvl(schema.WEIGHT, F.lit(None)), F.lit(1.0))).alias(schema.WEIGHT),
         F.min_by(schema.ITEM_TEXT, first_key).alias(schema.ITEM_TEXT),
@@ -176,7 +172,9 @@ def _pairs(events, item_ids: tuple[str, ...], window: int):
     from pyspark.sql import functions as F
 
     order = Window.partitionBy(schema.USER).orderBy(schema.TS, "ord")
-    seq = events.select(schema.USER, F.col(schema.ITEM).alias("a"), F.row_number().over(order).alias("pos"))
+    seq = events.select(
+        schema.USER, F.col(schema.ITEM).alias("a"), F.row_number().over(order).alias("pos")
+    )
     ahead = seq.select(
         schema.USER, "a", F.explode(F.sequence(F.lit(1), F.lit(window))).alias("off"), "pos"
     ).withColumn("bpos", F.col("pos") + F.col("off"))
@@ -213,6 +211,7 @@ def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Pat
     slim = events.select(schema.USER, schema.ITEM, schema.TS, schema.WEIGHT, "ord").withColumn(
         "bucket", F.pmod(F.xxhash64(schema.USER), F.lit(n_buckets))
     )
+
     def runner(kind: str):
         def run(pdf: pd.DataFrame) -> pd.DataFrame:
             pdf = pdf.sort_values([schema.TS, "ord"], kind="stable")
@@ -248,7 +247,9 @@ def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Pat
     best = tl.groupBy("bucket").applyInPandas(
         lambda pdf: drift_ranking(pdf.drop(columns="bucket"), n=spec.top), drift_schema
     )
-    drift = best.toPandas().sort_values(["score", schema.USER], ascending=[False, True], kind="stable")
+    drift = best.toPandas().sort_values(
+        ["score", schema.USER], ascending=[False, True], kind="stable"
+    )
     drift = drift.head(spec.top).reset_index(drop=True)
     for col in tables.DRIFT_TIMES:
         drift[col] = pd.DatetimeIndex(pd.to_datetime(drift[col], utc=True))
@@ -278,7 +279,9 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
                     "located": ok,
                     "h3": cells.view(np.int64),
                     "unit": tables.bin_units(ts, period),
-                    "how": tables.local_how(ts, pdf[schema.TZ_OFFSET].to_numpy(np.float64), lon, basis),
+                    "how": tables.local_how(
+                        ts, pdf[schema.TZ_OFFSET].to_numpy(np.float64), lon, basis
+                    ),
                 }
             )
 
@@ -287,14 +290,20 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
         keys, "user_id string, topic long, located boolean, h3 long, unit long, how long"
     ).cache()
     located = keyed.filter("located")
-    by_topic = located.groupBy("h3", "unit", "topic").agg(
-        F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users")
-    ).toPandas()
-    cell_users = located.groupBy("h3", "unit").agg(F.countDistinct(schema.USER).alias("users")).toPandas()
+    by_topic = (
+        located.groupBy("h3", "unit", "topic")
+        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
+        .toPandas()
+    )
+    cell_users = (
+        located.groupBy("h3", "unit").agg(F.countDistinct(schema.USER).alias("users")).toPandas()
+    )
     cells, cells_by_topic = tables.cells_from_counts(by_topic, cell_users, labels, period)
-    per_bin = keyed.groupBy("unit").agg(
-        F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users")
-    ).toPandas()
+    per_bin = (
+        keyed.groupBy("unit")
+        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
+        .toPandas()
+    )
     per_topic = keyed.groupBy("unit", "topic").agg(F.count("*").alias("events")).toPandas()
     periods = tables.period_counts_from_counts(
         per_bin, per_topic, labels, period, stats["lo"], stats["hi"]
@@ -302,15 +311,20 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
     how = keyed.groupBy("how").count().toPandas()
     grid = tables.hour_of_week_from_counts(how["how"].to_numpy(), how["count"].to_numpy())
     keyed.unpersist()
-    return {"cells": cells, "cells_by_topic": cells_by_topic, "period_counts": periods, "hour_of_week": grid}
+    return {
+        "cells": cells,
+        "cells_by_topic": cells_by_topic,
+        "period_counts": periods,
+        "hour_of_week": grid,
+    }
 
 
 def build(
     paths: Sequence[str | Path],
     out: str | Path,
     items: str | None = None,
-    ingest_spec: IngestSpec = IngestSpec(),
-    spec: AtlasSpec = AtlasSpec(),
+    ingest_spec: IngestSpec | None = None,
+    spec: AtlasSpec | None = None,
     master: str = "local[2]",
     spark=None,
 ) -> AtlasManifest:
@@ -334,6 +348,8 @@ def build(
     InvalidInputError
         If an input is missing, unreadable or not UTF-8, or no event is accepted.
     """
+    ingest_spec = IngestSpec() if ingest_spec is None else ingest_spec
+    spec = AtlasSpec() if spec is None else spec
     tables.check_period(spec.period)
     files = expand_inputs(paths)
     spark = spark if spark is not None else session(master)
@@ -351,7 +367,11 @@ def build(
     engagement = surrogate[schema.WEIGHT].to_numpy(np.float64)
     item_topic = tables.item_topics_frame(vectors, topics, engagement)
     basis = (
-        BASIS_OFFSET if stats["with_offset"] else BASIS_LONGITUDE if stats["with_lon"] else BASIS_UTC
+        BASIS_OFFSET
+        if stats["with_offset"]
+        else BASIS_LONGITUDE
+        if stats["with_lon"]
+        else BASIS_UTC
     )
     counted = _count_tables(events, item_topic, topics.labels, spec, basis, stats)
     n_buckets = max(2, spark.sparkContext.defaultParallelism, int(stats["n"]) // 200_000)

@@ -156,7 +156,11 @@ def validate_table(
 
 def _malformed(plan: FilePlan, rows: np.ndarray) -> pd.DataFrame:
     head = pd.DataFrame(
-        {"file": np.full(len(rows), plan.index, np.int32), "row_number": rows, "reason": "malformed_row"}
+        {
+            "file": np.full(len(rows), plan.index, np.int32),
+            "row_number": rows,
+            "reason": "malformed_row",
+        }
     )
     return _filled(head)
 
@@ -170,7 +174,10 @@ def _filled(head: pd.DataFrame) -> pd.DataFrame:
 
 _ARROW = pa.schema(
     [
-        (name, {"int": pa.int32(), "long": pa.int64(), "double": pa.float64()}.get(kind, pa.string()))
+        (
+            name,
+            {"int": pa.int32(), "long": pa.int64(), "double": pa.float64()}.get(kind, pa.string()),
+        )
         for name, kind in (part.split() for part in PARSED_SCHEMA.split(", "))
     ]
 )

@@ -44,7 +44,14 @@ TIMELINE_HEAD = (
     "change_start",
     "change_end",
 )
-TIMELINE_TIMES = ("period", "period_end", "change_ts", "change_period", "change_start", "change_end")
+TIMELINE_TIMES = (
+    "period",
+    "period_end",
+    "change_ts",
+    "change_period",
+    "change_start",
+    "change_end",
+)
 DRIFT_TIMES = ("change_period", "change_ts", "change_start", "change_end")
 
 
@@ -130,21 +137,23 @@ def bin_units(ts_ns: np.ndarray, period: str) -> np.ndarray:
 
 def unit_labels(units: np.ndarray, period: str) -> pd.DatetimeIndex:
     unit = {"H": "h", "D": "D", "W": "D", "M": "M"}[period]
-    stamps = np.asarray(units, dtype=np.int64).astype(f"datetime64[{unit}]").astype("datetime64[ns]")
+    stamps = (
+        np.asarray(units, dtype=np.int64).astype(f"datetime64[{unit}]").astype("datetime64[ns]")
+    )
     return pd.DatetimeIndex(stamps, tz="UTC", name="period")
 
 
-def local_how(
-    ts_ns: np.ndarray, offset: np.ndarray, lon: np.ndarray, basis: str
-) -> np.ndarray:
+def local_how(ts_ns: np.ndarray, offset: np.ndarray, lon: np.ndarray, basis: str) -> np.ndarray:
     """Hour of week (Monday 00:00 = 0) in local time on a basis decided for the whole log, with
     core.spacetime.trends.local_times' rule (offset column, else longitude, else UTC)."""
     ts = np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]")
     if basis != "UTC":
         from_lon = np.round(np.asarray(lon, dtype=np.float64) / 15.0) * 60.0
-        minutes = np.where(np.isfinite(offset), offset, from_lon) if basis.endswith(
-            "(offset column)"
-        ) else from_lon
+        minutes = (
+            np.where(np.isfinite(offset), offset, from_lon)
+            if basis.endswith("(offset column)")
+            else from_lon
+        )
         minutes = np.where(np.isfinite(minutes), minutes, 0.0).astype(np.int64)
         ts = ts + minutes.astype("timedelta64[m]")
     hours = ts.astype("datetime64[h]").astype(np.int64)
@@ -232,7 +241,9 @@ def cells_from_counts(
         }
     )
     # (cell, bin) groups in the same order; their topic mix from the rows above.
-    start = np.r_[True, (h3[1:] != h3[:-1]) | (unit[1:] != unit[:-1])] if len(h3) else np.zeros(0, bool)
+    start = (
+        np.r_[True, (h3[1:] != h3[:-1]) | (unit[1:] != unit[:-1])] if len(h3) else np.zeros(0, bool)
+    )
     group = np.cumsum(start) - 1
     n_cb = int(start.sum())
     mix = np.zeros((n_cb, k), dtype=np.int64)

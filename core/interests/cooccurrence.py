@@ -135,7 +135,12 @@ def behaviour_vectors(
             torch.manual_seed(seed)  # svd_lowrank draws its random projection from the global RNG
             u, s, _ = torch.svd_lowrank(mat, q=min(d + 10, n), niter=4)
         k = min(d, u.shape[1])
-        vectors[:, :k] = (u[:, :k] * s[:k].sqrt()).float()
+        # SVD signs are arbitrary: fix them (largest entry of each component positive) so that
+        # counts summed in another order (e.g. by the Spark engine) give the same vectors.
+        top = u[:, :k].abs().argmax(0)
+        signs = torch.sign(u[top, torch.arange(k)])
+        signs[signs == 0] = 1
+        vectors[:, :k] = (u[:, :k] * signs * s[:k].sqrt()).float()
     norms = vectors.norm(dim=1)
     empty = norms < 1e-8
     if bool(empty.any()):
