@@ -24,6 +24,8 @@ ITEM_TEXT: Final = "item_text"
 LAT: Final = "lat"
 LON: Final = "lon"
 TZ_OFFSET: Final = "tz_offset_min"
+#: Optional extra column: the item's category (from the events or the catalogue), when known.
+CATEGORY: Final = "category"
 
 #: Fields an upload must provide.
 REQUIRED: Final = (USER, ITEM, TS)
@@ -168,11 +170,6 @@ SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "timezone_offset_min",
     ),
 }
-
-
-def empty_event_log() -> pd.DataFrame:
-    """An EventLog with no rows and the canonical dtypes."""
-    return conform(pd.DataFrame({USER: [], ITEM: [], TS: []}))
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:

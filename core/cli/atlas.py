@@ -9,29 +9,17 @@ from __future__ import annotations
 import argparse
 import time
 
+from core.cli.options import add_input_arguments, spec_from
 from core.engines.folder import AtlasSpec
-from core.errors import InvalidInputError
 from core.interests.embeddings import SOURCES
-from core.io.ingest import MAPPABLE, IngestSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("events", nargs="+", help="event files, folders or globs")
-    parser.add_argument("--items", default=None, help="optional item catalogue joined on item id")
-    parser.add_argument(
-        "--map",
-        action="append",
-        default=[],
-        metavar="FIELD=COLUMN",
-        help=f"use COLUMN (name or 0-based position) for FIELD, one of {', '.join(MAPPABLE)}",
-    )
-    parser.add_argument(
-        "--items-map",
-        action="append",
-        default=[],
-        metavar="COLUMN",
-        help="catalogue column(s) whose text becomes item_text (default: detected)",
-    )
+    add_input_arguments(parser)
+    for action in parser._actions:  # several inputs here: files, folders or globs
+        if action.dest == "events":
+            action.nargs = "+"
+            action.help = "event files, folders or globs (" + action.help + ")"
     parser.add_argument("--engine", default="local", choices=["local", "spark"])
     parser.add_argument("--master", default="local[2]", help="Spark master URL (spark engine)")
     parser.add_argument("--res", type=int, default=8, help="H3 resolution 0..15 (default 8)")
@@ -45,19 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="atlas folder to write")
 
 
-def _mapping(pairs: list[str]) -> tuple[tuple[str, str], ...]:
-    out = []
-    for pair in pairs:
-        fld, sep, column = pair.partition("=")
-        if not sep or not fld or not column:
-            raise InvalidInputError(f"--map: expected FIELD=COLUMN, found {pair!r}")
-        out.append((column, fld.strip()))
-    return tuple(out)
-
-
 def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    ingest_spec = IngestSpec(mapping=_mapping(args.map), item_text_columns=tuple(args.items_map))
+    ingest_spec = spec_from(args)
     spec = AtlasSpec(
         res=args.res,
         period=args.period,

@@ -14,18 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.interests.embeddings import SOURCES, EmbeddingSpec, build_item_vectors
-from core.interests.state import InterestSpec, drift_ranking, timeline, topic_shares, user_interests
+from core.atlas import AnalysisSpec, Atlas
+from core.cli.options import add_input_arguments, read_events
+from core.interests.embeddings import SOURCES
+from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors
-from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL, EncoderSpec
-from core.interests.topics import TopicSpec, find_topics
+from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "events", help="event log: any file core.io.ingest reads (CSV, TSV, Parquet)"
-    )
-    parser.add_argument("--items", help="optional item catalogue joined on item id")
+    add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="output directory (created if needed)")
     parser.add_argument(
         "--model",
@@ -53,22 +51,25 @@ def _with_vectors(head: pd.DataFrame, vectors) -> pd.DataFrame:
 
 
 def main(args: argparse.Namespace) -> int:
-    from core.io.ingest import ingest  # late: only this command needs it
-
     started = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    events = (
-        ingest(args.events, items=args.items).events if args.items else ingest(args.events).events
+    events = read_events(args).events
+    atlas = Atlas(
+        events,
+        AnalysisSpec(
+            source=args.source,
+            k=args.k,
+            half_life_days=args.half_life,
+            model=args.model,
+            device=args.device,
+            blend_alpha=args.blend_alpha,
+            cache_dir=args.cache_dir,
+        ),
     )
-    encoder = EncoderSpec(model=args.model, device=args.device, cache_dir=args.cache_dir)
-    emb = EmbeddingSpec(encoder=encoder, source=args.source, blend_alpha=args.blend_alpha)
-    item_vecs = build_item_vectors(events, emb)
-    topics = find_topics(item_vecs, events, TopicSpec(k=args.k, device=args.device))
-    spec = InterestSpec(half_life_days=args.half_life, period=args.period, device=args.device)
-    state = user_interests(events, item_vecs, topics, spec)
-    tl = timeline(events, item_vecs, topics, spec, with_vectors=args.timeline_vectors)
-    ranking = drift_ranking(tl, n=args.top)
+    item_vecs, topics, state = atlas.item_vectors, atlas.topics, atlas.interests()
+    tl = atlas.timeline(args.period, with_vectors=args.timeline_vectors)
+    ranking = atlas.drift_ranking(args.period, n=args.top)
 
     items = pd.DataFrame(
         {

@@ -22,7 +22,8 @@ from core.errors import InvalidInputError
 from core.interests.embeddings import EmbeddingSpec, ItemVectors, build_item_vectors
 from core.interests.text_encoder import EncoderSpec
 from core.interests.topics import Topics, TopicSpec, find_topics
-from core.io.ingest import REASONS, IngestResult, IngestSpec, ingest
+from core.io.fields import REASONS
+from core.io.ingest import IngestResult, IngestSpec, ingest
 from core.spacetime import heatmaps, trends
 
 

@@ -32,10 +32,11 @@ from core.engines.folder import EVENTS, AtlasManifest, AtlasSpec, write_atlas
 from core.engines.local import expand_inputs, item_model, topics_record
 from core.engines.spark_ingest import CANONICAL_PARSED, ORDER_STRIDE, parsed_rows, plan_file
 from core.errors import InvalidInputError
-from core.io import ingest as local_ingest
-from core.io.ingest import REASONS, IngestSpec
+from core.io.catalogue import catalogue_from
+from core.io.fields import REASONS
+from core.io.ingest import IngestSpec, _read
 from core.spacetime import geo
-from core.spacetime.trends import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
+from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 
 def session(master: str = "local[2]", app: str = "interest-atlas", **conf: str):
@@ -84,7 +85,13 @@ def _ingest(spark, files, items, ingest_spec):
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    catalogue = local_ingest._read_catalogue(items, ingest_spec) if items else None
+    catalogue = (
+        catalogue_from(
+            _read(items, ingest_spec.read_options(items=True)), ingest_spec.items_mapping
+        )
+        if items
+        else None
+    )
     plans = [plan_file(f, i, ingest_spec) for i, f in enumerate(files)]
     parsed = None
     for plan in plans:

@@ -23,10 +23,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.errors import InvalidInputError
-from core.io import ingest as local_ingest
-from core.io.ingest import PLACE, IngestSpec, detect_mapping, sniff
-from core.schema import EVENT, ITEM, ITEM_TEXT, LAT, LON, TS, TZ_OFFSET, USER, WEIGHT
+from core.errors import InvalidInputError, MissingColumnsError
+from core.io.catalogue import Catalogue, join_catalogue
+from core.io.columns import PLACE, detect_mapping, names_tried
+from core.io.delimited import _parse_csv
+from core.io.fields import fields, text, timestamp_bounds, validate
+from core.io.ingest import IngestSpec, sniff
+from core.schema import CANONICAL, EVENT, ITEM, ITEM_TEXT, LAT, LON, TS, TZ_OFFSET, USER, WEIGHT
 
 #: Columns of the parsed rows (reason "" = accepted; on rejected rows ts is 0, the rest null).
 PARSED_SCHEMA = (
@@ -64,6 +67,16 @@ def plan_file(path: str, index: int, spec: IngestSpec) -> FilePlan:
         If user, item or time cannot be found.
     """
     found = sniff(path, spec)
+    if found.format not in ("csv", "parquet"):
+        raise InvalidInputError(
+            f"EVENTS: expected delimited text or Parquet for the spark engine, found "
+            f"{found.format} in {path!r}; convert it or use --engine local"
+        )
+    if found.format == "csv" and len(found.delimiter or ",") > 1:
+        raise InvalidInputError(
+            f"EVENTS: expected a one-character delimiter for the spark engine, found "
+            f"{found.delimiter!r} in {path!r}; use --engine local"
+        )
     if found.format == "csv" and not str(found.encoding).lower().replace("_", "-").startswith(
         ("utf-8", "ascii")
     ):
@@ -71,9 +84,13 @@ def plan_file(path: str, index: int, spec: IngestSpec) -> FilePlan:
             f"EVENTS: expected UTF-8 text for the spark engine, found {found.encoding} in "
             f"{path!r}; convert it or use --engine local"
         )
-    mapping, missing = detect_mapping(found.columns, spec)
+    mapping, missing = detect_mapping(found.columns, spec.mapping, spec.ignore, spec.place_column)
     if missing:
-        raise local_ingest._missing_error(found.columns, missing, found.has_header)
+        raise MissingColumnsError(
+            f"{path}: required fields {list(missing)} not found: columns found "
+            f"{list(found.columns)}; names tried {names_tried(missing)}; give an explicit mapping "
+            f"such as --map {missing[0]}=COLUMN"
+        )
     return FilePlan(
         path=path,
         index=index,
@@ -85,17 +102,22 @@ def plan_file(path: str, index: int, spec: IngestSpec) -> FilePlan:
     )
 
 
-def _extras_key(table: pa.Table, mapping: dict[str, str], valid: np.ndarray) -> np.ndarray:
+def _extras_key(
+    table: pa.Table, mapping: dict[str, str], valid: np.ndarray, derived: list[pa.Array]
+) -> np.ndarray:
+    """The raw text of the unmapped columns (and of derived non-canonical fields such as
+    ``category``), one string per valid row: the rest of what makes two rows duplicates."""
     used = {col for fld, col in mapping.items() if fld != PLACE}
     parts = [
-        pc.fill_null(local_ingest._text(table.column(c)), "")
+        pc.fill_null(text(table.column(c)), "").filter(pa.array(valid))
         for c in table.column_names
         if c not in used
     ]
+    parts += [pc.fill_null(pc.cast(d, pa.string()), "") for d in derived]
     if not parts:
         return np.full(int(valid.sum()), "", dtype=object)
     joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
-    return joined.filter(pa.array(valid)).to_numpy(zero_copy_only=False)
+    return joined.to_numpy(zero_copy_only=False)
 
 
 def validate_table(
@@ -103,17 +125,20 @@ def validate_table(
     row_number: np.ndarray,
     plan: FilePlan,
     spec: IngestSpec,
-    catalogue: local_ingest._Catalogue | None,
+    catalogue: Catalogue | None,
 ) -> pd.DataFrame:
     """Parsed rows of one batch in :data:`PARSED_SCHEMA` order, with core.io.ingest's rules."""
     mapping = plan.mapping
-    ids = {fld: local_ingest._text(table.column(mapping[fld])) for fld in (USER, ITEM)}
-    reason, times = local_ingest._validate(table, mapping, ids, spec)
+    ids = {fld: text(table.column(mapping[fld])) for fld in (USER, ITEM)}
+    bounds = timestamp_bounds(spec.min_time, spec.max_future)
+    reason, times = validate(table, mapping, ids, bounds)
     valid = reason == ""
-    fields = local_ingest._fields(table, mapping, ids, valid, times, spec)
-    events = pd.DataFrame(fields.columns)
+    found = fields(
+        table, mapping, ids, valid, times, dict(spec.event_weights), spec.weight_from_value
+    )
+    events = pd.DataFrame(found.columns)
     if catalogue is not None:
-        events, _, _ = local_ingest._join_catalogue(events, catalogue, True)
+        events, _, _ = join_catalogue(events, catalogue, True)
     n = len(events)
     nan = np.full(n, np.nan)
 
@@ -137,7 +162,16 @@ def validate_table(
             LAT: events[LAT].to_numpy(dtype=np.float64) if LAT in events else nan,
             LON: events[LON].to_numpy(dtype=np.float64) if LON in events else nan,
             TZ_OFFSET: events[TZ_OFFSET].to_numpy(dtype=np.float64) if TZ_OFFSET in events else nan,
-            "extras": _extras_key(table, mapping, valid),
+            "extras": _extras_key(
+                table,
+                mapping,
+                valid,
+                [
+                    pa.array(events[c].astype(object).where(events[c].notna(), None).tolist())
+                    for c in events.columns
+                    if c not in CANONICAL
+                ],
+            ),
         }
     )
     bad = ~valid
@@ -214,7 +248,7 @@ def _csv_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
             if not len(pdf):
                 continue
             data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
-            table, bad = local_ingest._parse_csv(data, names, plan.delimiter, False, threads=False)
+            table, bad = _parse_csv(data, names, plan.delimiter, False, threads=False)
             numbers = pdf["row_number"].to_numpy(np.int64)
             bad_pos = np.array([b - 1 for b, _ in bad], dtype=np.int64)
             good = np.setdiff1d(np.arange(len(pdf)), bad_pos, assume_unique=True)

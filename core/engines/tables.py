@@ -22,7 +22,8 @@ from core.interests.state import user_vectors as unit_user_vectors
 from core.interests.topics import Topics
 from core.schema import ITEM, ITEM_TEXT
 from core.spacetime import geo
-from core.spacetime.trends import _OFFSETS, PERIODS, WEEKDAYS
+from core.spacetime.filters import OFFSETS as _OFFSETS
+from core.spacetime.filters import PERIODS, WEEKDAYS
 
 #: Timeline columns before the topic shares (core.interests.state.timeline).
 TIMELINE_HEAD = (

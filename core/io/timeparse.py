@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.errors import InvalidInputError
+
 _NUMBER = r"^[+-]?\d+(\.\d+)?$"
 _ISO = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}([.,]\d{1,9})?)?)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)?$"
 _ISO_ZONED = r"(\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?\s*[+-]\d{2}(:?\d{2})?|Z)$"
@@ -302,3 +304,44 @@ def _assemble(
         formats=used,
         naive=naive,
     )
+
+
+def as_utc(value: object, name: str) -> pd.Timestamp:
+    """One timestamp as a UTC ``pandas.Timestamp``: naive values are taken as UTC.
+
+    Parameters
+    ----------
+    value
+        Anything ``pandas.Timestamp`` reads (a string, ``datetime``, ``numpy.datetime64``, a
+        Timestamp with or without a zone).
+    name
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    pandas.Timestamp
+        Zone-aware, in UTC.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``value`` is not a readable timestamp (or is missing / NaT).
+
+    Examples
+    --------
+    >>> as_utc("2026-02-01", "at")
+    Timestamp('2026-02-01 00:00:00+0000', tz='UTC')
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidInputError(
+            f"{name}: expected a timestamp (e.g. '2026-02-01' or '2026-02-01T08:00:00Z'), "
+            f"found {value!r}"
+        ) from exc
+    if pd.isna(stamp):
+        raise InvalidInputError(
+            f"{name}: expected a timestamp (e.g. '2026-02-01' or '2026-02-01T08:00:00Z'), "
+            f"found {value!r}"
+        )
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from core.atlas import AnalysisSpec, TopicInfo
 from core.interests.embeddings import encode_item_texts
 from dashboard import cached
 
 
-def topic_info(fp: str, spec: cached.AnalysisSpec, events) -> cached.TopicInfo:
+def topic_info(fp: str, spec: AnalysisSpec, events: pd.DataFrame) -> TopicInfo:
     """Topics of the dataset ``fp``. The first time in a session, a progress bar follows the
     language model through the item texts; Streamlit's Stop ends it, and the chunks it finished
     stay in the on-disk vector cache, so nothing is encoded twice."""
@@ -24,7 +26,7 @@ def topic_info(fp: str, spec: cached.AnalysisSpec, events) -> cached.TopicInfo:
                 "(once per text: vectors are cached on disk)",
             )
 
-        encode_item_texts(events, cached.embedding_spec(spec), encoder=encoder, progress=report)
+        encode_item_texts(events, spec.embedding, encoder=encoder, progress=report)
         bar.empty()
         st.session_state[ready] = True
     with st.spinner("Finding interest topics…"):

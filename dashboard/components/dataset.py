@@ -34,10 +34,6 @@ class Dataset:
     report: dict | None = None
     is_sample: bool = False
 
-    @property
-    def n_events(self) -> int:
-        return len(self.events)
-
 
 def from_events(
     name: str,
@@ -64,13 +60,19 @@ def current() -> Dataset:
                 events, rejected, report = cached.file_dataset(
                     path, Path(path).stat().st_mtime, items
                 )
-            dataset = from_events(Path(path).name, events, rejected, report, is_sample=True)
+            dataset = from_events(Path(path).name, events, rejected, report)
         else:
-            with st.spinner("Loading the bundled sample…"):
-                events, rejected, report = cached.bundled_sample()
-            dataset = from_events(SAMPLE_NAME, events, rejected, report, is_sample=True)
+            dataset = _sample()
         st.session_state[STATE_KEY] = dataset
     return dataset
+
+
+def _sample() -> Dataset:
+    from dashboard import cached
+
+    with st.spinner("Loading the bundled sample…"):
+        events, rejected, report = cached.bundled_sample()
+    return from_events(SAMPLE_NAME, events, rejected, report, is_sample=True)
 
 
 def replace(dataset: Dataset) -> None:
@@ -81,8 +83,8 @@ def replace(dataset: Dataset) -> None:
 
 
 def reset_to_sample() -> None:
-    """Forget the upload and go back to the bundled sample."""
-    st.session_state.pop(STATE_KEY, None)
+    """Forget the upload (or the $ATLAS_DATASET file) and show the bundled sample."""
+    st.session_state[STATE_KEY] = _sample()
     for key in [k for k in st.session_state if str(k).startswith(("flt_", "map_", "usr_"))]:
         del st.session_state[key]
 

@@ -6,23 +6,53 @@ waits for kaleido; file names carry the filters that produced the export.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.io import export
 
+# Failed exports by (browser session id, button key). A deferred download runs outside the
+# script, so it cannot draw the error itself: it records it here and the next run of that
+# session's page shows it beside the button. Keyed by session, so no session sees another's.
+_FAILED: dict[tuple[str, str], str] = {}
+_FAILED_LOCK = threading.Lock()
 
-def _safe(make: Callable[[], bytes]) -> Callable[[], bytes]:
+
+class ExportFailed(RuntimeError):
+    """A download could not be produced; the browser gets no file rather than a broken one."""
+
+
+def _session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def _safe(make: Callable[[], bytes], key: str) -> Callable[[], bytes]:
+    """``make`` for a deferred download: on failure no file is served (never the error text
+    under a .png name) and the message is kept for this session's next page run."""
+    slot = (_session_id(), key)
+
     def run() -> bytes:
         try:
             return make()
         except Exception as exc:  # a download must never show a traceback
-            return f"export failed: {type(exc).__name__}: {exc}".encode()
+            with _FAILED_LOCK:
+                _FAILED[slot] = f"{type(exc).__name__}: {exc}"
+            raise ExportFailed(str(exc)) from exc
 
     return run
+
+
+def _show_failure(key: str) -> None:
+    with _FAILED_LOCK:
+        message = _FAILED.pop((_session_id(), key), None)
+    if message is not None:
+        st.warning(f"The last {key.rsplit('_', 1)[-1].upper()} export failed: {message}")
 
 
 def _buttons(
@@ -34,12 +64,14 @@ def _buttons(
     unavailable: Callable[[str], str | None] = lambda fmt: None,
 ) -> None:
     """One row of download buttons, one per format; ``unavailable(fmt)`` disables one with a hint."""
+    for fmt in formats:
+        _show_failure(f"{key}_{fmt}")
     row = st.container(horizontal=True, gap="small")
     for fmt in formats:
         hint = unavailable(fmt)
         row.download_button(
             fmt.upper(),
-            data=_safe(lambda fmt=fmt: make(fmt)),
+            data=_safe(lambda fmt=fmt: make(fmt), f"{key}_{fmt}"),
             file_name=export.file_name(base, filters, fmt),
             mime=export.MIME[fmt],
             key=f"{key}_{fmt}",
@@ -96,9 +128,10 @@ def html_page(
         out = make()
         return out.encode("utf-8") if isinstance(out, str) else out
 
+    _show_failure(f"{key}_html")
     st.download_button(
         label,
-        data=_safe(data),
+        data=_safe(data, f"{key}_html"),
         file_name=export.file_name(base, filters, "html"),
         mime="text/html",
         key=f"{key}_html",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
+import uuid
 from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from core.recsys import persist, train
+from core.recsys import train
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
 from dashboard.components import exports, modelstate
@@ -21,7 +21,7 @@ data = ds.current()
 ds.header(data)
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
-default = cached.default_train_spec(len(events))
+default = train.TrainSpec(d_model=32, batch_size=64) if len(events) < 5_000 else train.TrainSpec()
 
 
 def _or_preset(value: object) -> str:
@@ -109,16 +109,12 @@ if start:
         return not st.session_state.get("mdl_cancelled", False)
 
     with guard("Training", "Try fewer epochs or a smaller width."):
-        vectors = cached.item_vectors(fp, spec, events) if use_text else None
-        result = train.train_and_compare(
-            events,
-            vectors.vectors if vectors is not None else None,
-            vectors.item_ids if vectors is not None else None,
-            tspec,
-            progress,
-        )
-        key = hashlib.blake2b(repr((fp, tspec)).encode(), digest_size=8).hexdigest()
-        bundle = persist.bundle_from(result, cached.item_topic_labels(fp, spec, events))
+        facade = cached.atlas(fp, spec, events)
+        result = facade.train(tspec, use_text=use_text, progress=progress)
+        # every training run is its own model (a time-limited stop or the text toggle change it),
+        # so its recommendations are never served from another run's cache entries
+        key = uuid.uuid4().hex
+        bundle = facade.bundle(result)
         modelstate.keep(data, bundle, f"trained here ({result.stopped})", f"trained:{key}")
         bar.progress(1.0, text=f"Done in {result.seconds:.0f}s ({result.stopped}).")
 

@@ -16,7 +16,8 @@ def test_opens_on_the_bundled_sample_with_its_ingest_report() -> None:
     assert {"Rows in", "Accepted", "Rejected", "Duplicates", "Located"} <= set(metrics)
     report = at.session_state["atlas_dataset"].report
     assert report["rows_in"] == report["accepted"] + report["rejected"] + report["duplicates"]
-    assert metrics["Accepted"] == f"{report['accepted'] / 1e3:.1f}k"  # e.g. 149,604 -> 149.6k
+    assert report["accepted"] == 149_604  # the bundled sample, as the README states
+    assert metrics["Accepted"] == "149.6k"
     assert any("MB" in m.value for m in at.markdown)  # the upload limit is stated
 
 
@@ -107,3 +108,20 @@ def test_files_over_the_upload_limit_are_refused_with_the_limit_stated() -> None
     at.run()
     assert not at.exception
     assert "the limit is" in at.error[0].value and "MB" in at.error[0].value
+
+
+def test_a_file_named_by_atlas_dataset_is_not_the_sample_and_the_sample_is_one_click_away(
+    small_upload, tmp_path, monkeypatch
+) -> None:
+    events = tmp_path / "shop events.csv"
+    events.write_bytes(small_upload.events_csv)
+    monkeypatch.setenv("ATLAS_DATASET", str(events))
+    at = new_app()
+    assert_clean(at)
+    assert "shop events\\.csv" in at.caption[0].value  # markdown-escaped name
+    assert at.session_state["atlas_dataset"].is_sample is False
+    at.button(key="back_sample").click()
+    at.run()
+    assert_clean(at)
+    assert "bundled sample" in at.caption[0].value
+    assert at.session_state["atlas_dataset"].is_sample is True

@@ -1,8 +1,10 @@
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
-from core.io.timeparse import parse_times
+from core.errors import InvalidInputError
+from core.io.timeparse import as_utc, parse_times
 
 T = pd.Timestamp("2012-04-03 18:00:09", tz="UTC")
 
@@ -79,3 +81,16 @@ def test_values_without_a_zone_are_counted_as_naive():
         pd.Series(["2012-04-03 18:00:09", "2012-04-03T18:00:09Z", "03/04/2012", "1333476009"])
     )
     assert parsed.naive == 2
+
+
+def test_as_utc_reads_naive_as_utc_and_converts_zoned():
+    assert as_utc("2026-02-01", "at") == pd.Timestamp("2026-02-01T00:00:00Z")
+    assert str(as_utc("2026-02-01", "at").tz) == "UTC"
+    assert as_utc("2026-02-01T09:00:00+09:00", "at") == pd.Timestamp("2026-02-01T00:00:00Z")
+
+
+def test_as_utc_rejects_garbage_with_the_argument_name():
+    with pytest.raises(InvalidInputError, match=r"^start: expected a timestamp .*found 'garbage'"):
+        as_utc("garbage", "start")
+    with pytest.raises(InvalidInputError, match="end: expected a timestamp"):
+        as_utc(None, "end")

@@ -8,7 +8,8 @@ import pytest
 
 from core.errors import InvalidInputError
 from core.schema import ITEM, conform
-from core.spacetime.hotspots import HotspotSpec, haversine_m, hotspots
+from core.spacetime.geo import haversine_m
+from core.spacetime.hotspots import HotspotSpec, hotspots
 
 A = (40.7580, -73.9855)  # Times Square: mostly topic "bar"
 B = (40.7060, -74.0090)  # Financial District: mostly topic "office"
@@ -83,3 +84,11 @@ def test_no_located_events_and_bad_settings():
     assert empty.hotspots.empty and empty.event_hotspot.sum() == 0
     with pytest.raises(InvalidInputError, match="expected eps_m > 0, 0 < grid_m <= eps_m / 2"):
         hotspots(events, item_topic, ("bar", "office"), HotspotSpec(eps_m=100, grid_m=80))
+
+
+def test_the_input_log_is_left_untouched_when_items_are_named_by_their_text():
+    events, item_topic = _blobs()
+    events["item_text"] = events[ITEM].astype(str).str.upper()
+    before = events[ITEM].cat.categories.tolist()
+    hotspots(events, item_topic, ["bar", "office"], HotspotSpec(eps_m=150, min_events=20))
+    assert events[ITEM].cat.categories.tolist() == before  # was overwritten with the item texts

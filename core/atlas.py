@@ -1,0 +1,468 @@
+"""The analysis facade: one EventLog and one frozen spec, every result computed lazily and once.
+
+The dashboard (through ``dashboard/cached.py``) and the command-line tools call this object; neither
+wires the steps itself, so the order item vectors -> topics -> interests / trends / maps -> model
+lives here alone.
+
+Examples
+--------
+>>> from core.atlas import Atlas, AnalysisSpec
+>>> atlas = Atlas(events, AnalysisSpec(k=10))          # doctest: +SKIP
+>>> atlas.topic_info.labels                            # doctest: +SKIP
+>>> atlas.timeline("W", users=("u00042",))             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import schema
+from core.errors import InvalidInputError, ModelUnavailableError
+from core.interests.embeddings import SOURCES, EmbeddingSpec, ItemVectors, build_item_vectors
+from core.interests.text_encoder import DEFAULT_MODEL, EncoderSpec, TextEncoder
+from core.interests.topics import Topics, TopicSpec, find_topics
+from core.spacetime.trends import EventFilter, TrendSpec
+
+MEMO_ENTRIES = 32  # per kind of result: a handful of filter combinations
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """How item vectors, topics and interests are made; part of every downstream key.
+
+    Parameters
+    ----------
+    source
+        Item vector source: ``auto`` | ``text`` | ``behaviour`` | ``blend``.
+    k
+        Number of topics; ``None`` chooses it automatically.
+    half_life_days
+        Interest half-life: an event's weight halves every this many days.
+    model
+        Sentence encoder name or local folder.
+    device
+        Torch device for every step ("auto": cuda > mps > cpu).
+    blend_alpha
+        Weight of the text part when text and behaviour vectors are blended.
+    cache_dir
+        Vector cache folder (``None``: ``$ATLAS_CACHE_DIR`` or ``~/.cache/interest-atlas``).
+    """
+
+    source: str = "auto"
+    k: int | None = None
+    half_life_days: float = 14.0
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    blend_alpha: float = 0.5
+    cache_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise InvalidInputError(f"source: expected one of {SOURCES}, found {self.source!r}")
+        if self.half_life_days <= 0:
+            raise InvalidInputError(
+                f"half_life_days: expected a positive number, found {self.half_life_days!r}"
+            )
+
+    @property
+    def embedding(self) -> EmbeddingSpec:
+        """The item-vector spec this analysis uses."""
+        encoder = EncoderSpec(model=self.model, device=self.device, cache_dir=self.cache_dir)
+        return EmbeddingSpec(encoder=encoder, source=self.source, blend_alpha=self.blend_alpha)
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """What pages need of a topic model: the assignment, its labels and a summary table."""
+
+    item_topic: np.ndarray  # topic per item, in ``events[ITEM].cat.categories`` order
+    labels: tuple[str, ...]
+    table: pd.DataFrame
+    vector_source: str
+    vector_message: str
+    model: str | None = None
+    silhouette: float | None = None
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """What a map shows: H3 resolution, time step, window and filters (one spec for cells,
+    hotspots and regions, so the three views of one map agree)."""
+
+    res: int = 7
+    period: str | None = "W"  # None: the whole window as one bin
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    topics: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+
+    def heatmap(self, *, whole: bool = False):
+        """The ``HeatmapSpec`` of this map (``whole``: one bin for the whole window)."""
+        from core.spacetime.heatmaps import HeatmapSpec
+
+        period = None if whole else self.period
+        return HeatmapSpec(res=self.res, period=period, **self._filters())
+
+    def hotspots(self):
+        """The ``HotspotSpec`` of this map's window and filters."""
+        from core.spacetime.hotspots import HotspotSpec
+
+        return HotspotSpec(**self._filters())
+
+    def regions(self):
+        """The ``RegionSpec`` of this map's window and filters (one bin)."""
+        from core.spacetime.regions import RegionSpec
+
+        return RegionSpec(**self._filters())
+
+    def _filters(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "topics": self.topics, "events": self.events}
+
+
+class Atlas:
+    """Every analysis of one event log under one :class:`AnalysisSpec`, each computed once.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog (``core.io.ingest`` output).
+    spec
+        The analysis spec.
+    encoder
+        A loaded sentence encoder to share (``None``: loaded on first use when text is used).
+    fingerprint
+        The events' fingerprint when the caller already has it (saves a pass over the frame).
+
+    Notes
+    -----
+    Argument-free results are ``cached_property``; results that take a filter spec are kept per
+    spec (specs are frozen dataclasses, hence hashable), at most ``MEMO_ENTRIES`` of each kind.
+    """
+
+    def __init__(
+        self,
+        events: pd.DataFrame,
+        spec: AnalysisSpec | None = None,
+        *,
+        encoder: TextEncoder | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
+        missing = [c for c in schema.REQUIRED if c not in events.columns]
+        if missing:
+            raise InvalidInputError(
+                f"events: expected the canonical columns {list(schema.REQUIRED)}, "
+                f"found {list(events.columns)}"
+            )
+        self.events = events
+        self.spec = spec or AnalysisSpec()
+        self._encoder = encoder
+        self._fingerprint = fingerprint
+        self._memo: dict[str, dict[Hashable, Any]] = {}
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ memo
+
+    def _once(self, kind: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            store = self._memo.setdefault(kind, {})
+            if key in store:
+                return store[key]
+        value = compute()
+        with self._lock:
+            if len(store) >= MEMO_ENTRIES:
+                store.pop(next(iter(store)))
+            store[key] = value
+        return value
+
+    # ------------------------------------------------------------------ interests
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Content hash of the events: identical content, identical fingerprint."""
+        return self._fingerprint or schema.fingerprint(self.events)
+
+    @cached_property
+    def item_vectors(self) -> ItemVectors:
+        """Item vectors: the language model over item text, behaviour, or a blend."""
+        return build_item_vectors(self.events, self.spec.embedding, encoder=self._encoder)
+
+    @cached_property
+    def topics(self) -> Topics:
+        """K named topics over the item vectors."""
+        return find_topics(
+            self.item_vectors, self.events, TopicSpec(k=self.spec.k, device=self.spec.device)
+        )
+
+    @cached_property
+    def topic_info(self) -> TopicInfo:
+        """The topic assignment as plain arrays and a table (what pages and files need)."""
+        model, vectors = self.topics, self.item_vectors
+        return TopicInfo(
+            item_topic=np.asarray(model.item_topic),
+            labels=tuple(str(label) for label in model.labels),
+            table=model.table.copy(),
+            vector_source=str(vectors.source),
+            vector_message=str(vectors.message),
+            model=vectors.model,
+            silhouette=float(getattr(model, "silhouette", np.nan)),
+        )
+
+    @cached_property
+    def item_topic_labels(self) -> dict[str, str]:
+        """item_id -> topic label ("" for items without a topic)."""
+        info = self.topic_info
+        ids = self.events[schema.ITEM].cat.categories.astype(str)
+        labels = np.asarray(info.labels, dtype=object)
+        named = np.where(info.item_topic >= 0, labels[np.clip(info.item_topic, 0, None)], "")
+        return dict(zip(ids, named, strict=True))
+
+    def interest_spec(self, period: str = "W"):
+        """The interest spec of this analysis for timelines of ``period``."""
+        from core.interests.state import InterestSpec
+
+        return InterestSpec(
+            half_life_days=self.spec.half_life_days, period=period, device=self.spec.device
+        )
+
+    def interests(self, at: object | None = None):
+        """User interest state (vectors and topic shares) at ``at`` (default: end of the log)."""
+        from core.interests.state import user_interests
+
+        return self._once(
+            "interests",
+            str(at),
+            lambda: user_interests(
+                self.events, self.item_vectors, self.topics, self.interest_spec(), at=at
+            ),
+        )
+
+    def timeline(
+        self, period: str = "W", users: Sequence[str] | None = None, with_vectors: bool = False
+    ) -> pd.DataFrame:
+        """Per user x period topic shares and drift (``core.interests`` timeline); with
+        ``with_vectors`` each row carries its interest vector too."""
+        from core.interests.state import timeline
+
+        key = (period, None if users is None else tuple(users), with_vectors)
+        return self._once(
+            "timeline",
+            key,
+            lambda: timeline(
+                self.events,
+                self.item_vectors,
+                self.topics,
+                self.interest_spec(period),
+                users=None if users is None else list(users),
+                with_vectors=with_vectors,
+            ),
+        )
+
+    def drift_ranking(self, period: str = "W", n: int = 20) -> pd.DataFrame:
+        """The ``n`` users whose interests moved most."""
+        from core.interests.state import drift_ranking
+
+        return self._once("drift", (period, n), lambda: drift_ranking(self.timeline(period), n=n))
+
+    # ------------------------------------------------------------------ trends
+
+    def period_counts(self, tspec: TrendSpec) -> pd.DataFrame:
+        """Events, users and topic shares per period (``core.spacetime.trends``)."""
+        from core.spacetime import trends
+
+        info = self.topic_info
+        return self._once(
+            "period_counts",
+            tspec,
+            lambda: trends.period_counts(self.events, info.item_topic, info.labels, tspec),
+        )
+
+    def complete_periods(self, tspec: TrendSpec) -> pd.DataFrame:
+        """``period_counts`` without edge periods that the data or window covers only in part."""
+        from core.spacetime import trends
+
+        counts = self.period_counts(tspec)
+        if len(counts) < 3:  # too short to lose its edges
+            return counts
+        return trends.complete_periods(counts)
+
+    def hour_of_week(self, fspec: EventFilter | None = None) -> tuple[pd.DataFrame, str]:
+        """7 x 24 counts in local time and their time basis."""
+        from core.spacetime import trends
+
+        info = self.topic_info
+        fspec = fspec or EventFilter()
+        return self._once(
+            "hour_of_week",
+            fspec,
+            lambda: trends.hour_of_week(self.events, info.item_topic, info.labels, fspec),
+        )
+
+    def emerging(self, recent: str = "28D", fspec: EventFilter | None = None) -> pd.DataFrame:
+        """Topics ranked by change of share in the recent window against the baseline."""
+        from core.spacetime import trends
+
+        info = self.topic_info
+        fspec = fspec or EventFilter()
+        return self._once(
+            "emerging",
+            (recent, fspec),
+            lambda: trends.emerging(
+                self.events, info.item_topic, info.labels, recent=recent, spec=fspec
+            ),
+        )
+
+    def forecast(self, tspec: TrendSpec, column: str, horizon: int):
+        """A forecast of one period-count column over complete periods."""
+        from core.spacetime.forecast import forecast
+
+        def compute():
+            counts = self.complete_periods(tspec)
+            if column not in counts.columns:
+                raise InvalidInputError(
+                    f"column: expected one of {list(counts.columns)}, found {column!r}"
+                )
+            values = counts[column].to_numpy(dtype=float)
+            return forecast(pd.Series(values, index=pd.DatetimeIndex(counts["period"])), horizon)
+
+        return self._once("forecast", (tspec, column, horizon), compute)
+
+    # ------------------------------------------------------------------ space
+
+    def heatmap(self, hspec):
+        """Per (H3 cell x time bin) counts and topic mix (``core.spacetime.heatmaps``)."""
+        from core.spacetime.heatmaps import aggregate
+
+        info = self.topic_info
+        return self._once(
+            "heatmap", hspec, lambda: aggregate(self.events, info.item_topic, info.labels, hspec)
+        )
+
+    def map_cells(self, mspec: MapSpec, step: pd.Timestamp | None) -> pd.DataFrame:
+        """The cells of one time step of ``mspec`` (``step`` None: the whole window), one row
+        per cell with ``h3``, ``h3_hex``, ``events``, ``users``, ``dominant_topic``,
+        ``share:<label>``."""
+        if step is None:
+            cells = self.heatmap(mspec.heatmap(whole=True)).cells
+        else:
+            cells = self.heatmap(mspec.heatmap()).cells
+            cells = cells[cells["bin"] == step]
+        return cells.drop(columns="bin").reset_index(drop=True)
+
+    def hotspots(self, hspec):
+        """Density hotspots (``core.spacetime.hotspots``), largest first."""
+        from core.spacetime.hotspots import hotspots
+
+        info = self.topic_info
+        return self._once(
+            "hotspots", hspec, lambda: hotspots(self.events, info.item_topic, info.labels, hspec)
+        )
+
+    def regions(self, shapes, rspec, layer_key: Hashable):
+        """Events, users and topic mix per region of ``shapes`` (``layer_key`` names the layer)."""
+        from core.spacetime.regions import aggregate
+
+        info = self.topic_info
+        return self._once(
+            "regions",
+            (layer_key, rspec),
+            lambda: aggregate(self.events, info.item_topic, info.labels, rspec, regions=shapes),
+        )
+
+    def areas(self, n: int = 8) -> pd.DataFrame:
+        """The ``n`` busiest areas with bounds and a nearby city's name."""
+        from core.spacetime.areas import busiest_areas
+
+        return self._once("areas", n, lambda: busiest_areas(self.events, n))
+
+    # ------------------------------------------------------------------ users
+
+    def most_active(self, n: int = 50) -> pd.DataFrame:
+        """The ``n`` users with most events."""
+        from core.spacetime.areas import most_active
+
+        return self._once("most_active", n, lambda: most_active(self.events, n))
+
+    def user_events(self, user: str) -> pd.DataFrame:
+        """One user's events, newest first."""
+        mine = self.events[self.events[schema.USER] == user]
+        return mine.sort_values(schema.TS, ascending=False, kind="stable").reset_index(drop=True)
+
+    def user_places(self, user: str) -> pd.DataFrame:
+        """One user's located events grouped into small H3 cells."""
+        from core.spacetime.areas import user_places
+
+        return user_places(self.events, user)
+
+    def user_search(self, text: str, limit: int = 50) -> tuple[str, ...]:
+        """User ids containing ``text`` (case-insensitive), at most ``limit``."""
+        ids = pd.Series(self.events[schema.USER].cat.categories.astype(str))
+        return tuple(ids[ids.str.contains(text, case=False, regex=False)].head(limit))
+
+    # ------------------------------------------------------------------ model
+
+    def train(self, tspec, *, use_text: bool = True, progress=None, compare: bool = True):
+        """Train the sequence model (item embeddings initialised from the item vectors when
+        ``use_text``); with ``compare`` the result carries the baselines' report too."""
+        from core.recsys import train
+
+        vectors = self.item_vectors if use_text else None
+        args = (
+            self.events,
+            vectors.vectors if vectors is not None else None,
+            vectors.item_ids if vectors is not None else None,
+            tspec,
+            progress,
+        )
+        return train.train_and_compare(*args) if compare else train.fit(*args)
+
+    def bundle(self, result):
+        """A trained result as a ``ModelBundle`` whose reasons name each item's topic."""
+        from core.recsys import persist
+
+        return persist.bundle_from(result, self.item_topic_labels)
+
+    @cached_property
+    def quick_result(self):
+        """A small model trained once for previews (one short epoch: a preview, not the model
+        to evaluate)."""
+        from core.recsys import train
+
+        quick = train.TrainSpec.fast(
+            epochs=1, loss="sampled", n_negatives=128, propensity=False, max_seconds=20.0
+        )
+        return self.train(quick, compare=False)
+
+    @cached_property
+    def quick_model(self):
+        """The preview model as a ``ModelBundle``."""
+        return self.bundle(self.quick_result)
+
+    @cached_property
+    def quick_report(self) -> pd.DataFrame:
+        """Test metrics of the preview model against the baselines."""
+        from core.recsys import train
+
+        return train.evaluate(self.quick_result, self.events, "test")
+
+    def recommend(self, bundle, user: str, k: int = 10, near=None) -> pd.DataFrame:
+        """Top-k unseen items for ``user`` with score parts and a reason."""
+        from core.recsys import recommend
+
+        return recommend.top_k(bundle, self.events, user, k=k, near=near)
+
+
+def shared_encoder(spec: AnalysisSpec) -> TextEncoder | None:
+    """Load the encoder of ``spec``, or None when no model loads (vectors then say why)."""
+    from core.interests.text_encoder import load_encoder
+
+    try:
+        return load_encoder(spec.embedding.encoder)
+    except ModelUnavailableError:
+        return None
