@@ -142,7 +142,7 @@ def validate_table(
     n = len(events)
     nan = np.full(n, np.nan)
 
-    def text(col: str) -> np.ndarray:
+    def as_text(col: str) -> np.ndarray:
         if col not in events:
             return np.full(n, None, dtype=object)
         values = events[col].astype(object).to_numpy()
@@ -156,9 +156,9 @@ def validate_table(
             USER: events[USER].astype(str).to_numpy(dtype=object),
             ITEM: events[ITEM].astype(str).to_numpy(dtype=object),
             TS: events[TS].array.asi8 if n else np.zeros(0, np.int64),
-            EVENT: text(EVENT),
+            EVENT: as_text(EVENT),
             WEIGHT: events[WEIGHT].to_numpy(dtype=np.float64),
-            ITEM_TEXT: text(ITEM_TEXT),
+            ITEM_TEXT: as_text(ITEM_TEXT),
             LAT: events[LAT].to_numpy(dtype=np.float64) if LAT in events else nan,
             LON: events[LON].to_numpy(dtype=np.float64) if LON in events else nan,
             TZ_OFFSET: events[TZ_OFFSET].to_numpy(dtype=np.float64) if TZ_OFFSET in events else nan,
