@@ -30,7 +30,13 @@ spec = AtlasSpec(k=8, source="behaviour")
 engine, src, out, master = sys.argv[1:5]
 if engine == "spark":
     from core.engines import spark
-    s = spark.session(master, **{"spark.ui.enabled": "false", "spark.driver.memory": "6g"})
+    conf = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": "6g",
+        "spark.sql.shuffle.partitions": sys.argv[5],
+    }
+    s = spark.session(master, **conf)
     s.sparkContext.setLogLevel("ERROR")
     spark.build([src], out, spec=spec, spark=s)
 else:
@@ -61,12 +67,13 @@ def _tree_rss(root: int) -> int:
     return sum(rss.get(p, 0) for p in tree)
 
 
-def measure(engine: str, src: Path, out: Path, master: str) -> tuple[float, float]:
+def measure(engine: str, src: Path, out: Path, master: str, partitions: int) -> tuple[float, float]:
     """(wall seconds, peak RSS GiB) of one engine run in a fresh process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUN, engine, str(src), str(out), master], env=env
+        [sys.executable, "-c", RUN, engine, str(src), str(out), master, str(partitions)],
+        env=env,
     )
     peak = 0
     while proc.poll() is None:
@@ -83,6 +90,9 @@ def main() -> int:
     parser.add_argument("--spark-master", default="local[2]")
     parser.add_argument("--spread", action="store_true", help="continent-spread points")
     parser.add_argument("--engines", nargs="+", default=["local", "spark"])
+    parser.add_argument(
+        "--shuffle-partitions", type=int, default=8, help="spark.sql.shuffle.partitions"
+    )
     args = parser.parse_args()
     print(f"{'events':>11} {'engine':>14} {'wall s':>8} {'peak GiB':>9}")
     with tempfile.TemporaryDirectory() as tmp:
