@@ -241,7 +241,7 @@ def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Pat
             runner(kind), _user_schema(kind, topics.labels, vectors.dim)
         )
         result.write.mode("overwrite").parquet(str(out / kind))
-    from core.interests.state import drift_ranking
+    from core.interests.timeline import drift_ranking
 
     drift_schema = (
         "user_id string, drift double, change_period timestamp, from_topic string, "

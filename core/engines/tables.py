@@ -17,8 +17,9 @@ import pandas as pd
 from core.engines.folder import SHARE, AtlasSpec
 from core.errors import InvalidInputError
 from core.interests.embeddings import ItemVectors
-from core.interests.state import InterestSpec, drift_ranking, timeline, topic_shares, user_interests
+from core.interests.state import InterestSpec, topic_shares, user_interests
 from core.interests.state import user_vectors as unit_user_vectors
+from core.interests.timeline import drift_ranking, timeline
 from core.interests.topics import Topics
 from core.schema import ITEM, ITEM_TEXT
 from core.spacetime import geo
@@ -100,8 +101,6 @@ def user_tables(
     None = the last event of ``events``. Every user's rows depend on that user's events only.
     """
     ispec = interest_spec(spec)
-    labels = list(topics.labels)
-    renames = dict(zip(labels, share_columns(labels), strict=True))
     out: dict[str, pd.DataFrame] = {}
     if "user_interests" in which:
         state = user_interests(events, vectors, topics, ispec, at=ref)
@@ -109,14 +108,14 @@ def user_tables(
         dims = pd.DataFrame(
             unit.numpy(), columns=[f"v{i}" for i in range(unit.shape[1])], dtype="float32"
         )
-        shares = topic_shares(state).rename(columns=renames)
+        shares = topic_shares(state)  # share:<label> columns already
         out["user_interests"] = pd.concat([shares, dims], axis=1)
     if "timeline" in which or "drift" in which:
         tl = timeline(events, vectors, topics, ispec)
         if "drift" in which:
             out["drift"] = drift_ranking(tl, n=spec.top)
         if "timeline" in which:
-            out["timeline"] = tl.rename(columns=renames)
+            out["timeline"] = tl
     return out
 
 
