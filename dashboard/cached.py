@@ -48,6 +48,15 @@ def file_dataset(
     return result.events, result.rejected, result.report.to_dict()
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def stored_atlas(path: str, created: str):
+    """An atlas folder opened as ``core.engines.stored.StoredAtlas`` (its tables are read once
+    and shared; ``created`` from the manifest makes a rebuilt folder a new entry)."""
+    from core.engines.stored import StoredAtlas
+
+    return StoredAtlas.open(path)
+
+
 # --------------------------------------------------------------------------- the facade
 
 

@@ -33,6 +33,7 @@ class Dataset:
     rejected: pd.DataFrame | None = None
     report: dict | None = None
     is_sample: bool = False
+    stored: object | None = None  # a core.engines.stored.StoredAtlas: an atlas folder, no events
 
 
 def from_events(
@@ -54,7 +55,9 @@ def current() -> Dataset:
         from dashboard import cached
 
         path = os.environ.get(DATASET_ENV)
-        if path:
+        if path and Path(path, "manifest.json").is_file():
+            dataset = from_atlas(path)
+        elif path:
             items = os.environ.get(ITEMS_ENV) or None
             with st.spinner(f"Loading {Path(path).name}…"):
                 events, rejected, report = cached.file_dataset(
@@ -65,6 +68,20 @@ def current() -> Dataset:
             dataset = _sample()
         st.session_state[STATE_KEY] = dataset
     return dataset
+
+
+def from_atlas(path: str | Path) -> Dataset:
+    """An atlas folder (``python -m core atlas``) as the session's dataset: its events stay on
+    disk; pages render from its tables (``dashboard.components.stored_pages``)."""
+    import json
+
+    from dashboard import cached
+
+    created = json.loads(Path(path, "manifest.json").read_text(encoding="utf-8"))["created"]
+    stored = cached.stored_atlas(str(Path(path).resolve()), str(created))
+    empty = schema.conform(pd.DataFrame({c: [] for c in schema.CANONICAL}))
+    name = Path(path).resolve().name
+    return Dataset(name, stored.fingerprint, empty, None, stored.folder.report, stored=stored)
 
 
 def _sample() -> Dataset:
@@ -91,6 +108,11 @@ def reset_to_sample() -> None:
 
 def header(dataset: Dataset) -> None:
     """One caption line naming the dataset every page is showing."""
+    if dataset.stored is not None:
+        from dashboard.components.stored_pages import header as atlas_header
+
+        atlas_header(dataset.stored, dataset.name)
+        return
     ev = dataset.events
     if len(ev):
         span = f"{ev[schema.TS].min():%Y-%m-%d} → {ev[schema.TS].max():%Y-%m-%d}"

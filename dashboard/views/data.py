@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import schema
 from dashboard.components import dataset as ds
-from dashboard.components import exports
+from dashboard.components import exports, stored_pages
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.upload import limit_mb, mapping_form, read_upload
 
@@ -30,6 +30,7 @@ def _n(value: object) -> str:
 st.title("Data")
 data = ds.current()
 ds.header(data)
+stored_pages.render(data, "data")
 
 left, right = st.columns([5, 6], gap="large")
 
@@ -139,3 +140,7 @@ exports.table(data.events, "events", {"data": data.name}, key="dl_events")
 st.caption(
     f"Canonical columns: {', '.join(schema.CANONICAL)}; extra columns of the upload are kept."
 )
+
+st.subheader("Open an atlas folder")
+st.caption("A folder built by `python -m core atlas … --out DIR` (either engine) on this machine.")
+stored_pages.open_control()

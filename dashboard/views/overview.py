@@ -13,7 +13,7 @@ from core.spacetime.insights import findings_markdown
 from core.spacetime.trends import EventFilter
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
-from dashboard.components import exports
+from dashboard.components import exports, stored_pages
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 
@@ -43,6 +43,7 @@ def pct(value: float) -> str:
 st.title("Overview")
 data = ds.current()
 ds.header(data)
+stored_pages.render(data, "overview")
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 names = {"data": data.name}
