@@ -3,6 +3,8 @@ precomputed tables, figures equal the tables, and raw-event views say they are n
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from apptest_helpers import assert_clean, new_app
 
@@ -13,11 +15,31 @@ from core.engines.synth import messy_log
 SPEC = AtlasSpec(k=4, top=10, source="behaviour")
 
 
-@pytest.fixture(scope="module")
-def atlas_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dash_atlas")
+def _spark_build(inputs, out, items) -> None:
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:  # pragma: no cover - make system-deps installs it
+        pytest.skip("no Java runtime for Spark")
+    from core.engines import spark as spark_engine
+
+    spark = spark_engine.session(
+        "local[2]", **{"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"}
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        spark_engine.build(inputs, out, items=items, spec=SPEC, spark=spark)
+    finally:
+        spark.stop()
+
+
+@pytest.fixture(scope="module", params=["local", "spark"])
+def atlas_dir(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"dash_atlas_{request.param}")
     a, b, items = messy_log(root / "in")
-    local_engine.build([a, b], root / "atlas", items=str(items), spec=SPEC)
+    if request.param == "local":
+        local_engine.build([a, b], root / "atlas", items=str(items), spec=SPEC)
+    else:
+        _spark_build([a, b], root / "atlas", str(items))
+    assert open_atlas(root / "atlas").manifest.engine == request.param
     return root / "atlas"
 
 
@@ -41,7 +63,8 @@ def test_overview_tiles_equal_the_manifest(opened):
     assert _metric(at, "Events") == f"{opened.manifest.rows['events']:,}" == "600"
     assert _metric(at, "Users") == f"{opened.report['n_users']:,}" == "40"
     assert _metric(at, "Items") == "24"
-    assert any("Atlas folder: **atlas** (local engine)" in c.value for c in at.caption)
+    engine = opened.manifest.engine
+    assert any(f"Atlas folder: **atlas** ({engine} engine)" in c.value for c in at.caption)
     drift = at.dataframe[0].value
     assert list(drift["user_id"]) == list(opened.table("drift")["user_id"].head(8))
     assert "not the raw events hotspots" in _infos(at)
@@ -97,3 +120,16 @@ def test_data_page_shows_the_report_and_opens_another_folder(opened, tmp_path):
     at.text_input(key="atlas_path").set_value(str(tmp_path))
     at.button(key="atlas_open_btn").click().run()
     assert "No atlas here" in at.error[0].value
+
+
+def test_data_page_control_opens_an_atlas_folder(atlas_dir, monkeypatch):
+    monkeypatch.delenv("ATLAS_DATASET", raising=False)
+    at = new_app(page="data")
+    assert_clean(at)
+    at.text_input(key="atlas_path").set_value(str(atlas_dir))
+    at.button(key="atlas_open_btn").click().run()
+    assert_clean(at)
+    assert any("Atlas folder: **atlas**" in c.value for c in at.caption)
+    at.switch_page("views/overview.py").run()
+    assert_clean(at)
+    assert _metric(at, "Events") == "600"
