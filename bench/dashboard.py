@@ -23,7 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.io.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from browser_flags import CHROMIUM_ARGS  # noqa: E402  (after the path set-up; test-only flags)
+
+from core.io.export import find_browser  # noqa: E402
 
 APP = '[data-testid="stApp"]'
 

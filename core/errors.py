@@ -25,3 +25,7 @@ class ModelUnavailableError(AtlasError, RuntimeError):
 
 class TooLittleDataError(AtlasError, ValueError):
     """The data is valid but too small for the requested computation (e.g. a forecast)."""
+
+
+class BrowserUnavailableError(AtlasError, RuntimeError):
+    """The environment lacks a tool a function needs (e.g. Chromium for static image export)."""

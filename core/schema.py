@@ -24,6 +24,8 @@ ITEM_TEXT: Final = "item_text"
 LAT: Final = "lat"
 LON: Final = "lon"
 TZ_OFFSET: Final = "tz_offset_min"
+#: Optional extra column: the item's category (from the events or the catalogue), when known.
+CATEGORY: Final = "category"
 
 #: Fields an upload must provide.
 REQUIRED: Final = (USER, ITEM, TS)

@@ -32,7 +32,7 @@ def bundled_sample() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     from core.io import ingest
 
     events_path, items_path = sample.bundled_paths()
-    result = ingest.ingest(events_path, items=items_path)
+    result = ingest(events_path, items=items_path)
     return result.events, result.rejected, result.report.to_dict()
 
 
@@ -43,7 +43,7 @@ def file_dataset(
     """An events file named at start-up ($ATLAS_DATASET), ingested once per file version."""
     from core.io import ingest
 
-    result = ingest.ingest(path, items=items)
+    result = ingest(path, items=items)
     return result.events, result.rejected, result.report.to_dict()
 
 

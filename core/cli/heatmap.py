@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from core.cli.options import add_input_arguments, read_events
 from core.render import maps as maprender
 from core.spacetime import heatmaps, hotspots, regions, trends
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("events", help="event log (CSV / TSV / Parquet), read with core.io.ingest")
+    add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="folder to write into (created if missing)")
-    parser.add_argument("--items", default=None, help="optional item catalogue for core.io.ingest")
     parser.add_argument("--res", type=int, default=8, help="H3 resolution 0..15 (default 8)")
     parser.add_argument(
         "--period",
@@ -46,9 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from core.io.ingest import ingest  # late: ingest is heavier than argument parsing
-
-    events = ingest(args.events, items=args.items).events
+    events = read_events(args).events
     if args.topics == "text":
         item_topic, labels = heatmaps.topics_from_text(events, args.max_topics)
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.atlas import AnalysisSpec, Atlas
+from core.cli.options import add_input_arguments, read_events
 from core.interests.embeddings import SOURCES
 from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors
@@ -22,10 +23,7 @@ from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "events", help="event log: any file core.io.ingest reads (CSV, TSV, Parquet)"
-    )
-    parser.add_argument("--items", help="optional item catalogue joined on item id")
+    add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="output directory (created if needed)")
     parser.add_argument(
         "--model",
@@ -53,14 +51,10 @@ def _with_vectors(head: pd.DataFrame, vectors) -> pd.DataFrame:
 
 
 def main(args: argparse.Namespace) -> int:
-    from core.io.ingest import ingest  # late: only this command needs it
-
     started = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    events = (
-        ingest(args.events, items=args.items).events if args.items else ingest(args.events).events
-    )
+    events = read_events(args).events
     atlas = Atlas(
         events,
         AnalysisSpec(

@@ -48,9 +48,13 @@ def main(args: argparse.Namespace) -> int:
 
         events = ingest(args.events, items=args.items).events
     elif bundle.info.get("events"):
+        from core.cli.options import spec_from_options
         from core.io.ingest import ingest
 
-        events = ingest(str(bundle.info["events"]), items=bundle.info.get("items")).events
+        spec = spec_from_options(bundle.info.get("ingest") or {})
+        events = ingest(
+            str(bundle.info["events"]), items=bundle.info.get("items"), spec=spec
+        ).events
     else:
         raise InvalidInputError(
             "history: expected --events FILE or --sample (the model does not name its training log), "

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.cli.options import add_input_arguments, input_options, read_events
 from core.device import describe
 from core.recsys import persist, train
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("events", help="event log (CSV / TSV / Parquet), read with core.io.ingest")
+    add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="folder to write the model into")
-    parser.add_argument("--items", default=None, help="optional item catalogue for core.io.ingest")
     parser.add_argument("--epochs", type=int, default=train.TrainSpec.epochs)
     parser.add_argument("--max-len", type=int, default=train.TrainSpec.max_len)
     parser.add_argument("--d-model", type=int, default=train.TrainSpec.d_model)
@@ -42,9 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from core.io.ingest import ingest  # late: ingest is heavier than argument parsing
-
-    events = ingest(args.events, items=args.items).events
+    events = read_events(args).events
     spec = replace(
         train.TrainSpec(),
         epochs=args.epochs,
@@ -85,6 +83,7 @@ def main(args: argparse.Namespace) -> int:
     source = {"events": str(Path(args.events).resolve())}
     if args.items:
         source["items"] = str(Path(args.items).resolve())
+    source["ingest"] = input_options(args)  # the mapping etc., so the log reads the same again
     bundle = replace(bundle, info={**bundle.info, **source})
     out = persist.save(bundle, args.out)
     result.report.to_csv(Path(out) / "report.csv", index=False)

@@ -18,26 +18,19 @@ import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from core.errors import InvalidInputError
+from core.errors import BrowserUnavailableError, InvalidInputError
+
+if TYPE_CHECKING:  # plotly is imported by the functions that render
+    import plotly.graph_objects as go
 
 #: Cell prefixes a spreadsheet may execute as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: Browsers tried, in order, when $BROWSER_PATH is not set.
 BROWSER_CANDIDATES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
-#: Flags for a headless Chromium driven by Playwright (browser tests, bench/dashboard.py): no
-#: sandbox (root), and none of the background calls a closed network refuses.
-CHROMIUM_ARGS: tuple[str, ...] = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "html")
 TABLE_FORMATS: tuple[str, ...] = ("csv", "parquet")
 
@@ -110,32 +103,35 @@ def find_browser() -> str | None:
 
 
 def configure_browser() -> str | None:
-    """Point kaleido at a local Chromium (sets ``$BROWSER_PATH`` if unset); return the path or None."""
-    found = find_browser()
-    if found:
-        os.environ["BROWSER_PATH"] = found
-    return found
+    """The local Chromium kaleido will use, or None; reads the environment, never changes it."""
+    return find_browser()
 
 
 def _ensure_kaleido() -> None:
-    """Start kaleido's persistent browser once per process, so each export costs ~0.1 s, not ~2 s."""
+    """Start kaleido's persistent browser once per process, so each export costs ~0.1 s, not ~2 s.
+
+    The browser path is handed to kaleido's server directly; only if that server cannot start is
+    ``$BROWSER_PATH`` set, once, for kaleido's one-shot renders.
+    """
     global _SERVER_STARTED
     if _SERVER_STARTED:
         return
     with _SERVER_LOCK:
         if _SERVER_STARTED:
             return
-        if configure_browser() is None:
-            raise InvalidInputError(
-                "static image export needs Chromium: looked for $BROWSER_PATH and "
-                f"{list(BROWSER_CANDIDATES)} on PATH, found none (install it: apt-get install chromium)"
+        browser = find_browser()
+        if browser is None:
+            raise BrowserUnavailableError(
+                "browser: expected Chromium for static image export ($BROWSER_PATH or one of "
+                f"{list(BROWSER_CANDIDATES)} on PATH), found none (install it: make system-deps)"
             )
         import kaleido
 
-        # an already running server, or a kaleido without one: one-shot calls still work
-        with contextlib.suppress(Exception):
-            kaleido.start_sync_server(silence_warnings=True)
+        try:
+            kaleido.start_sync_server(path=browser, silence_warnings=True)
             atexit.register(_stop_kaleido)
+        except Exception:  # a kaleido without a server: one-shot calls read $BROWSER_PATH
+            os.environ.setdefault("BROWSER_PATH", browser)
         _SERVER_STARTED = True
 
 
@@ -165,7 +161,9 @@ def figure_image(fig: go.Figure, fmt: str = "png", spec: ImageSpec = ImageSpec()
     Raises
     ------
     InvalidInputError
-        If ``fmt`` is not png/svg, or no Chromium can be found.
+        If ``fmt`` is not png/svg.
+    BrowserUnavailableError
+        If no Chromium can be found.
     """
     if fmt not in ("png", "svg"):
         raise InvalidInputError(f"fmt must be 'png' or 'svg', found {fmt!r}")

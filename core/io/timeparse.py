@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.errors import InvalidInputError
+
 _NUMBER = r"^[+-]?\d+(\.\d+)?$"
 _ISO = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}([.,]\d{1,9})?)?)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)?$"
 _ISO_ZONED = r"(\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?\s*[+-]\d{2}(:?\d{2})?|Z)$"
@@ -302,3 +304,41 @@ def _assemble(
         formats=used,
         naive=naive,
     )
+
+
+def as_utc(value: object, name: str) -> pd.Timestamp:
+    """One point in time as a UTC ``pd.Timestamp``: naive values are taken as UTC.
+
+    Parameters
+    ----------
+    value
+        A ``pd.Timestamp``, ``datetime``, ``numpy.datetime64`` or a string pandas can read.
+    name
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    pd.Timestamp
+        Timezone-aware, in UTC.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``value`` is not a timestamp (or is NaT).
+
+    Examples
+    --------
+    >>> as_utc("2026-02-01", "at")
+    Timestamp('2026-02-01 00:00:00+0000', tz='UTC')
+    """
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(
+            f"{name}: expected a timestamp (e.g. '2026-02-01 12:00'), found {value!r}"
+        ) from exc
+    if pd.isna(ts):
+        raise InvalidInputError(
+            f"{name}: expected a timestamp (e.g. '2026-02-01 12:00'), found {value!r}"
+        )
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -48,17 +48,8 @@ def read_upload(file: object) -> bytes | None:
 
 
 def _detected(sniffed: object) -> dict[str, str]:
-    """canonical field -> source column from a Sniffed result."""
-    mapping = getattr(sniffed, "mapping", None) or getattr(sniffed, "detected", None) or ()
-    pairs = mapping.items() if isinstance(mapping, dict) else mapping
-    out: dict[str, str] = {}
-    for a, b in pairs:
-        # tolerate both (column, field) and (field, column) orders
-        if a in FIELDS and b not in FIELDS:
-            out[a] = str(b)
-        else:
-            out[str(b)] = str(a)
-    return out
+    """field -> source column from a Sniffed result (its mapping is (field, column))."""
+    return {field: str(column) for field, column in getattr(sniffed, "mapping", ())}
 
 
 def mapping_form(name: str, data: bytes, *, key: str):
@@ -112,6 +103,6 @@ def mapping_form(name: str, data: bytes, *, key: str):
         return None
     # A field left at "(none)" stays off: it is not detected again behind the analyst's back.
     return IngestSpec(
-        mapping=tuple((column, field) for field, column in chosen.items()),
+        mapping=tuple(chosen.items()),
         ignore=tuple(field for field in FIELDS if field not in chosen),
     )

@@ -23,7 +23,9 @@ for path in (ROOT, HERE, ROOT / "tests" / "dashboard"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from core.io.export import CHROMIUM_ARGS, find_browser  # noqa: E402  (after the path set-up)
+from browser_flags import CHROMIUM_ARGS  # noqa: E402  (after the path set-up)
+
+from core.io.export import find_browser  # noqa: E402
 
 CHROMIUM = find_browser() or "/usr/bin/chromium"
 

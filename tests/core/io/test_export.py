@@ -100,3 +100,23 @@ def test_png_and_svg_render_with_the_system_chromium() -> None:
     assert width == 400
     svg = export.figure_image(fig, "svg").decode()
     assert svg.startswith("<svg") and "alpha" in svg
+
+
+def test_configure_browser_leaves_the_environment_alone(monkeypatch) -> None:
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setattr(export.shutil, "which", lambda name: f"/opt/{name}")
+    before = dict(export.os.environ)
+    assert export.configure_browser() == "/opt/chromium"
+    assert dict(export.os.environ) == before  # found, not written into $BROWSER_PATH
+
+
+def test_a_missing_chromium_is_an_environment_error(monkeypatch) -> None:
+    from core.errors import AtlasError, BrowserUnavailableError
+
+    monkeypatch.setattr(export, "_SERVER_STARTED", False)
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setattr(export.shutil, "which", lambda name: None)
+    with pytest.raises(BrowserUnavailableError, match=r"^browser: expected Chromium") as info:
+        export.figure_image(go.Figure(), "png")
+    assert isinstance(info.value, AtlasError) and isinstance(info.value, RuntimeError)
+    assert not isinstance(info.value, InvalidInputError)

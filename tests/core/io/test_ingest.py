@@ -10,7 +10,7 @@ import pytest
 from core import schema
 from core.cli import ingest as cli
 from core.errors import InvalidInputError, MissingColumnsError
-from core.io.ingest import IngestSpec, detect_encoding, ingest, sniff
+from core.io import IngestSpec, detect_encoding, ingest, sniff
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FOURSQUARE = (
@@ -79,7 +79,7 @@ def test_gzip_and_parquet_are_recognised_by_magic_bytes(tmp_path):
 
 
 def test_headerless_tsv_with_positional_mapping_and_latin1_catalogue():
-    spec = IngestSpec(mapping=(("0", "user_id"), ("1", "item_id"), ("2", "ts"), ("3", "event")))
+    spec = IngestSpec(mapping=(("user_id", "0"), ("item_id", "1"), ("ts", "2"), ("event", "3")))
     result = ingest(FIXTURES / "headerless.tsv", items=FIXTURES / "catalogue_latin1.csv", spec=spec)
     rep = result.report
     assert (rep.has_header, rep.delimiter, rep.rows_in) == (False, "\t", 6)
@@ -130,7 +130,7 @@ def test_checkin_log_with_minutes_offset_and_weekday_times_needs_no_mapping():
 
 
 def test_photo_log_with_epoch_times_and_bad_clocks():
-    result = ingest(FIXTURES / "photos.csv", spec=IngestSpec(mapping=(("user_nsid", "user_id"),)))
+    result = ingest(FIXTURES / "photos.csv", spec=IngestSpec(mapping=(("user_id", "user_nsid"),)))
     rep = result.report
     assert rep.time_format.startswith("epoch seconds")
     assert dict(rep.rejected_by_reason) == {"implausible_time": 3}
@@ -197,13 +197,13 @@ def test_min_time_is_configurable():
 
 def test_explicit_mapping_overrides_synonyms_and_bad_mappings_say_why():
     text = b"user,item,time,other_time\nu,a,2024-01-01,2023-05-05\n"
-    result = ingest(text, spec=IngestSpec(mapping=(("other_time", "ts"),)))
+    result = ingest(text, spec=IngestSpec(mapping=(("ts", "other_time"),)))
     assert result.events[schema.TS].iloc[0].year == 2023
     assert "time" in result.report.extra_columns
     with pytest.raises(InvalidInputError, match="neither a column name nor a 0-based position"):
-        ingest(text, spec=IngestSpec(mapping=(("nope", "ts"),)))
+        ingest(text, spec=IngestSpec(mapping=(("ts", "nope"),)))
     with pytest.raises(InvalidInputError, match=r"field 'when' .* is not one of"):
-        ingest(text, spec=IngestSpec(mapping=(("time", "when"),)))
+        ingest(text, spec=IngestSpec(mapping=(("when", "time"),)))
 
 
 def test_extras_are_kept_numbers_as_numbers():
@@ -260,7 +260,7 @@ def test_real_foursquare_file_ingests_with_zero_mapping():
 
 
 def test_header_detection_on_typed_columns():
-    from core.io.ingest import detect_header
+    from core.io.reader import detect_header
 
     assert detect_header([["a", "b", "2024-01-01"], ["c", "d", "2024-01-02"]]) is False
     assert detect_header([["who", "what", "when"], ["c", "d", "2024-01-02"]]) is True

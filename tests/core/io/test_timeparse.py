@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from core.io.timeparse import parse_times
 
@@ -79,3 +80,22 @@ def test_values_without_a_zone_are_counted_as_naive():
         pd.Series(["2012-04-03 18:00:09", "2012-04-03T18:00:09Z", "03/04/2012", "1333476009"])
     )
     assert parsed.naive == 2
+
+
+def test_as_utc_reads_naive_as_utc_and_converts_aware_values():
+    from core.io.timeparse import as_utc
+
+    assert as_utc("2026-02-01", "at") == pd.Timestamp("2026-02-01 00:00", tz="UTC")
+    assert str(as_utc("2026-02-01", "at").tz) == "UTC"
+    # 10:00 at +02:00 is 08:00 UTC
+    assert as_utc("2026-02-01 10:00+02:00", "at") == pd.Timestamp("2026-02-01 08:00", tz="UTC")
+
+
+def test_as_utc_names_the_argument_when_the_value_is_not_a_time():
+    from core.errors import InvalidInputError
+    from core.io.timeparse import as_utc
+
+    with pytest.raises(InvalidInputError, match=r"start: expected a timestamp .*found 'garbage'"):
+        as_utc("garbage", "start")
+    with pytest.raises(InvalidInputError, match="at: expected a timestamp"):
+        as_utc(None, "at")

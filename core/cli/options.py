@@ -1,0 +1,106 @@
+"""The input options every subcommand that reads an event log shares (one definition).
+
+``EVENTS [--items ITEMS] [--map FIELD=COLUMN ...] [--items-map FIELD=COLUMN ...] [--delimiter D]
+[--encoding E] [--header | --no-header] [--sheet S] [--items-header | --items-no-header]``.
+A COLUMN is a name or a 0-based position; ``--items-map item_text=COLUMN`` may be repeated to
+join several text columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from core.errors import InvalidInputError
+from core.io.columns import CATALOGUE_FIELDS, MAPPABLE
+from core.io.ingest import IngestResult, IngestSpec, ingest
+
+EVENTS_HELP = (
+    "event log: delimited text (any delimiter, e.g. , \\t ; | ::), JSON Lines, JSON, Parquet or "
+    "Excel .xlsx, optionally gzip/zip-compressed; the format is read from the content"
+)
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the shared input options (the events argument included) to ``parser``."""
+    parser.add_argument("events", help=EVENTS_HELP)
+    parser.add_argument("--items", default=None, help="optional item catalogue joined on item id")
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help=f"use COLUMN (name or 0-based position) for FIELD, one of {', '.join(MAPPABLE)}",
+    )
+    parser.add_argument(
+        "--items-map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help=(
+            f"catalogue column for FIELD, one of {', '.join(CATALOGUE_FIELDS)} (repeat item_text "
+            "to join several columns); COLUMN a name or 0-based position"
+        ),
+    )
+    parser.add_argument("--delimiter", help="override delimiter detection (use \\t for tab)")
+    parser.add_argument("--encoding", help="override encoding detection, e.g. cp1252")
+    parser.add_argument("--sheet", default=None, help="Excel sheet name or 0-based index")
+    header = parser.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="has_header", action="store_true", default=None)
+    header.add_argument("--no-header", dest="has_header", action="store_false")
+    items_header = parser.add_mutually_exclusive_group()
+    items_header.add_argument(
+        "--items-header", dest="items_has_header", action="store_true", default=None
+    )
+    items_header.add_argument("--items-no-header", dest="items_has_header", action="store_false")
+
+
+def parse_map(pairs: list[str], option: str = "--map") -> tuple[tuple[str, str], ...]:
+    """``["user_id=0", "ts=when"]`` -> ``(("user_id", "0"), ("ts", "when"))`` (field, column)."""
+    mapping = []
+    for pair in pairs:
+        fld, sep, column = pair.partition("=")
+        if not sep or not fld.strip() or not column:
+            raise InvalidInputError(f"{option}: expected FIELD=COLUMN, found {pair!r}")
+        mapping.append((fld.strip(), column))
+    return tuple(mapping)
+
+
+#: The shared options, as stored with a trained model (``input_options``).
+OPTION_NAMES = (
+    "map",
+    "items_map",
+    "delimiter",
+    "encoding",
+    "sheet",
+    "has_header",
+    "items_has_header",
+)
+
+
+def input_options(args: argparse.Namespace) -> dict:
+    """The shared options of ``args`` as a JSON-serialisable dict."""
+    return {name: getattr(args, name, None) for name in OPTION_NAMES}
+
+
+def spec_from_options(options: dict) -> IngestSpec:
+    """The IngestSpec of a dict written by :func:`input_options` (missing keys: detect)."""
+    delimiter = options.get("delimiter")
+    return IngestSpec(
+        mapping=parse_map(list(options.get("map") or [])),
+        items_mapping=parse_map(list(options.get("items_map") or []), "--items-map"),
+        has_header=options.get("has_header"),
+        delimiter=delimiter.replace("\\t", "\t") if delimiter else None,
+        encoding=options.get("encoding"),
+        sheet=options.get("sheet"),
+        items_has_header=options.get("items_has_header"),
+    )
+
+
+def spec_from(args: argparse.Namespace) -> IngestSpec:
+    """The IngestSpec the shared options describe."""
+    return spec_from_options(input_options(args))
+
+
+def read_events(args: argparse.Namespace) -> IngestResult:
+    """Ingest ``args.events`` (and ``args.items``) with the shared options."""
+    return ingest(args.events, items=args.items, spec=spec_from(args))
