@@ -272,6 +272,14 @@ class Atlas:
 
         return self._once("drift", (period, n), lambda: drift_ranking(self.timeline(period), n=n))
 
+    def seeded(self, item_vectors: ItemVectors, topics: Topics, interests=None) -> Atlas:
+        """This facade with item vectors, topics (and the end-of-log interest state) already
+        known, e.g. read back from a state folder (``core.statefolder``); returns ``self``."""
+        self.__dict__["item_vectors"], self.__dict__["topics"] = item_vectors, topics
+        if interests is not None:
+            self._memo.setdefault("interests", {})["None"] = interests
+        return self
+
     def extend(self, new_events: pd.DataFrame, *, source: str = "") -> Atlas:
         """This analysis with ``new_events`` folded in (exact duplicates of logged rows dropped).
 
@@ -301,21 +309,16 @@ class Atlas:
             )
             nxt.arrivals = (*self.arrivals, arrival.with_analysis(False, (), how))
             return nxt
-        for name in ("item_vectors", "topics", "topic_info", "item_topic_labels"):
+        for name in ("topic_info", "item_topic_labels"):
             if name in self.__dict__:
                 nxt.__dict__[name] = self.__dict__[name]
         carried = ["item vectors", "topics"]
         memo = self._memo
-        if "None" in memo.get("interests", {}):
-            state = update(
-                memo["interests"]["None"],
-                added,
-                self.item_vectors,
-                self.topics,
-                self.interest_spec(),
-            )
-            nxt._memo.setdefault("interests", {})["None"] = state
+        state = memo.get("interests", {}).get("None")
+        if state is not None:
+            state = update(state, added, self.item_vectors, self.topics, self.interest_spec())
             carried.append("interest vectors")
+        nxt.seeded(self.item_vectors, self.topics, state)
         for (period, users, with_vectors), frame in memo.get("timeline", {}).items():
             touched = tuple(u for u in arrival.touched_users if users is None or u in users)
             nxt._memo.setdefault("timeline", {})[(period, users, with_vectors)] = fold_timeline(
