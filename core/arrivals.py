@@ -107,14 +107,24 @@ def append_events(
             )
     new = schema.conform(new_events)
     new_hash = _row_hash(new)
-    seen = np.isin(new_hash, _row_hash(events)) | pd.Series(new_hash).duplicated().to_numpy()
+    seen = pd.Series(new_hash).duplicated().to_numpy()
+    if len(new) and len(events):
+        window = events
+        if events[schema.TS].is_monotonic_increasing:
+            # a duplicate has the same time: only the old rows in the batch's span are hashed
+            ts, span = events[schema.TS].array.asi8, new[schema.TS].array.asi8[[0, -1]]
+            window = events.iloc[
+                np.searchsorted(ts, span[0], "left") : np.searchsorted(ts, span[1], "right")
+            ]
+        seen |= pd.Series(new_hash).isin(_row_hash(window)).to_numpy()
     added = new[~seen].reset_index(drop=True)
     known_users = events[schema.USER].cat.categories
     known_items = events[schema.ITEM].cat.categories
     combined = pd.concat([events, added], ignore_index=True)
     for col in _CATEGORICAL:
         combined[col] = _union(events[col], added[col])
-    combined = combined.sort_values(schema.TS, kind="stable").reset_index(drop=True)
+    if len(events) and len(added) and added[schema.TS].iloc[0] < events[schema.TS].iloc[-1]:
+        combined = combined.sort_values(schema.TS, kind="stable").reset_index(drop=True)
     ts = added[schema.TS]
     arrival = Arrival(
         rows=len(new),
@@ -166,5 +176,6 @@ def fold_timeline(
     fresh = compute(sorted(wanted))
     kept = frame[~user_col.isin(wanted).to_numpy()]
     out = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
-    order = np.lexsort((out["period"].to_numpy(), out[schema.USER].astype(str).to_numpy()))
+    period = pd.DatetimeIndex(out["period"]).asi8
+    order = np.lexsort((period, out[schema.USER].astype(str).to_numpy()))
     return out.iloc[order].reset_index(drop=True)

@@ -20,8 +20,8 @@ import pandas as pd
 
 from core import statefolder
 from core.atlas import AnalysisSpec, Atlas
-from core.errors import InvalidInputError
 from core.cli.options import add_input_arguments, read_events
+from core.errors import InvalidInputError
 from core.interests.embeddings import SOURCES
 from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors

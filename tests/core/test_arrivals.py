@@ -121,10 +121,8 @@ def test_timelines_carried_forward_equal_a_full_recompute(folded, period, users)
 
 def test_new_items_start_the_analysis_afresh_and_say_so() -> None:
     base = Atlas(_three_rows(), AnalysisSpec(source="behaviour", k=2))
-    base.topic_info
-    new = schema.conform(
-        pd.DataFrame({"user_id": ["a"], "item_id": ["new"], "ts": ["2026-01-09"]})
-    )
+    assert base.topic_info.labels  # computed before the batch arrives
+    new = schema.conform(pd.DataFrame({"user_id": ["a"], "item_id": ["new"], "ts": ["2026-01-09"]}))
     nxt = base.extend(new)
     arrival = nxt.arrivals[-1]
     assert not arrival.incremental and "1 new items" in arrival.how

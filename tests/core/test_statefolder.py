@@ -49,8 +49,10 @@ def test_update_folds_a_new_file_into_the_saved_state(tmp_path, capsys) -> None:
     assert manifest["events"] == 450 and len(manifest["arrivals"]) == 1
 
     folded = open_state(state)
-    full = open_state(state).__class__(folded.events, folded.spec).seeded(
-        folded.item_vectors, folded.topics
+    full = (
+        open_state(state)
+        .__class__(folded.events, folded.spec)
+        .seeded(folded.item_vectors, folded.topics)
     )
     a, b = folded.interests(), full.interests()  # saved (folded) vs recomputed from the log
     assert a.user_ids == b.user_ids
@@ -63,5 +65,5 @@ def test_update_folds_a_new_file_into_the_saved_state(tmp_path, capsys) -> None:
 
 
 def test_a_folder_without_a_state_is_refused(tmp_path) -> None:
-    with pytest.raises(InvalidInputError, match="state folder: expected .*manifest.json"):
+    with pytest.raises(InvalidInputError, match=r"state folder: expected .*manifest\.json"):
         open_state(tmp_path)
