@@ -10,6 +10,7 @@ from dashboard.components import dataset as ds
 from dashboard.components import exports
 from dashboard.components.arrivals import add_events, arrivals_table, watch_folder
 from dashboard.components.feedback import guard, md_escape
+from dashboard.components.tables import readable
 from dashboard.components.upload import limit_mb, mapping_form, read_upload
 
 
@@ -183,7 +184,7 @@ with right:
 
 st.subheader("First events")
 preview = data.events.head(200)
-st.dataframe(preview, hide_index=True, width="stretch")
+st.dataframe(readable(preview), hide_index=True, width="stretch")
 exports.table(data.events, "events", {"data": data.name}, key="dl_events")
 st.caption(
     f"Canonical columns: {', '.join(schema.CANONICAL)}; extra columns of the upload are kept."
