@@ -25,8 +25,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.device import describe, pick_device
-from core.spacetime import geo, heatmaps
-from core.spacetime.trends import time_bins
+from core.spacetime import geo, grouping
+from core.spacetime.filters import time_bins
 
 CITIES = np.array([[40.74, -73.99], [51.51, -0.13], [35.68, 139.69], [39.90, 116.40]])
 
@@ -110,8 +110,8 @@ def main() -> int:
     del frame
 
     def ours():
-        code, uniques = heatmaps.factorize_cells(cells)
-        c, b, t, counts = heatmaps.grouped_counts(code, how, topic, len(uniques), 168, 10, device)
+        code, uniques = grouping.factorize_cells(cells)
+        c, b, t, counts = grouping.grouped_counts(code, how, topic, len(uniques), 168, 10, device)
         return uniques[c], b, t, counts
 
     con = duckdb.connect()

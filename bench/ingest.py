@@ -111,9 +111,9 @@ def measure(fn) -> tuple[float, float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs")
     parser.add_argument(
-        "--format-rows", type=int, default=20_000, help="rows of the JSON Lines / Excel copies"
+        "--format-rows", type=int, default=10_000, help="rows of the JSON Lines / Excel copies"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

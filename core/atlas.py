@@ -354,10 +354,12 @@ class Atlas:
 
     def complete_periods(self, tspec: TrendSpec) -> pd.DataFrame:
         """``period_counts`` without edge periods that the data or window covers only in part."""
+        from core.spacetime import trends
+
         counts = self.period_counts(tspec)
-        if "complete" not in counts.columns or len(counts) < 3:
+        if len(counts) < 3:  # too short to lose its edges
             return counts
-        return counts[counts["complete"].to_numpy(dtype=bool)].reset_index(drop=True)
+        return trends.complete_periods(counts)
 
     def hour_of_week(self, fspec: EventFilter | None = None) -> tuple[pd.DataFrame, str]:
         """7 x 24 counts in local time and their time basis."""
@@ -368,7 +370,7 @@ class Atlas:
         return self._once(
             "hour_of_week",
             fspec,
-            lambda: trends.hour_of_week(self.events, fspec, info.item_topic, info.labels),
+            lambda: trends.hour_of_week(self.events, info.item_topic, info.labels, fspec),
         )
 
     def emerging(self, recent: str = "28D", fspec: EventFilter | None = None) -> pd.DataFrame:
@@ -439,7 +441,7 @@ class Atlas:
         return self._once(
             "regions",
             (layer_key, rspec),
-            lambda: aggregate(self.events, info.item_topic, info.labels, shapes, rspec),
+            lambda: aggregate(self.events, info.item_topic, info.labels, rspec, regions=shapes),
         )
 
     def areas(self, n: int = 8) -> pd.DataFrame:
@@ -465,7 +467,7 @@ class Atlas:
         """One user's located events grouped into small H3 cells."""
         from core.spacetime.areas import user_places
 
-        return user_places(self.user_events(user))
+        return user_places(self.events, user)
 
     def user_search(self, text: str, limit: int = 50) -> tuple[str, ...]:
         """User ids containing ``text`` (case-insensitive), at most ``limit``."""

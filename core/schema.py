@@ -172,11 +172,6 @@ SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def empty_event_log() -> pd.DataFrame:
-    """An EventLog with no rows and the canonical dtypes."""
-    return conform(pd.DataFrame({USER: [], ITEM: [], TS: []}))
-
-
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``frame`` with every canonical column present and typed, sorted by time.
 

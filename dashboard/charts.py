@@ -58,15 +58,6 @@ def _layout(fig: go.Figure, title: str, height: int = 420, **kwargs: object) -> 
     return fig
 
 
-def empty(title: str, message: str = "No data for these filters") -> go.Figure:
-    """A blank figure with a centred message (exports of an empty chart still make sense)."""
-    fig = go.Figure()
-    fig.add_annotation(text=esc(message), showarrow=False, font={"size": 14, "color": "#777"})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, title, height=260)
-
-
 def topic_shares_area(
     frame: pd.DataFrame,
     labels: Sequence[str],

@@ -10,10 +10,7 @@ Every string from an upload is HTML-escaped before it reaches a tooltip, popup o
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
-from functools import cache
-from importlib import resources
 
 import branca.element
 import folium
@@ -21,23 +18,15 @@ import numpy as np
 import pandas as pd
 
 from core.render import maps as maprender
+from core.render.assets import leaflet_data_uris
 
 TILES = maprender.TILES
 safe_text = maprender.safe_text
 
 
-@cache
-def _leaflet_file(name: str) -> bytes:
-    root = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
-    return (root / name).read_bytes()
-
-
-@cache
 def leaflet_assets() -> tuple[str, str]:
-    """``data:`` URIs of the installed Leaflet JS and CSS (no network needed)."""
-    js = base64.b64encode(_leaflet_file("leaflet.js")).decode()
-    css = base64.b64encode(_leaflet_file("leaflet.css")).decode()
-    return f"data:text/javascript;base64,{js}", f"data:text/css;base64,{css}"
+    """``data:`` URIs of the installed Leaflet JS and CSS (``core.render.assets``)."""
+    return leaflet_data_uris()
 
 
 def offline(fmap: folium.Map) -> folium.Map:

@@ -26,7 +26,12 @@ def read_json_lines(utf8: bytes) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
     """JSON Lines / NDJSON: (table, 1-based record number of each row, malformed lines).
 
     Blank lines are not records. Nested objects stay structs here (``reader.flatten`` names them).
+    A single pretty-printed document (its first line is no JSON on its own) is read as by
+    :func:`read_json_array`.
     """
+    first = next((line for line in utf8.split(b"\n", 50)[:50] if line.strip()), b"")
+    if not _is_json(first) and _is_json(utf8):
+        return read_json_array(utf8)
     try:
         table = pa_json.read_json(
             io.BytesIO(utf8), read_options=pa_json.ReadOptions(block_size=1 << 24)
@@ -52,6 +57,14 @@ def read_json_lines(utf8: bytes) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
         np.array(numbers, dtype=np.int64),
         _malformed(bad_numbers, bad_lines),
     )
+
+
+def _is_json(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
 
 
 def read_json_array(utf8: bytes) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:

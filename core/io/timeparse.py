@@ -307,24 +307,25 @@ def _assemble(
 
 
 def as_utc(value: object, name: str) -> pd.Timestamp:
-    """One point in time as a UTC ``pd.Timestamp``: naive values are taken as UTC.
+    """One timestamp as a UTC ``pandas.Timestamp``: naive values are taken as UTC.
 
     Parameters
     ----------
     value
-        A ``pd.Timestamp``, ``datetime``, ``numpy.datetime64`` or a string pandas can read.
+        Anything ``pandas.Timestamp`` reads (a string, ``datetime``, ``numpy.datetime64``, a
+        Timestamp with or without a zone).
     name
         The argument's name, used in the error message.
 
     Returns
     -------
-    pd.Timestamp
-        Timezone-aware, in UTC.
+    pandas.Timestamp
+        Zone-aware, in UTC.
 
     Raises
     ------
     InvalidInputError
-        If ``value`` is not a timestamp (or is NaT).
+        If ``value`` is not a readable timestamp (or is missing / NaT).
 
     Examples
     --------
@@ -332,13 +333,15 @@ def as_utc(value: object, name: str) -> pd.Timestamp:
     Timestamp('2026-02-01 00:00:00+0000', tz='UTC')
     """
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidInputError(
-            f"{name}: expected a timestamp (e.g. '2026-02-01 12:00'), found {value!r}"
+            f"{name}: expected a timestamp (e.g. '2026-02-01' or '2026-02-01T08:00:00Z'), "
+            f"found {value!r}"
         ) from exc
-    if pd.isna(ts):
+    if pd.isna(stamp):
         raise InvalidInputError(
-            f"{name}: expected a timestamp (e.g. '2026-02-01 12:00'), found {value!r}"
+            f"{name}: expected a timestamp (e.g. '2026-02-01' or '2026-02-01T08:00:00Z'), "
+            f"found {value!r}"
         )
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

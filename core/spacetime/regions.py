@@ -4,7 +4,7 @@ Bundled layers live in ``assets/regions/`` (see its README for sources and licen
 ``"countries"`` (Natural Earth admin-0, public domain) and ``"nyc_boroughs"`` (US Census county
 boundaries of the five boroughs, public domain). Points are matched to polygons with one geopandas
 spatial join over the *distinct* coordinates, then counted with the same torch grouping as
-:mod:`core.spacetime.heatmaps`.
+:mod:`core.spacetime.grouping`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import pandas as pd
 
 from core.device import pick_device
 from core.errors import InvalidInputError
-from core.schema import TS, USER, codes
+from core.schema import USER, codes
 from core.spacetime import geo
-from core.spacetime.heatmaps import group_frames
-from core.spacetime.trends import EventFilter, local_times, located, time_bins, topic_codes
+from core.spacetime.filters import EventFilter, located, topic_codes
+from core.spacetime.grouping import bin_events, group_frames
 
 REGIONS_DIR = Path(__file__).resolve().parents[2] / "assets" / "regions"
 BUNDLED = {"countries": "countries.geojson", "nyc_boroughs": "nyc_boroughs.geojson"}
@@ -196,8 +196,9 @@ def aggregate(
     events: pd.DataFrame,
     item_topic: np.ndarray | None,
     labels: Sequence[str],
-    regions: gpd.GeoDataFrame | None = None,
     spec: RegionSpec | None = None,
+    *,
+    regions: gpd.GeoDataFrame | None = None,
 ) -> RegionResult:
     """Events, distinct users, dominant topic and topic mix per (region x time bin x topic).
 
@@ -205,16 +206,25 @@ def aggregate(
     ----------
     events, item_topic, labels
         As in :func:`core.spacetime.heatmaps.aggregate`.
-    regions
-        From :func:`load_regions`; default the bundled "countries" layer.
     spec
         Filters, period and device.
+    regions
+        From :func:`load_regions`; default the bundled "countries" layer.
 
     Returns
     -------
     RegionResult
+
+    Raises
+    ------
+    InvalidInputError
+        If ``spec`` is not a RegionSpec (polygons go in ``regions=``).
     """
     spec = RegionSpec() if spec is None else spec
+    if not isinstance(spec, RegionSpec):
+        raise InvalidInputError(
+            f"spec: expected a RegionSpec (polygons go in regions=), found {type(spec).__name__}"
+        )
     regions = load_regions() if regions is None else regions
     topic, labels = topic_codes(events, item_topic, labels)
     keep, n_events, lat, lon = located(events, spec, topic, labels)
@@ -222,12 +232,7 @@ def aggregate(
     region_of = np.full(len(events), -1, dtype=np.int64)
     region_of[keep] = assign_regions(lat[keep], lon[keep], regions)
     keep &= region_of >= 0
-    sub = events[keep]
-    if spec.period in ("how", "hour", "dow"):
-        stamps, basis = local_times(sub)
-    else:
-        stamps, basis = sub[TS].to_numpy(dtype="datetime64[ns]"), "UTC"
-    bin_code, bin_labels = time_bins(stamps, spec.period)
+    bin_code, bin_labels, basis = bin_events(events[keep], spec.period)
     # Features sharing a name (multi-part uploads) count as one region.
     name_code, names = pd.factorize(regions[REGION].astype(str))
     frame, by_topic = group_frames(

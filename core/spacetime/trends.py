@@ -1,8 +1,9 @@
 """When interests happen: counts per period, hour-of-week rhythms, emerging and fading topics.
 
-Every function here takes a canonical EventLog (core/schema.py), an optional topic index per item
-(``item_topic[i]`` is the topic of ``events[ITEM].cat.categories[i]``, -1 = unassigned) and the topic
-labels, plus a frozen spec whose filters are applied by one shared vectorised mask (:func:`mask`).
+Every function here takes ``(events, item_topic, labels, spec)``: a canonical EventLog
+(core/schema.py), an optional topic index per item (``item_topic[i]`` is the topic of
+``events[ITEM].cat.categories[i]``, -1 = unassigned), the topic labels, and a frozen spec whose
+filters are applied by the shared vectorised mask (:func:`core.spacetime.filters.mask`).
 """
 
 from __future__ import annotations
@@ -12,41 +13,51 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 
 from core.errors import InvalidInputError
-from core.schema import EVENT, ITEM, LAT, LON, TS, TZ_OFFSET, USER, codes
-from core.spacetime import geo
+from core.schema import TS, USER, codes
+from core.spacetime.filters import (
+    ALL_TOPICS,
+    BASIS_LONGITUDE,
+    BASIS_OFFSET,
+    BASIS_UTC,
+    CYCLES,
+    OFFSETS,
+    PERIODS,
+    UNASSIGNED,
+    WEEKDAYS,
+    EventFilter,
+    local_times,
+    located,
+    mask,
+    time_bins,
+    topic_codes,
+    utc_ns,
+)
+from core.spacetime.grouping import bincount, distinct_count
 
-#: Time bins understood by :func:`time_bins`: calendar periods (UTC) and local-time cycles.
-PERIODS = ("H", "D", "W", "M")
-CYCLES = ("how", "hour", "dow")
-_OFFSETS = {"H": "h", "D": "D", "W": "7D", "M": "MS"}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-#: Label of events whose item has no topic (topic index -1) or when no topics are given.
-UNASSIGNED = "unassigned"
-ALL_TOPICS = "all"
-
-BASIS_OFFSET = "local (offset column)"
-BASIS_LONGITUDE = "local (estimated from longitude)"
-BASIS_UTC = "UTC"
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Which events to keep; every field left at its default keeps everything.
-
-    ``start`` / ``end``: half-open UTC window [start, end) (anything ``pd.Timestamp`` reads);
-    ``topics``: topic labels; ``events``: event types; ``users``: user ids; ``region``: a bounding
-    box ``(south, west, north, east)`` in degrees (events without a location are dropped by it).
-    """
-
-    start: str | pd.Timestamp | None = None
-    end: str | pd.Timestamp | None = None
-    topics: tuple[str, ...] = ()
-    events: tuple[str, ...] = ()
-    users: tuple[str, ...] = ()
-    region: tuple[float, float, float, float] | None = None
+# Re-exported: callers that imported the filter primitives from here keep working.
+__all__ = [
+    "ALL_TOPICS",
+    "BASIS_LONGITUDE",
+    "BASIS_OFFSET",
+    "BASIS_UTC",
+    "CYCLES",
+    "PERIODS",
+    "UNASSIGNED",
+    "WEEKDAYS",
+    "EventFilter",
+    "TrendSpec",
+    "complete_periods",
+    "emerging",
+    "hour_of_week",
+    "local_times",
+    "located",
+    "mask",
+    "period_counts",
+    "time_bins",
+    "topic_codes",
+]
 
 
 @dataclass(frozen=True)
@@ -54,199 +65,6 @@ class TrendSpec(EventFilter):
     """Filters plus the calendar period of :func:`period_counts` ("H", "D", "W" or "M")."""
 
     period: str = "W"
-
-
-def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def topic_codes(
-    events: pd.DataFrame, item_topic: np.ndarray | None, labels: Sequence[str]
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Topic index of every event (int64) and the labels those indices name.
-
-    Without ``item_topic`` every event gets topic 0 labelled ``"all"``. Items with topic -1 get an
-    extra ``"unassigned"`` label at the end.
-
-    Raises
-    ------
-    InvalidInputError
-        If ``item_topic`` does not have one entry per item category, or indexes past ``labels``.
-    """
-    if item_topic is None:
-        return np.zeros(len(events), dtype=np.int64), (ALL_TOPICS,)
-    item_codes, items = codes(events[ITEM])
-    topic = np.asarray(item_topic, dtype=np.int64)
-    labels = tuple(str(x) for x in labels)
-    if len(set(labels)) != len(labels):
-        raise InvalidInputError(f"labels: expected distinct topic labels, found {list(labels)}")
-    if topic.shape != (len(items),):
-        raise InvalidInputError(
-            f"item_topic: expected one topic per item category ({len(items)}), found shape "
-            f"{topic.shape}"
-        )
-    if len(topic) and topic.max() >= len(labels):
-        raise InvalidInputError(
-            f"item_topic: expected indices below len(labels)={len(labels)}, found {topic.max()}"
-        )
-    per_event = topic[item_codes] if len(item_codes) else np.zeros(0, dtype=np.int64)
-    if (per_event < 0).any():
-        per_event = np.where(per_event < 0, len(labels), per_event)
-        labels = (*labels, UNASSIGNED)
-    return per_event, labels
-
-
-def mask(
-    events: pd.DataFrame,
-    spec: EventFilter,
-    topic: np.ndarray | None = None,
-    labels: Sequence[str] = (),
-) -> np.ndarray:
-    """Boolean mask of the events that pass every filter of ``spec`` (vectorised, no row loop).
-
-    Parameters
-    ----------
-    events
-        Canonical EventLog.
-    spec
-        Any :class:`EventFilter` (TrendSpec, HeatmapSpec, ...).
-    topic, labels
-        Per-event topic indices and their labels (from :func:`topic_codes`); needed only when
-        ``spec.topics`` is set.
-
-    Returns
-    -------
-    numpy.ndarray of bool, one entry per event.
-
-    Raises
-    ------
-    InvalidInputError
-        If ``spec.topics`` names a label not in ``labels``, or the window or region is malformed.
-    """
-    keep = np.ones(len(events), dtype=bool)
-    if spec.start is not None or spec.end is not None:
-        ts = events[TS].to_numpy(dtype="datetime64[ns]")
-        if spec.start is not None:
-            keep &= ts >= _utc(spec.start).tz_localize(None).to_datetime64()
-        if spec.end is not None:
-            keep &= ts < _utc(spec.end).tz_localize(None).to_datetime64()
-    if spec.topics:
-        unknown = [t for t in spec.topics if t not in labels]
-        if topic is None or unknown:
-            raise InvalidInputError(
-                f"spec.topics: expected labels among {list(labels)}, found unknown {unknown}"
-            )
-        wanted = np.array([labels.index(t) for t in spec.topics], dtype=np.int64)
-        keep &= np.isin(topic, wanted)
-    if spec.events:
-        keep &= events[EVENT].isin([str(e).lower() for e in spec.events]).to_numpy()
-    if spec.users:
-        keep &= events[USER].isin([str(u) for u in spec.users]).to_numpy()
-    if spec.region is not None:
-        if len(spec.region) != 4:
-            raise InvalidInputError(
-                f"spec.region: expected (south, west, north, east), found {spec.region!r}"
-            )
-        south, west, north, east = (float(v) for v in spec.region)
-        lat = events[LAT].to_numpy(dtype=np.float64)
-        lon = events[LON].to_numpy(dtype=np.float64)
-        inside_lon = (
-            (lon >= west) & (lon <= east) if west <= east else (lon >= west) | (lon <= east)
-        )
-        keep &= (lat >= south) & (lat <= north) & inside_lon
-    return keep
-
-
-def located(
-    events: pd.DataFrame, spec: EventFilter, topic: np.ndarray, labels: Sequence[str]
-) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
-    """The filter mask narrowed to events with a valid location, the number of events the filter
-    kept before that, and the lat / lon columns: the common start of every spatial aggregate."""
-    keep = mask(events, spec, topic, labels)
-    n_events = int(keep.sum())
-    lat = events[LAT].to_numpy(dtype=np.float64)
-    lon = events[LON].to_numpy(dtype=np.float64)
-    return keep & geo.valid_location(lat, lon), n_events, lat, lon
-
-
-def local_times(events: pd.DataFrame) -> tuple[np.ndarray, str]:
-    """Wall-clock time of every event (naive datetime64[ns]) and the basis it was computed on.
-
-    The offset column wins when it has any value (rows without one fall back to an offset estimated
-    from longitude, then to UTC); otherwise longitude gives ``round(lon / 15)`` hours; otherwise UTC.
-    Returns one of ``"local (offset column)"``, ``"local (estimated from longitude)"``, ``"UTC"``.
-    """
-    ts = events[TS].to_numpy(dtype="datetime64[ns]")
-    offset = events[TZ_OFFSET].to_numpy(dtype=np.float64)
-    from_lon = np.round(events[LON].to_numpy(dtype=np.float64) / 15.0) * 60.0
-    if np.isfinite(offset).any():
-        basis = BASIS_OFFSET
-    elif np.isfinite(from_lon).any():
-        basis = BASIS_LONGITUDE
-    else:
-        return ts, BASIS_UTC
-    minutes = np.where(np.isfinite(offset), offset, from_lon)
-    minutes = np.where(np.isfinite(minutes), minutes, 0.0).astype(np.int64)
-    return ts + minutes.astype("timedelta64[m]"), basis
-
-
-def time_bins(stamps: np.ndarray, period: str | None) -> tuple[np.ndarray, pd.Index]:
-    """Bin index of every timestamp and the labels of all bins (dense: empty bins included).
-
-    ``period``: ``None`` (one bin "all"), a calendar period ``"H" | "D" | "W" | "M"`` (weeks start
-    on Monday; labels are the bin starts) or a cycle ``"how"`` (hour of week 0..167, Monday 00:00 =
-    0), ``"hour"`` (0..23), ``"dow"`` (0 = Monday .. 6).
-
-    Raises
-    ------
-    InvalidInputError
-        If ``period`` is not one of those.
-    """
-    stamps = np.asarray(stamps, dtype="datetime64[ns]")
-    n = len(stamps)
-    if period is None:
-        return np.zeros(n, dtype=np.int64), pd.Index(["all"], name="bin")
-    if period in CYCLES:
-        hours = stamps.astype("datetime64[h]").astype(np.int64)
-        # 1970-01-01 was a Thursday: +72 h makes Monday 00:00 hour 0 of the week.
-        how = (hours + 72) % 168
-        if period == "how":
-            return how, pd.RangeIndex(168, name="hour_of_week")
-        if period == "hour":
-            return how % 24, pd.RangeIndex(24, name="hour")
-        return how // 24, pd.RangeIndex(7, name="dow")
-    if period not in PERIODS:
-        raise InvalidInputError(
-            f"period: expected one of {PERIODS + CYCLES} or None, found {period!r}"
-        )
-    if period == "W":
-        days = stamps.astype("datetime64[D]").astype(np.int64)
-        units = days - (days + 3) % 7  # Monday on or before
-        step, unit = 7, "D"
-    else:
-        unit = {"H": "h", "D": "D", "M": "M"}[period]
-        units = stamps.astype(f"datetime64[{unit}]").astype(np.int64)
-        step = 1
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), pd.DatetimeIndex([], tz="UTC", name="period")
-    lo, hi = units.min(), units.max()
-    index = np.arange(lo, hi + 1, step).astype(f"datetime64[{unit}]").astype("datetime64[ns]")
-    return (units - lo) // step, pd.DatetimeIndex(index, tz="UTC", name="period")
-
-
-def _bincount(values: np.ndarray, minlength: int, weights: np.ndarray | None = None) -> np.ndarray:
-    out = np.bincount(values, weights=weights, minlength=minlength)
-    return out if weights is not None else out.astype(np.int64)
-
-
-def _distinct_count(group: np.ndarray, user: np.ndarray, n_groups: int) -> np.ndarray:
-    """Number of distinct users per group: unique (group, user) pairs, then count per group."""
-    if len(group) == 0:
-        return np.zeros(n_groups, dtype=np.int64)
-    n_users = int(user.max()) + 1
-    pairs = torch.unique(torch.from_numpy(group * n_users + user))
-    return _bincount((pairs // n_users).numpy(), n_groups)
 
 
 def _share_columns(labels: Sequence[str]) -> list[str]:
@@ -294,15 +112,15 @@ def period_counts(
     n_bins, n_topics = len(index), len(labels)
     user = codes(events[USER])[0][keep]
     topic = topic[keep]
-    counts = _bincount(bins, n_bins)
-    by_topic = _bincount(bins * n_topics + topic, n_bins * n_topics).reshape(n_bins, n_topics)
+    counts = bincount(bins, n_bins)
+    by_topic = bincount(bins * n_topics + topic, n_bins * n_topics).reshape(n_bins, n_topics)
     shares = by_topic / np.maximum(counts, 1)[:, None]
     out = pd.DataFrame(
-        {"period": index, "events": counts, "users": _distinct_count(bins, user, n_bins)}
+        {"period": index, "events": counts, "users": distinct_count(bins, user, n_bins)}
     )
     # A period is complete when the (filtered) log covers all of it: forecasts should drop the rest.
     if len(stamps):
-        ends = (index + pd.tseries.frequencies.to_offset(_OFFSETS[spec.period])).tz_localize(None)
+        ends = (index + pd.tseries.frequencies.to_offset(OFFSETS[spec.period])).tz_localize(None)
         starts = index.tz_localize(None)
         out["complete"] = (starts >= stamps.min()) & (
             ends <= stamps.max() + np.timedelta64(1, "ns")
@@ -316,9 +134,9 @@ def period_counts(
 
 def hour_of_week(
     events: pd.DataFrame,
-    spec: EventFilter | None = None,
     item_topic: np.ndarray | None = None,
     labels: Sequence[str] = (),
+    spec: EventFilter | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Events per weekday x hour (7 x 24) in local time where the log gives it, UTC otherwise.
 
@@ -326,10 +144,10 @@ def hour_of_week(
     ----------
     events
         Canonical EventLog.
-    spec
-        Filters (any :class:`EventFilter`); ``spec.topics`` needs ``item_topic`` and ``labels``.
     item_topic, labels
         Optional topic assignment, see :func:`period_counts`.
+    spec
+        Filters (any :class:`EventFilter`); ``spec.topics`` needs ``item_topic`` and ``labels``.
 
     Returns
     -------
@@ -342,7 +160,7 @@ def hour_of_week(
     keep = mask(events, spec, topic, labels)
     local, basis = local_times(events[keep])
     how, _ = time_bins(local, "how")
-    grid = _bincount(how, 168).reshape(7, 24)
+    grid = bincount(how, 168).reshape(7, 24)
     frame = pd.DataFrame(
         grid, index=pd.Index(WEEKDAYS, name="weekday"), columns=pd.RangeIndex(24, name="hour")
     )
@@ -353,9 +171,10 @@ def emerging(
     events: pd.DataFrame,
     item_topic: np.ndarray | None,
     labels: Sequence[str],
+    spec: EventFilter | None = None,
+    *,
     recent: str = "28D",
     baseline: str | None = None,
-    spec: EventFilter | None = None,
     end: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Topics whose share of events in a recent window departs from their baseline share.
@@ -369,12 +188,12 @@ def emerging(
     ----------
     events, item_topic, labels
         See :func:`period_counts`; topics are required.
+    spec
+        Extra filters (window filters apply before the split).
     recent
         Length of the recent window (a pandas timedelta string: "28D", "6W" is not valid, use "42D").
     baseline
         Length of the baseline window before it; ``None`` = all earlier events.
-    spec
-        Extra filters (window filters apply before the split).
     end
         End of the recent window (exclusive).
 
@@ -415,14 +234,14 @@ def emerging(
         last = ts.max() if len(ts) else np.datetime64("now", "ns")
         stop = (last.astype("datetime64[D]") + np.timedelta64(1, "D")).astype("datetime64[ns]")
     else:
-        stop = _utc(end).tz_localize(None).to_datetime64()
+        stop = utc_ns(end, "end")
     cut = stop - span.to_timedelta64()
     in_recent = (ts >= cut) & (ts < stop)
     in_base = ts < cut
     if base_span is not None:
         in_base &= ts >= cut - base_span.to_timedelta64()
-    r = _bincount(topic[in_recent], k).astype(np.float64)
-    b = _bincount(topic[in_base], k).astype(np.float64)
+    r = bincount(topic[in_recent], k).astype(np.float64)
+    b = bincount(topic[in_base], k).astype(np.float64)
     n_r, n_b = r.sum(), b.sum()
     p_r = r / n_r if n_r else np.zeros(k)
     p_b = b / n_b if n_b else np.zeros(k)
@@ -456,3 +275,34 @@ def emerging(
         f"({int(n_b)} events)"
     )
     return frame
+
+
+def complete_periods(counts: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`period_counts` whose period the log covers entirely (``complete``).
+
+    The first and last periods of a log are usually partial: a half-covered edge week looks like a
+    collapse and drags a forecast down, so forecasts and trend lines should use these rows only.
+    The rule is the one ``period_counts`` states for its ``complete`` column, applied once here.
+
+    Parameters
+    ----------
+    counts
+        Output of :func:`period_counts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The complete rows, index reset (empty when no period is complete).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``counts`` has no ``complete`` column.
+    """
+    if "complete" not in counts.columns:
+        raise InvalidInputError(
+            f"counts: expected the output of period_counts() with a 'complete' column, found "
+            f"{list(counts.columns)}"
+        )
+    keep = counts["complete"].to_numpy(dtype=bool)
+    return counts[keep].reset_index(drop=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import schema
-from core.errors import ModelUnavailableError
+from core.errors import InvalidInputError, ModelUnavailableError
 from dashboard.components import modelstate
 from dashboard.components.dataset import Dataset
 from dashboard.components.feedback import guard, md_escape
@@ -48,11 +48,11 @@ def _extract(data: bytes, target: Path) -> list[str]:
                 or name.startswith(".")
                 or not name.endswith(ALLOWED_SUFFIXES)
             ):
-                raise ValueError(
+                raise InvalidInputError(
                     f"the zip holds {name!r}: expected only flat .safetensors and .json files"
                 )
             if info.file_size > MAX_MEMBER_BYTES:
-                raise ValueError(f"{name!r} is larger than {MAX_MEMBER_BYTES // 2**20} MB")
+                raise InvalidInputError(f"{name!r} is larger than {MAX_MEMBER_BYTES // 2**20} MB")
             (target / name).write_bytes(zf.read(info))
             names.append(name)
     return names

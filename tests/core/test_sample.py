@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import io
+import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,8 @@ from core import schema
 from core.errors import InvalidInputError
 from core.sample import (
     BUNDLED_EVENTS,
+    BUNDLED_ITEMS,
+    BUNDLED_TRUTH,
     EMERGING_TOPIC,
     GroundTruth,
     SampleSpec,
@@ -107,13 +110,22 @@ def test_written_file_holds_clean_rows_plus_counted_dirt(small, tmp_path):
     assert len(pd.read_csv(items_path)) == SMALL.n_items
 
 
-def test_bundled_assets_match_the_generator():
-    """assets/ must be what `python -m core sample --out assets` writes today."""
-    sample = generate(SampleSpec())
-    with gzip.open(BUNDLED_EVENTS, "rb") as fh:
-        bundled = pd.read_csv(io.BytesIO(fh.read()), dtype=str, keep_default_na=False)
-    assert len(bundled) > len(sample.events_raw)
-    assert bundled_truth().item_topic == sample.truth.item_topic
+def test_bundled_assets_match_the_generator(tmp_path):
+    """assets/ must be what `python -m core sample --out assets` writes today, byte for byte."""
+    written = write(generate(SampleSpec()), tmp_path)
+    bundled = (BUNDLED_EVENTS, BUNDLED_ITEMS, BUNDLED_TRUTH)
+    for fresh, shipped in zip(written, bundled, strict=True):
+        assert fresh.name == shipped.name
+        assert _sha256(fresh) == _sha256(shipped), f"{shipped} differs from the generator's output"
+    assert bundled_truth().item_topic == json.loads(written[2].read_text())["item_topic"]
+
+
+def _sha256(path) -> str:
+    """Hash of a file's content (a gzip file's uncompressed bytes, so headers don't matter)."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return hashlib.sha256(raw).hexdigest()
 
 
 def test_sizes_too_small_are_refused():

@@ -44,9 +44,18 @@ def test_regions_and_hotspots_views_render() -> None:
 
 
 def test_renders_on_an_upload(small_dataset) -> None:
+    import h3
+
     at = new_app(small_dataset, page="atlas_map")
     assert_clean(at)
-    assert len(_cells_table(at)) > 0
+    table = _cells_table(at)
+    located = small_dataset.events.dropna(subset=["lat", "lon"])
+    # the whole window at resolution 7: every located event once, in the cells h3-py names
+    expected = {
+        h3.latlng_to_cell(a, b, 7) for a, b in zip(located["lat"], located["lon"], strict=True)
+    }
+    assert int(table["events"].sum()) == len(located)
+    assert len(table) == len(expected)
 
 
 def _box(name: str, west: float, south: float, east: float, north: float) -> dict:

@@ -68,8 +68,3 @@ def test_chart_labels_and_hovers_are_escaped() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in fig.data[0].y[0]
     recs = pd.DataFrame({"label": [XSS_TITLE], "item_id": ["i1"], "sequence": [0.4]})
     assert "<img" not in charts.score_parts(recs, ["sequence"], "t").to_json()
-
-
-def test_empty_figure_states_the_reason() -> None:
-    fig = charts.empty("Shares", "No data for these filters")
-    assert fig.layout.annotations[0].text == "No data for these filters"

@@ -163,7 +163,7 @@ def test_regions_equal_point_in_polygon_brute_force(log):
         geometry=[box(-74.1, 40.6, -73.9, 40.9), box(139.5, 35.5, 140.0, 36.0), box(0, 0, 1, 1)],
         crs=4326,
     )
-    result = regions.aggregate(events, item_topic, LABELS, polygons)
+    result = regions.aggregate(events, item_topic, LABELS, regions=polygons)
     frame = _labelled(events, item_topic)
     frame = frame[frame[LAT].notna()]
     name = np.full(len(frame), "", dtype=object)

@@ -353,3 +353,23 @@ def test_positions_may_be_ints_or_digit_strings_and_bad_pairs_say_why():
     with pytest.raises(InvalidInputError, match=r"\(pairs are \(field, column\)\)"):
         ingest(U_DATA, spec=IngestSpec(mapping=(("0", "user_id"),)))
     assert np.isfinite(a.events[schema.WEIGHT]).all()
+
+
+def test_a_pretty_printed_json_document_is_read_as_records():
+    doc = json.dumps({"data": NESTED}, indent=2).encode()
+    result = ingest(doc)
+    assert result.report.rows_in == 2 and result.report.accepted == 2
+    assert dict(result.report.column_mapping)["item_id"] == "properties.sku"
+
+
+def test_input_options_stored_with_a_model_read_the_log_the_same_way():
+    from core.cli.options import input_options, spec_from_options
+
+    parser = argparse.ArgumentParser()
+    train.add_arguments(parser)
+    ns = parser.parse_args(
+        ["f", "--out", "o", "--map", "user_id=0", "--no-header", "--items-map", "item_id=0"]
+    )
+    stored = json.loads(json.dumps(input_options(ns)))  # as written into model.json
+    assert spec_from_options(stored) == spec_from(ns)
+    assert spec_from_options({}) == IngestSpec()

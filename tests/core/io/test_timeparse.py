@@ -3,7 +3,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from core.io.timeparse import parse_times
+from core.errors import InvalidInputError
+from core.io.timeparse import as_utc, parse_times
 
 T = pd.Timestamp("2012-04-03 18:00:09", tz="UTC")
 
@@ -82,20 +83,14 @@ def test_values_without_a_zone_are_counted_as_naive():
     assert parsed.naive == 2
 
 
-def test_as_utc_reads_naive_as_utc_and_converts_aware_values():
-    from core.io.timeparse import as_utc
-
-    assert as_utc("2026-02-01", "at") == pd.Timestamp("2026-02-01 00:00", tz="UTC")
+def test_as_utc_reads_naive_as_utc_and_converts_zoned():
+    assert as_utc("2026-02-01", "at") == pd.Timestamp("2026-02-01T00:00:00Z")
     assert str(as_utc("2026-02-01", "at").tz) == "UTC"
-    # 10:00 at +02:00 is 08:00 UTC
-    assert as_utc("2026-02-01 10:00+02:00", "at") == pd.Timestamp("2026-02-01 08:00", tz="UTC")
+    assert as_utc("2026-02-01T09:00:00+09:00", "at") == pd.Timestamp("2026-02-01T00:00:00Z")
 
 
-def test_as_utc_names_the_argument_when_the_value_is_not_a_time():
-    from core.errors import InvalidInputError
-    from core.io.timeparse import as_utc
-
-    with pytest.raises(InvalidInputError, match=r"start: expected a timestamp .*found 'garbage'"):
+def test_as_utc_rejects_garbage_with_the_argument_name():
+    with pytest.raises(InvalidInputError, match=r"^start: expected a timestamp .*found 'garbage'"):
         as_utc("garbage", "start")
-    with pytest.raises(InvalidInputError, match="at: expected a timestamp"):
-        as_utc(None, "at")
+    with pytest.raises(InvalidInputError, match="end: expected a timestamp"):
+        as_utc(None, "end")

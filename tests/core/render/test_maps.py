@@ -64,7 +64,7 @@ def test_hotspot_and_region_maps_escape_item_text_and_region_names(log):
     assert _raw_absent(page) and _escaped_present(page)
     regions = load_regions(layer="nyc_boroughs")
     regions.loc[regions["region"] == "Manhattan", "region"] = XSS
-    figures = region_aggregate(events, item_topic, labels, regions).regions
+    figures = region_aggregate(events, item_topic, labels, regions=regions).regions
     page = maprender.standalone_html(maprender.regions_map(regions, figures))
     assert _raw_absent(page) and _escaped_present(page)
 

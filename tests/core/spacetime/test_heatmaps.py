@@ -90,6 +90,7 @@ def test_gpu_gives_the_same_numbers_as_cpu():
 
 
 def test_topics_from_text_keeps_the_most_frequent_texts():
+    # Office and Gym tie at one item each: the documented rule keeps the first seen (Office).
     frame = pd.DataFrame(
         {
             "user_id": ["u"] * 6,
@@ -103,6 +104,20 @@ def test_topics_from_text_keeps_the_most_frequent_texts():
     assert labels == ("Bar", "Office", "other")
     by_item = dict(zip(events[ITEM].cat.categories, item_topic.tolist(), strict=True))
     assert by_item == {"v1": 0, "v2": 0, "v3": 1, "v4": 0, "v5": 2, "v6": 2}
+
+
+def test_topics_from_text_breaks_ties_by_first_appearance():
+    frame = pd.DataFrame(
+        {
+            "user_id": ["u"] * 5,
+            "item_id": ["v1", "v2", "v3", "v4", "v5"],
+            "ts": ["2026-01-01"] * 5,
+            "item_text": ["Gym", "Bar", "Office", "Bar", "Bar"],
+        }
+    )
+    _, labels = topics_from_text(conform(frame), max_topics=3)
+    # Bar (3) first; Gym and Office tie at 1 and Gym appears first in the log.
+    assert labels == ("Bar", "Gym", "other")
 
 
 def test_cli_writes_aggregates_and_a_standalone_map(tmp_path, log):

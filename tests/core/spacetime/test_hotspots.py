@@ -8,7 +8,8 @@ import pytest
 
 from core.errors import InvalidInputError
 from core.schema import ITEM, conform
-from core.spacetime.hotspots import HotspotSpec, haversine_m, hotspots
+from core.spacetime.geo import haversine_m
+from core.spacetime.hotspots import HotspotSpec, hotspots
 
 A = (40.7580, -73.9855)  # Times Square: mostly topic "bar"
 B = (40.7060, -74.0090)  # Financial District: mostly topic "office"

@@ -42,7 +42,7 @@ def test_geojson_upload_counts_by_hand():
     assert regions["region"].tolist() == ["West", "East"]
     events = _log()
     item_topic = np.array([{"a": 0, "c": 1}[i] for i in events[ITEM].cat.categories])
-    result = aggregate(events, item_topic, ("x", "y"), regions)
+    result = aggregate(events, item_topic, ("x", "y"), regions=regions)
     table = result.regions.set_index("region")
     assert table.loc["West", "events"] == 2 and table.loc["West", "users"] == 1
     assert table.loc["East", "events"] == 2 and table.loc["East", "users"] == 2
@@ -104,7 +104,16 @@ def test_bundled_layers_cover_new_york_and_the_sample_cities():
 
 def test_period_bins_and_unknown_layer():
     events = _log()
-    result = aggregate(events, None, (), load_regions(_squares_geojson()), RegionSpec(period="D"))
+    result = aggregate(
+        events, None, (), RegionSpec(period="D"), regions=load_regions(_squares_geojson())
+    )
     assert result.regions["bin"].nunique() == 1 and result.regions["events"].sum() == 4
     with pytest.raises(InvalidInputError, match="layer: expected one of"):
         load_regions(layer="mars")
+
+
+def test_polygons_passed_where_the_spec_goes_are_refused():
+    with pytest.raises(
+        InvalidInputError, match=r"spec: expected a RegionSpec \(polygons go in regions=\)"
+    ):
+        aggregate(_log(), None, (), load_regions(_squares_geojson()))

@@ -14,6 +14,7 @@ from core.spacetime.trends import (
     BASIS_UTC,
     EventFilter,
     TrendSpec,
+    complete_periods,
     emerging,
     hour_of_week,
     mask,
@@ -163,3 +164,24 @@ def test_planted_emerging_topic_ranks_first_on_bundled_sample():
     out = emerging(events, item_topic, labels, recent="28D")
     assert out.iloc[0]["topic"] == truth.emerging_topic
     assert out.iloc[0]["direction"] == "emerging"
+
+
+def test_complete_periods_keeps_only_fully_covered_periods(tiny):
+    daily = period_counts(tiny, None, (), TrendSpec(period="D"))
+    kept = complete_periods(daily)
+    # Log from Mon 2 March 10:00 to Tue 10 March 08:00: 3..9 March are whole days, the edges not.
+    assert kept["period"].dt.strftime("%d").tolist() == ["03", "04", "05", "06", "07", "08", "09"]
+    assert kept["events"].tolist() == [1, 0, 0, 0, 0, 1, 1]
+    weekly = period_counts(tiny, None, (), TrendSpec(period="W"))
+    assert complete_periods(weekly).empty
+
+
+def test_complete_periods_needs_the_complete_column():
+    with pytest.raises(InvalidInputError, match="counts: expected the output of period_counts"):
+        complete_periods(pd.DataFrame({"period": [], "events": []}))
+
+
+def test_siblings_take_events_item_topic_labels_spec_in_that_order(tiny):
+    spec = EventFilter(topics=("y",))
+    grid, _ = hour_of_week(tiny, _topics(tiny), ("x", "y"), spec)
+    assert int(grid.to_numpy().sum()) == 2
