@@ -1,9 +1,10 @@
 """The time span that holds the bulk of a log: the default time window and axes of every page.
 
 Real logs carry a few times far from the rest (a camera clock set years back, a test event dated
-2099). The bulk span keeps every event that lies within a margin of the 0.5-99.5 % quantile range
-and counts the others, so a window built from it is not stretched by a handful of outliers while
-an evenly spread log keeps its whole span.
+2099). The bulk span starts from the 0.5-99.5 % quantile range and extends it outwards over every event
+that follows the previous one within a margin (5 % of that range, at least a day); events beyond
+the first wider gap are outliers, counted. A window built from it is not stretched by a handful of
+far-off times, while an evenly spread log, or a sparse start next to the bulk, keeps its span.
 
 Examples
 --------
@@ -61,7 +62,8 @@ class Span:
 def bulk_span(
     ts: pd.Series, *, lower: float = 0.005, upper: float = 0.995, margin: float = 0.05
 ) -> Span:
-    """The span of the events within ``margin`` of the ``lower``..``upper`` quantile range.
+    """The span of the events reachable from the ``lower``..``upper`` quantile range through gaps
+    no wider than ``margin``.
 
     Parameters
     ----------
@@ -70,7 +72,7 @@ def bulk_span(
     lower, upper
         Quantiles that bound the bulk (0 <= lower < upper <= 1).
     margin
-        How far beyond the quantiles an event still belongs to the bulk, as a share of the
+        The widest gap between two events of the bulk beyond the quantiles, as a share of the
         quantile range (at least one day).
 
     Returns
@@ -93,16 +95,24 @@ def bulk_span(
     ns = pd.DatetimeIndex(ts).asi8
     if len(ns) == 0:
         raise InvalidInputError("ts: expected at least one event time, found none")
+    ns = np.sort(ns)
     lo, hi = np.quantile(ns, [lower, upper], method="inverted_cdf")
     pad = max(_DAY_NS, int(margin * (hi - lo)))
-    inside = (ns >= lo - pad) & (ns <= hi + pad)
-    kept = ns[inside]
+    # walk out from the quantiles: the bulk ends at the first gap wider than the margin, so a
+    # sparse lead-in next to the bulk stays and a clock set years back does not
+    below = np.append(ns[ns < lo], lo)
+    gaps = np.flatnonzero(np.diff(below) > pad)
+    n_before = int(gaps[-1] + 1) if gaps.size else 0
+    above = np.insert(ns[ns > hi], 0, hi)
+    gaps = np.flatnonzero(np.diff(above) > pad)
+    n_after = int(len(above) - 1 - gaps[0]) if gaps.size else 0
+    kept = ns[n_before : len(ns) - n_after]
     utc = lambda v: pd.Timestamp(int(v), tz="UTC")  # noqa: E731
     return Span(
         start=utc(kept.min()),
         end=utc(kept.max()),
         first=utc(ns.min()),
         last=utc(ns.max()),
-        n_before=int((ns < lo - pad).sum()),
-        n_after=int((ns > hi + pad).sum()),
+        n_before=n_before,
+        n_after=n_after,
     )

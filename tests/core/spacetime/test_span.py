@@ -37,6 +37,22 @@ def test_an_evenly_spread_log_keeps_its_whole_span() -> None:
     assert span.n_outside == 0 and span.describe() == ""
 
 
+def test_a_sparse_start_next_to_the_bulk_is_kept() -> None:
+    # a few check-ins a day or two before the rest, as in a real log's first days
+    lead = pd.Series(pd.to_datetime(["2012-04-17 22:54", "2012-04-18 10:00"], utc=True))
+    bulk = _days("2012-04-19", 300).repeat(5).reset_index(drop=True)
+    span = bulk_span(pd.concat([lead, bulk], ignore_index=True))
+    assert span.start == lead.iloc[0] and span.n_outside == 0
+
+
+def test_an_outlier_past_the_first_wide_gap_is_cut_with_everything_beyond() -> None:
+    # 600 events over 100 days (the 2 outliers are under 0.5 %); 2099 and 2100 lie beyond a gap
+    # far wider than 5 % of 100 days
+    late = pd.Series(pd.to_datetime(["2099-01-01", "2100-01-01"], utc=True))
+    span = bulk_span(pd.concat([_days("2026-01-01", 100).repeat(6), late], ignore_index=True))
+    assert (span.end, span.n_after, span.n_before) == (pd.Timestamp("2026-04-10", tz="UTC"), 2, 0)
+
+
 def test_bad_arguments_say_what_was_expected() -> None:
     with pytest.raises(InvalidInputError, match="ts: expected at least one event time"):
         bulk_span(pd.Series([], dtype="datetime64[ns, UTC]"))
