@@ -154,20 +154,15 @@ def _union(old: pd.Series, new: pd.Series) -> pd.Series:
     return pd.concat([old.astype(dtype), new.astype(dtype)], ignore_index=True)
 
 
-def fold_timeline(
-    frame: pd.DataFrame,
-    combined: pd.DataFrame,
-    touched: tuple[str, ...],
-    compute,
-) -> pd.DataFrame:
+def fold_timeline(frame: pd.DataFrame, touched: tuple[str, ...], compute) -> pd.DataFrame:
     """A timeline carried forward: rows of users without new events are kept, the rows of the
     ``touched`` users are recomputed from their own events only (``compute(users)`` returns the
-    timeline of those users over ``combined``).
+    timeline of those users over the combined log).
 
     Returns
     -------
     pandas.DataFrame
-        Equal to the timeline of ``combined`` (sorted by user, then period).
+        Equal to the timeline of the combined log (sorted by user, then period).
     """
     if not touched:
         return frame
@@ -179,3 +174,49 @@ def fold_timeline(
     period = pd.DatetimeIndex(out["period"]).asi8
     order = np.lexsort((period, out[schema.USER].astype(str).to_numpy()))
     return out.iloc[order].reset_index(drop=True)
+
+
+def extend_atlas(atlas, new_events: pd.DataFrame, source: str = ""):  # -> Atlas (no import cycle)
+    """``atlas`` with ``new_events`` folded in: the body of :meth:`core.atlas.Atlas.extend` (a
+    friend of the facade: it reads the results the facade already holds)."""
+    from core.interests.state import timeline, update
+
+    combined, added, arrival = append_events(atlas.events, new_events, source=source)
+    nxt = type(atlas)(combined, atlas.spec, encoder=atlas._encoder)
+    known = {"item_vectors", "topics"} <= set(atlas.__dict__)
+    if arrival.new_items or not known:
+        how = (
+            f"{arrival.new_items:,} new items: vectors and topics are rebuilt over the whole log"
+            if known
+            else "nothing was computed yet: results are computed over the whole log"
+        )
+        nxt.arrivals = (*atlas.arrivals, arrival.with_analysis(False, (), how))
+        return nxt
+    for name in ("topic_info", "item_topic_labels"):
+        if name in atlas.__dict__:
+            nxt.__dict__[name] = atlas.__dict__[name]
+    carried = ["item vectors", "topics"]
+    memo = atlas._memo
+    state = memo.get("interests", {}).get("None")
+    if state is not None:
+        state = update(state, added, atlas.item_vectors, atlas.topics, atlas.interest_spec())
+        carried.append("interest vectors")
+    nxt.seeded(atlas.item_vectors, atlas.topics, state)
+    for (period, users, with_vectors), frame in memo.get("timeline", {}).items():
+        touched = tuple(u for u in arrival.touched_users if users is None or u in users)
+        nxt._memo.setdefault("timeline", {})[(period, users, with_vectors)] = fold_timeline(
+            frame,
+            touched,
+            lambda chosen, p=period, v=with_vectors: timeline(
+                combined,
+                atlas.item_vectors,
+                atlas.topics,
+                atlas.interest_spec(p),
+                users=chosen,
+                with_vectors=v,
+            ),
+        )
+        carried.append(f"timeline ({period})")
+    how = f"carried forward: {', '.join(dict.fromkeys(carried))}"
+    nxt.arrivals = (*atlas.arrivals, arrival.with_analysis(True, tuple(carried), how))
+    return nxt

@@ -295,49 +295,9 @@ class Atlas:
         Atlas
             A new facade; its ``arrivals`` end with this batch's :class:`core.arrivals.Arrival`.
         """
-        from core.arrivals import append_events, fold_timeline
-        from core.interests.state import timeline, update
+        from core.arrivals import extend_atlas
 
-        combined, added, arrival = append_events(self.events, new_events, source=source)
-        nxt = Atlas(combined, self.spec, encoder=self._encoder)
-        known = {"item_vectors", "topics"} <= set(self.__dict__)
-        if arrival.new_items or not known:
-            how = (
-                f"{arrival.new_items:,} new items: vectors and topics are rebuilt over the whole log"
-                if known
-                else "nothing was computed yet: results are computed over the whole log"
-            )
-            nxt.arrivals = (*self.arrivals, arrival.with_analysis(False, (), how))
-            return nxt
-        for name in ("topic_info", "item_topic_labels"):
-            if name in self.__dict__:
-                nxt.__dict__[name] = self.__dict__[name]
-        carried = ["item vectors", "topics"]
-        memo = self._memo
-        state = memo.get("interests", {}).get("None")
-        if state is not None:
-            state = update(state, added, self.item_vectors, self.topics, self.interest_spec())
-            carried.append("interest vectors")
-        nxt.seeded(self.item_vectors, self.topics, state)
-        for (period, users, with_vectors), frame in memo.get("timeline", {}).items():
-            touched = tuple(u for u in arrival.touched_users if users is None or u in users)
-            nxt._memo.setdefault("timeline", {})[(period, users, with_vectors)] = fold_timeline(
-                frame,
-                combined,
-                touched,
-                lambda chosen, p=period, v=with_vectors: timeline(
-                    combined,
-                    self.item_vectors,
-                    self.topics,
-                    self.interest_spec(p),
-                    users=chosen,
-                    with_vectors=v,
-                ),
-            )
-            carried.append(f"timeline ({period})")
-        how = f"carried forward: {', '.join(dict.fromkeys(carried))}"
-        nxt.arrivals = (*self.arrivals, arrival.with_analysis(True, tuple(carried), how))
-        return nxt
+        return extend_atlas(self, new_events, source)
 
     # ------------------------------------------------------------------ trends
 
