@@ -22,7 +22,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.interests.embeddings import ItemVectors
-from core.interests.state import InterestSpec, timeline, user_interests
+from core.interests.state import InterestSpec, user_interests
+from core.interests.timeline import timeline
 from core.interests.topics import Topics
 from core.schema import conform
 

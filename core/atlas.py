@@ -219,11 +219,7 @@ class Atlas:
     @cached_property
     def item_topic_labels(self) -> dict[str, str]:
         """item_id -> topic label ("" for items without a topic)."""
-        info = self.topic_info
-        ids = self.events[schema.ITEM].cat.categories.astype(str)
-        labels = np.asarray(info.labels, dtype=object)
-        named = np.where(info.item_topic >= 0, labels[np.clip(info.item_topic, 0, None)], "")
-        return dict(zip(ids, named, strict=True))
+        return self.topics.item_labels()
 
     def interest_spec(self, period: str = "W"):
         """The interest spec of this analysis for timelines of ``period``."""
@@ -250,7 +246,7 @@ class Atlas:
     ) -> pd.DataFrame:
         """Per user x period topic shares and drift (``core.interests`` timeline); with
         ``with_vectors`` each row carries its interest vector too."""
-        from core.interests.state import timeline
+        from core.interests.timeline import timeline
 
         key = (period, None if users is None else tuple(users), with_vectors)
         return self._once(
@@ -268,7 +264,7 @@ class Atlas:
 
     def drift_ranking(self, period: str = "W", n: int = 20) -> pd.DataFrame:
         """The ``n`` users whose interests moved most."""
-        from core.interests.state import drift_ranking
+        from core.interests.timeline import drift_ranking
 
         return self._once("drift", (period, n), lambda: drift_ranking(self.timeline(period), n=n))
 
@@ -476,9 +472,9 @@ class Atlas:
     @cached_property
     def quick_report(self) -> pd.DataFrame:
         """Test metrics of the preview model against the baselines."""
-        from core.recsys import train
+        from core.recsys import evaluate
 
-        return train.evaluate(self.quick_result, self.events, "test")
+        return evaluate.compare(self.quick_result, self.events, "test")
 
     def recommend(self, bundle, user: str, k: int = 10, near=None) -> pd.DataFrame:
         """Top-k unseen items for ``user`` with score parts and a reason."""

@@ -247,7 +247,17 @@ _HOUR_WEIGHTS = np.array(
 )
 _DOW_WEIGHTS = np.array([0.9, 0.9, 0.95, 1.0, 1.1, 1.35, 1.3])
 _FUNNEL = ("view", "click", "cart", "purchase")
-_FUNNEL_P = (0.38, 0.35, 0.5)  # P(click | view), P(cart | click), P(purchase | cart)
+#: Purchase intent (see ``generate``): P(click | view), P(cart | click), P(purchase | cart) in a
+#: buying session and in any other session; a cart earlier in the session adds ``_CART_BOOST`` to
+#: P(purchase | cart).
+_INTENT_FUNNEL = ((0.85, 0.75, 0.7), (0.25, 0.15, 0.05))
+_CART_BOOST = 0.3
+#: P(buying session) of each topic before the user's multiplier (assigned to topics by the seed).
+_INTENT_RATE = np.array([0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35, 0.45])
+#: Users buy at one of three levels: rarely, typically, often (multipliers of the topic rate).
+_BUYER_MULT = np.array([0.2, 1.0, 3.0])
+_BUYER_SHARE = np.array([0.3, 0.5, 0.2])
+_INTENT_SEED = 1_000_003
 
 
 @dataclass(frozen=True)
@@ -280,6 +290,9 @@ class GroundTruth:
     period: str = "W"
     cities: tuple[str, ...] = tuple(CITIES)
     seed: int = 7
+    #: The planted purchase-intent signal: P(buying session) per topic, the user multipliers, the
+    #: funnel in buying / other sessions and the boost of an earlier cart (see ``generate``).
+    purchase_intent: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         drifters = self.drifters.assign(change_ts=self.drifters["change_ts"].map(_iso))
@@ -294,6 +307,7 @@ class GroundTruth:
                 "item_topic": self.item_topic,
                 "sequential_next": self.sequential_next,
                 "drifters": drifters.to_dict(orient="records"),
+                "purchase_intent": self.purchase_intent,
             },
             indent=1,
             ensure_ascii=False,
@@ -316,6 +330,7 @@ class GroundTruth:
             period=raw["period"],
             cities=tuple(raw["cities"]),
             seed=int(raw["seed"]),
+            purchase_intent=dict(raw.get("purchase_intent", {})),
         )
 
 
@@ -504,11 +519,30 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleLog:
     v_sess, v_pos = np.nonzero(visits >= 0)
     v_item = visits[v_sess, v_pos]
     v_sec = utc_sec[v_sess] + v_pos * rng.integers(90, 400, len(v_sess))
-    # Funnel per visit: view, then click / cart / purchase with falling probability.
+    # Funnel per visit: view, then click / cart / purchase. The planted intent signal: a session
+    # is a buying session with a probability that depends on its topic and on the user (some users
+    # buy more); buying sessions click, cart and buy more, and a cart earlier in the session raises
+    # the chance that the next cart ends in a purchase. Drawn from a stream of its own, so the
+    # sessions, items and times above are the same as without the signal.
     u = rng.random((len(v_sess), 3))
-    steps = 1 + (u[:, 0] < _FUNNEL_P[0]) * (
-        1 + (u[:, 1] < _FUNNEL_P[1]) * (1 + (u[:, 2] < _FUNNEL_P[2]))
+    irng = np.random.default_rng(spec.seed + _INTENT_SEED)
+    topic_rate = _INTENT_RATE[irng.permutation(n_topics)]
+    user_mult = irng.choice(_BUYER_MULT, size=spec.n_users, p=_BUYER_SHARE)
+    p_buying = np.clip(topic_rate[s_topic] * user_mult[s_user], 0.0, 0.9)
+    buying = (irng.random(n_s) < p_buying)[v_sess]
+    p_click = np.where(buying, _INTENT_FUNNEL[0][0], _INTENT_FUNNEL[1][0])
+    p_cart = np.where(buying, _INTENT_FUNNEL[0][1], _INTENT_FUNNEL[1][1])
+    clicked = u[:, 0] < p_click
+    carted = clicked & (u[:, 1] < p_cart)
+    # carts earlier in the same session (visits are in (session, position) order)
+    cum = np.cumsum(carted)
+    first = np.r_[True, v_sess[1:] != v_sess[:-1]]
+    before = cum - carted - np.maximum.accumulate(np.where(first, cum - carted, 0))
+    p_buy = np.where(buying, _INTENT_FUNNEL[0][2], _INTENT_FUNNEL[1][2]) + _CART_BOOST * (
+        before > 0
     )
+    bought = carted & (u[:, 2] < np.minimum(p_buy, 0.95))
+    steps = 1 + clicked.astype(np.int64) + carted + bought
     e_visit = np.repeat(np.arange(len(v_sess)), steps)
     e_step = np.arange(len(e_visit)) - np.repeat(np.cumsum(steps) - steps, steps)
     e_sess = v_sess[e_visit]
@@ -565,6 +599,24 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleLog:
             zip(items["item_id"], items["item_id"].to_numpy()[seq_next], strict=True)
         ),
         seed=spec.seed,
+        purchase_intent={
+            "description": (
+                "A session is a buying session with probability topic_rate[topic] * the user's "
+                "multiplier (at most 0.9). Buying sessions click, cart and buy more "
+                "(funnel_buying vs funnel_other: P(click | view), P(cart | click), "
+                "P(purchase | cart)); a cart earlier in the same session adds cart_boost to "
+                "P(purchase | cart). Repeated engagement and carts in a session therefore "
+                "signal a coming purchase, more so in some topics."
+            ),
+            "topic_rate": dict(zip(topic_names, topic_rate.round(4).tolist(), strict=True)),
+            "user_multipliers": dict(
+                zip(("rare", "typical", "frequent"), _BUYER_MULT.tolist(), strict=True)
+            ),
+            "user_shares": _BUYER_SHARE.tolist(),
+            "funnel_buying": list(_INTENT_FUNNEL[0]),
+            "funnel_other": list(_INTENT_FUNNEL[1]),
+            "cart_boost": _CART_BOOST,
+        },
     )
     return SampleLog(events_raw=events, items_raw=items, truth=truth, spec=spec)
 

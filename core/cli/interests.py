@@ -6,7 +6,7 @@ dropped, interests carried forward with ``update``; the first run on an empty ST
 
 Writes ``item_vectors.parquet`` (item_id, item_text, topic, label, v0..), ``topics.parquet`` (topic,
 label, size, weight_share, top_items, top_titles), ``user_vectors.parquet`` (user_id, n_events,
-weight, top_topic, one share column per topic, v0..), ``timeline.parquet`` (one row per user and
+weight, top_topic, one share:<label> column per topic, v0..), ``timeline.parquet`` (one row per user and
 active period) and ``drift.parquet`` (users whose interests changed most), then prints a summary.
 """
 
@@ -42,7 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=DEFAULT_MODEL,
-        help=f"sentence-transformers name or local folder (e.g. {MULTILINGUAL_MODEL} for Chinese)",
+        help=(
+            f"sentence-transformers name or local folder; default: {DEFAULT_MODEL} for mostly "
+            f"English text, {MULTILINGUAL_MODEL} (bundled) otherwise, chosen by script detection"
+        ),
     )
     parser.add_argument("--source", default="auto", choices=SOURCES, help="where vectors come from")
     parser.add_argument("--blend-alpha", type=float, default=0.5, help="text weight in a blend")
@@ -92,15 +95,10 @@ def main(args: argparse.Namespace) -> int:
     tl = atlas.timeline(args.period, with_vectors=args.timeline_vectors)
     ranking = atlas.drift_ranking(args.period, n=args.top)
 
-    items = pd.DataFrame(
-        {
-            "item_id": list(item_vecs.item_ids),
-            "item_text": list(item_vecs.item_text) or None,
-            "topic": topics.item_topic,
-            "label": [topics.labels[t] for t in topics.item_topic],
-        }
-    )
-    _with_vectors(items, item_vecs.vectors).to_parquet(out / "item_vectors.parquet", index=False)
+    items = item_vecs.frame()
+    items.insert(2, "topic", topics.item_topic)
+    items.insert(3, "label", list(topics.item_labels().values()))
+    items.to_parquet(out / "item_vectors.parquet", index=False)
     topics.table.to_parquet(out / "topics.parquet", index=False)
     _ids, unit = unit_user_vectors(state)
     _with_vectors(topic_shares(state), unit).to_parquet(out / "user_vectors.parquet", index=False)

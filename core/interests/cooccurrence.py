@@ -36,9 +36,24 @@ def cooccurrence_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Symmetric windowed co-occurrence of items in user sequences.
 
-    Returns ``(rows, cols, counts, n_items)``: item codes (in ``codes(events[ITEM])`` order) of each
-    distinct pair ``rows[i] != cols[i]`` and its count, each co-occurrence at distance ``o``
-    counting ``1 / o``.
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    window
+        How many following events of the same user count as co-occurring (>= 1).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray, numpy.ndarray, int)
+        ``(rows, cols, counts, n_items)``: item codes (in ``codes(events[ITEM])`` order) of each
+        distinct pair ``rows[i] != cols[i]`` and its count, each co-occurrence at distance ``o``
+        counting ``1 / o``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``window`` < 1.
     """
     if window < 1:
         raise InvalidInputError(f"window must be >= 1: got {window}")

@@ -3,12 +3,17 @@
 ``source="auto"`` reads the text with the language model when items have text and the model loads,
 blends in behaviour vectors for items without text, and falls back to behaviour vectors alone when no
 model can be loaded -- saying so in ``ItemVectors.message``: the product never pretends.
+
+The encoder follows the text: with the default (English) model and ``auto_language``, a catalogue
+whose text is not mostly English (``core.interests.language.detect_script``) is read with the
+multilingual model instead; ``ItemVectors.encoder_choice`` says which and why.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -16,7 +21,15 @@ import torch
 
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.cooccurrence import behaviour_vectors
-from core.interests.text_encoder import EncoderSpec, TextEncoder, load_encoder
+from core.interests.labels import generic_words
+from core.interests.language import detect_script
+from core.interests.text_encoder import (
+    DEFAULT_MODEL,
+    MULTILINGUAL_MODEL,
+    EncoderSpec,
+    TextEncoder,
+    load_encoder,
+)
 from core.schema import ITEM, ITEM_TEXT, codes, item_table
 
 SOURCES = ("auto", "text", "behaviour", "blend")
@@ -28,7 +41,8 @@ class EmbeddingSpec:
 
     ``source``: "auto" | "text" | "behaviour" | "blend". ``blend_alpha`` is the weight of the text
     part in a blend: cosine(blend) = alpha * cosine(text) + (1 - alpha) * cosine(behaviour) for items
-    with text. ``behaviour_dim`` is the dimension of behaviour vectors.
+    with text. ``behaviour_dim`` is the dimension of behaviour vectors. ``auto_language``: with the
+    default English model, read text that is not mostly English with the multilingual model.
     """
 
     encoder: EncoderSpec = field(default_factory=EncoderSpec)
@@ -37,6 +51,7 @@ class EmbeddingSpec:
     behaviour_dim: int = 64
     window: int = 5
     seed: int = 0
+    auto_language: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,8 @@ class ItemVectors:
 
     ``vectors``: (n_items, d) float32, L2-normalised, CPU. ``source``: what was actually used
     ("text", "behaviour" or "blend"). ``model``: the language model, or None when none was used.
-    ``message``: what happened, in words, for the report and the UI.
+    ``message``: what happened, in words, for the report and the UI. ``encoder_choice``: which
+    encoder the text called for and why (script detection), "" when no text was read.
     """
 
     item_ids: tuple[str, ...]
@@ -54,6 +70,7 @@ class ItemVectors:
     model: str | None
     message: str
     item_text: tuple[str | None, ...] = ()
+    encoder_choice: str = ""
 
     @property
     def dim(self) -> int:
@@ -91,6 +108,71 @@ def _texts(events: pd.DataFrame) -> tuple[tuple[str, ...], np.ndarray]:
     return tuple(items.astype(str)), text.to_numpy(dtype=object)
 
 
+def choose_encoder(events: pd.DataFrame, spec: EmbeddingSpec) -> tuple[EncoderSpec, str]:
+    """The encoder the item text calls for, and why.
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    spec
+        With ``auto_language`` and the default English model, text that is not mostly English
+        switches to the multilingual model; any other model is kept as configured.
+
+    Returns
+    -------
+    tuple of (EncoderSpec, str)
+        The encoder spec to use and the reason in words.
+
+    Raises
+    ------
+    InvalidInputError
+        If the spec is invalid or ``events`` lacks item columns.
+    """
+    _validate(events, spec)
+    _, text = _texts(events)
+    report = detect_script(pd.Series(text[text != ""], dtype="object"))
+    model = spec.encoder.model
+    if not spec.auto_language or model != DEFAULT_MODEL:
+        return spec.encoder, f"{model} as configured ({report.reason})"
+    if report.mostly_english:
+        return spec.encoder, f"{model} (English): {report.reason}"
+    multi = replace(spec.encoder, model=MULTILINGUAL_MODEL)
+    return multi, f"{MULTILINGUAL_MODEL} (multilingual): {report.reason}"
+
+
+def _encoder_for(chosen: EncoderSpec, encoder: TextEncoder | None) -> TextEncoder:
+    """The given encoder when it runs the chosen model, else the chosen model loaded."""
+    if encoder is not None and encoder.spec.model == chosen.model:
+        return encoder
+    return load_encoder(chosen)
+
+
+def _centred(vectors: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.normalize(vectors - vectors.mean(0, keepdim=True), dim=1)
+
+
+def _multilingual_vectors(
+    enc: TextEncoder, text: np.ndarray, encoded: torch.Tensor
+) -> tuple[torch.Tensor, list[str]]:
+    """E5 vectors as the clusters should see them, and the generic words left out.
+
+    E5's vectors share one large direction (unrelated texts sit at cosine ~0.8), so they are
+    centred on the catalogue's mean. Words that scatter over unrelated items (shop filler such as
+    正品, 包邮, "official") make unrelated products look alike; the texts are read a second time
+    without them (``core.interests.labels.generic_words``).
+    """
+    first = _centred(encoded)
+    dropped = generic_words(pd.Series(text, dtype="object"), first)
+    if not dropped:
+        return first, []
+    pattern = "|".join(re.escape(w) for w in dropped)
+    clean = pd.Series(text, dtype="object").str.replace(pattern, " ", regex=True, case=False)
+    clean = clean.str.replace(r"\s+", " ", regex=True).str.strip()
+    clean = clean.where(clean != "", pd.Series(text, dtype="object"))
+    return _centred(enc.encode(list(clean))), dropped
+
+
 def _concat_blend(text_vec: torch.Tensor, beh_vec: torch.Tensor, alpha: float) -> torch.Tensor:
     # sqrt weights on unit parts: the dot product of two blended rows is the alpha-mix of cosines.
     out = torch.cat([text_vec * alpha**0.5, beh_vec * (1.0 - alpha) ** 0.5], dim=1)
@@ -106,12 +188,30 @@ def encode_item_texts(
     """Encode the item texts :func:`build_item_vectors` will read, into the encoder's disk cache.
 
     Lets a caller show progress (and stop part way) for the one slow step before building the
-    vectors, which then find every text cached. Returns how many texts were new.
+    vectors, which then find every text cached.
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    spec
+        Source and encoder settings (the encoder the text calls for is used: ``choose_encoder``).
+    encoder
+        An already loaded encoder, reused when it runs that model.
+    progress
+        ``progress(done, total)`` over the texts not cached yet.
+
+    Returns
+    -------
+    int
+        How many texts were new (0 for ``source="behaviour"`` or no text).
 
     Raises
     ------
+    InvalidInputError
+        If the spec is invalid.
     ModelUnavailableError
-        If no encoder is given and ``spec.encoder`` cannot be loaded.
+        If the chosen encoder cannot be loaded.
     """
     _validate(events, spec)
     if spec.source == "behaviour":
@@ -120,7 +220,7 @@ def encode_item_texts(
     texts = list(text[text != ""])
     if not texts:
         return 0
-    enc = encoder if encoder is not None else load_encoder(spec.encoder)
+    enc = _encoder_for(choose_encoder(events, spec)[0], encoder)
     before = enc.encoded
     enc.encode(texts, progress=progress)
     return enc.encoded - before
@@ -141,8 +241,8 @@ def build_item_vectors(
     spec
         Source, encoder and blend settings.
     encoder
-        An already loaded encoder to reuse (e.g. the dashboard's shared one); default: load
-        ``spec.encoder``.
+        An already loaded encoder to reuse (e.g. the dashboard's shared one) when it runs the model
+        the text calls for (``choose_encoder``); default: load that model.
     progress
         Passed to :meth:`TextEncoder.encode`: ``progress(done, total)`` over the texts not cached yet.
 
@@ -183,28 +283,34 @@ def build_item_vectors(
         if spec.source == "text":
             raise InvalidInputError("source='text' asks for item text: found no item_text at all")
         return behaviour(f"no item has text; behaviour vectors for {n} items")
+    chosen, why = choose_encoder(events, spec)
     try:
-        enc = encoder if encoder is not None else load_encoder(spec.encoder)
+        enc = _encoder_for(chosen, encoder)
     except ModelUnavailableError as exc:
         if spec.source == "text":
             raise
         return behaviour(f"language model unavailable: {exc}; using behaviour vectors")
-    model = spec.encoder.model
+    model = chosen.model
     text_vec = torch.zeros((n, enc.dim), dtype=torch.float32)
-    text_vec[torch.from_numpy(has_text)] = enc.encode(list(text[has_text]), progress=progress)
+    encoded = enc.encode(list(text[has_text]), progress=progress)
+    if model == MULTILINGUAL_MODEL and len(encoded) > 1:
+        encoded, dropped = _multilingual_vectors(enc, text[has_text], encoded)
+        if dropped:
+            why += f"; {len(dropped)} generic word(s) left out of the text read, e.g. {dropped[:5]}"
+    text_vec[torch.from_numpy(has_text)] = encoded
     if spec.source == "text" or (spec.source == "auto" and n_text == n):
         if n_text < n:  # explicit text: items without text keep a zero text part, then behaviour
             beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed).vectors
             vec = _concat_blend(text_vec, beh, 1.0 - 1e-6)
             msg = f"text vectors ({model}) for {n_text} of {n} items; the rest from behaviour"
-            return ItemVectors(item_ids, vec, "text", model, msg, text_tuple)
+            return ItemVectors(item_ids, vec, "text", model, f"{msg}; {why}", text_tuple, why)
         msg = f"text vectors from language model {model} for all {n} items"
-        return ItemVectors(item_ids, text_vec, "text", model, msg, text_tuple)
+        return ItemVectors(item_ids, text_vec, "text", model, f"{msg}; {why}", text_tuple, why)
     beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed).vectors
     alpha = spec.blend_alpha
     vec = _concat_blend(text_vec, beh, alpha)
     msg = (
         f"blend of text ({model}, weight {alpha:g}) and behaviour vectors; "
-        f"{n_text} of {n} items have text"
+        f"{n_text} of {n} items have text; {why}"
     )
-    return ItemVectors(item_ids, vec, "blend", model, msg, text_tuple)
+    return ItemVectors(item_ids, vec, "blend", model, msg, text_tuple, why)

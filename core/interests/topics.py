@@ -2,14 +2,13 @@
 
 Clustering is spherical k-means in torch on the chosen device (vectors are unit length, so the
 nearest centroid is the one with the largest dot product), k-means++ seeding and a few restarts.
-K is the analyst's, or chosen by the cosine silhouette over ``k_range``. Labels are the top terms of
-each topic by class-based TF-IDF over item text; a topic whose items have no text is named by its
-most central items.
+K is the analyst's, or chosen by the cosine silhouette over ``k_range``. Labels come from
+``core.interests.labels`` (categories first, then distinctive words of the item text, brands last);
+a topic whose items have neither is named by its most central items.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,44 +18,8 @@ import torch
 from core.device import pick_device
 from core.errors import InvalidInputError
 from core.interests.embeddings import ItemVectors
-from core.schema import ITEM, WEIGHT, codes
-
-_TOKEN = re.compile(r"[^\W\d_][\w'-]*[\w]|[^\W\d_]", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "with",
-        "without",
-        "your",
-        "you",
-        "new",
-        "set",
-        "pack",
-        "kit",
-        "x",
-        "pro",
-        "plus",
-    ]
-)
+from core.interests.labels import topic_labels
+from core.schema import CATEGORY, ITEM, WEIGHT, codes
 
 
 @dataclass(frozen=True)
@@ -92,11 +55,29 @@ class Topics:
     silhouette: float
     item_ids: tuple[str, ...] = ()
 
-    def membership(self) -> torch.Tensor:
-        """(n_items, k) float32 one-hot topic membership of each item."""
-        onehot = torch.zeros((len(self.item_topic), self.k), dtype=torch.float32)
-        onehot[torch.arange(len(self.item_topic)), torch.from_numpy(self.item_topic)] = 1.0
-        return onehot
+    def item_labels(self) -> dict[str, str]:
+        """Each item's topic label.
+
+        Returns
+        -------
+        dict of str to str
+            ``item_id -> label`` for every item (ItemVectors row order); an item with no topic
+            (a negative ``item_topic``) maps to "".
+
+        Raises
+        ------
+        InvalidInputError
+            If the topics were built without item ids.
+        """
+        if len(self.item_ids) != len(self.item_topic):
+            raise InvalidInputError(
+                f"item_ids: expected one per item ({len(self.item_topic)}), "
+                f"found {len(self.item_ids)}"
+            )
+        labels = np.asarray(self.labels, dtype=object)
+        topic = np.asarray(self.item_topic)
+        named = np.where(topic >= 0, labels[np.clip(topic, 0, None)], "")
+        return dict(zip(self.item_ids, named.tolist(), strict=True))
 
 
 def _kmeanspp(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
@@ -117,8 +98,25 @@ def kmeans(
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Spherical k-means of unit rows ``x`` (n, d) on x's device.
 
-    Returns ``(labels (n,) int64, centroids (k, d) unit, objective)`` of the best of ``n_init``
-    restarts; the objective is the sum of cosine distances to the assigned centroid (lower is better).
+    Parameters
+    ----------
+    x
+        (n, d) unit vectors.
+    k
+        Number of clusters, 1 <= k <= n.
+    seed, n_init, max_iter
+        k-means++ seed, restarts and Lloyd iterations per restart.
+
+    Returns
+    -------
+    tuple of (torch.Tensor, torch.Tensor, float)
+        ``(labels (n,) int64, centroids (k, d) unit, objective)`` of the best restart; the
+        objective is the sum of cosine distances to the assigned centroid (lower is better).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``k`` is outside [1, n].
     """
     n = x.shape[0]
     if not 1 <= k <= n:
@@ -149,7 +147,22 @@ def kmeans(
 
 
 def silhouette(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
-    """Mean cosine silhouette of ``labels`` over unit rows ``x`` (singletons count 0)."""
+    """Mean cosine silhouette of a clustering.
+
+    Parameters
+    ----------
+    x
+        (n, d) unit vectors.
+    labels
+        (n,) int64 cluster of each row.
+    k
+        Number of clusters.
+
+    Returns
+    -------
+    float
+        The mean silhouette (singletons count 0); NaN when k < 2.
+    """
     if k < 2:
         return float("nan")
     dist = (1.0 - x @ x.T).clamp_min(0).double()  # (n, n)
@@ -165,51 +178,6 @@ def silhouette(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
     s = (b - a) / torch.maximum(a, b).clamp_min(1e-12)
     s = torch.where(own > 1, s, torch.zeros_like(s))
     return float(s.mean())
-
-
-def _tokenise(texts: pd.Series) -> pd.Series:
-    """Lower-cased word tokens; runs of CJK characters become overlapping character bigrams."""
-    lowered = texts.fillna("").astype(str).str.lower()
-    words = lowered.str.findall(_TOKEN)
-
-    def cjk_bigrams(run: str) -> list[str]:
-        return [run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)]
-
-    # Explode to one token per row (vectorised), split CJK runs, filter stop words.
-    tok = words.explode().dropna()
-    is_cjk = tok.str.fullmatch(_CJK.pattern)
-    if bool(is_cjk.any()):
-        tok = pd.concat([tok[~is_cjk], tok[is_cjk].map(cjk_bigrams).explode()])
-    tok = tok[(tok.str.len() > 1) & ~tok.isin(_STOP)]
-    return tok
-
-
-def ctfidf_labels(
-    item_text: pd.Series, item_topic: np.ndarray, k: int, n_terms: int = 3
-) -> list[str | None]:
-    """Top ``n_terms`` terms of each topic by class-based TF-IDF; None for a topic with no text.
-
-    tf(t, c) = count of t in topic c / terms in c; idf(t) = log(1 + mean terms per topic / count of t
-    over all topics).
-    """
-    tok = _tokenise(item_text.reset_index(drop=True))
-    labels: list[str | None] = [None] * k
-    if tok.empty:
-        return labels
-    terms, term_codes = np.unique(tok.to_numpy(dtype=str), return_inverse=True)
-    topic_of = item_topic[tok.index.to_numpy()]
-    counts = np.zeros((k, len(terms)))
-    np.add.at(counts, (topic_of, term_codes.reshape(-1)), 1.0)
-    per_topic = counts.sum(1, keepdims=True)
-    tf = counts / np.maximum(per_topic, 1.0)
-    idf = np.log(1.0 + per_topic.mean() / np.maximum(counts.sum(0), 1.0))
-    score = tf * idf[None, :]
-    top = np.argsort(-score, axis=1, kind="stable")[:, :n_terms]
-    for c in range(k):  # k topics
-        if per_topic[c, 0] > 0:
-            picked = [terms[j] for j in top[c] if score[c, j] > 0]
-            labels[c] = " · ".join(picked) if picked else None
-    return labels
 
 
 def find_topics(
@@ -303,7 +271,11 @@ def _assemble(
     crank = np.arange(n) - np.searchsorted(item_topic[central], item_topic[central])
     central = central[crank < 2]
 
-    terms = ctfidf_labels(text, item_topic, k, spec.n_terms)
+    category = None
+    if CATEGORY in events.columns:  # one category per item (its first), in vectors order
+        first = events.groupby(ITEM, observed=True)[CATEGORY].first()
+        category = pd.Series(first.reindex(item_ids.astype(str)).to_numpy(), dtype="object")
+    terms = topic_labels(text, item_topic, k, spec.n_terms, category)
     shown = text.where(text.notna(), pd.Series(item_ids, dtype="object"))
     central_names = (
         pd.Series(shown.to_numpy()[central], dtype="object")

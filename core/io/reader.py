@@ -222,8 +222,10 @@ def detect_encoding(data: bytes) -> str:
     try:
         data.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # A head cut inside a multi-byte character (Chinese text) is still UTF-8.
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            return "utf-8"
     try:
         data.decode("cp1252")
         return "cp1252"

@@ -7,6 +7,7 @@ scores everything equally gets chance-level numbers, not perfect ones.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,17 @@ import torch
 from core.errors import InvalidInputError
 
 #: Columns of a metrics report, in display order.
-REPORT_COLUMNS = ("model", "split", "HR@10", "NDCG@10", "MRR", "coverage@10", "n_users", "protocol")
+REPORT_COLUMNS = (
+    "model",
+    "split",
+    "segment",
+    "HR@10",
+    "NDCG@10",
+    "MRR",
+    "coverage@10",
+    "n_users",
+    "protocol",
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,11 @@ def rank_metrics(scores: torch.Tensor, targets: torch.Tensor, k: int = 10) -> Ra
     -------
     RankMetrics
 
+    Raises
+    ------
+    InvalidInputError
+        If ``k`` < 1 or the shapes do not match.
+
     Examples
     --------
     >>> s = torch.tensor([[0.9, 0.5, 0.1], [0.1, 0.2, 0.3]])
@@ -101,46 +117,104 @@ def rank_metrics(scores: torch.Tensor, targets: torch.Tensor, k: int = 10) -> Ra
     >>> (m.hr, round(m.mrr, 3))
     (0.5, 0.75)
     """
+    return batched_rank_metrics([(scores, targets)], int(scores.shape[1]), k)
+
+
+def batched_rank_metrics(
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]], n_items: int, k: int = 10
+) -> RankMetrics:
+    """``rank_metrics`` over users that arrive in batches of ``(scores, targets)``.
+
+    The one implementation behind every reported ranking number: a batch of users is ranked, its
+    ranks and top-k items kept, and the averages taken over all users at the end, so the figures equal
+    those of ``rank_metrics`` on the concatenated matrix (the evaluation never holds a whole
+    ``(users, items)`` matrix at once).
+
+    Parameters
+    ----------
+    batches
+        Iterable of ``(scores (B, n_items), targets (B,))``.
+    n_items
+        Catalogue size (the width of every ``scores``).
+    k
+        Cut-off.
+
+    Returns
+    -------
+    RankMetrics
+        NaN metrics and ``n_users == 0`` when there are no users.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``k`` < 1 or a batch's shapes do not match.
+    """
     if k < 1:
         raise InvalidInputError(f"k: expected a positive integer, found {k}")
-    n_users, n_items = scores.shape
-    if n_users == 0:
+    ranks: list[torch.Tensor] = []
+    covered = torch.zeros(n_items, dtype=torch.bool)
+    for scores, targets in batches:
+        if scores.ndim != 2 or scores.shape[1] != n_items:
+            raise InvalidInputError(f"scores: expected (U, {n_items}), found {tuple(scores.shape)}")
+        ranks.append(target_ranks(scores, targets).cpu())
+        top = torch.topk(scores, min(k, n_items), dim=1).indices  # (B, k)
+        finite = torch.isfinite(scores.gather(1, top))
+        covered[top[finite].cpu()] = True
+    rank = torch.cat(ranks) if ranks else torch.zeros(0, dtype=torch.float64)
+    if len(rank) == 0:
         return RankMetrics(k, float("nan"), float("nan"), float("nan"), 0.0, 0)
-    rank = target_ranks(scores, targets)
     hit = rank < k
     ndcg = torch.where(hit, 1.0 / torch.log2(rank + 2.0), torch.zeros_like(rank))
     mrr = 1.0 / (rank + 1.0)
-    top = torch.topk(scores, min(k, n_items), dim=1).indices  # (U, k)
-    finite = torch.isfinite(scores.gather(1, top))
-    covered = torch.zeros(n_items, dtype=torch.bool, device=scores.device)
-    covered[top[finite]] = True
     return RankMetrics(
         k=k,
         hr=float(hit.to(torch.float64).mean()),
         ndcg=float(ndcg.mean()),
         mrr=float(mrr.mean()),
         coverage=float(covered.to(torch.float64).mean()),
-        n_users=n_users,
+        n_users=len(rank),
     )
 
 
-def report_row(model: str, split: str, m: RankMetrics, proto: str) -> dict:
-    """One row of a report table (see ``REPORT_COLUMNS``)."""
+def report_columns(k: int = 10) -> tuple[str, ...]:
+    """Columns of a metrics report at cut-off ``k``, in display order.
+
+    Examples
+    --------
+    >>> report_columns(5)[3:7]
+    ('HR@5', 'NDCG@5', 'MRR', 'coverage@5')
+    """
+    return (
+        "model",
+        "split",
+        "segment",
+        f"HR@{k}",
+        f"NDCG@{k}",
+        "MRR",
+        f"coverage@{k}",
+        "n_users",
+        "protocol",
+    )
+
+
+def report_row(model: str, split: str, m: RankMetrics, proto: str, segment: str = "all") -> dict:
+    """One row of a report table (see ``report_columns``), its metric names at ``m.k``."""
     return {
         "model": model,
         "split": split,
-        "HR@10": m.hr,
-        "NDCG@10": m.ndcg,
+        "segment": segment,
+        f"HR@{m.k}": m.hr,
+        f"NDCG@{m.k}": m.ndcg,
         "MRR": m.mrr,
-        "coverage@10": m.coverage,
+        f"coverage@{m.k}": m.coverage,
         "n_users": m.n_users,
         "protocol": proto,
     }
 
 
-def report_frame(rows: list[dict]) -> pd.DataFrame:
-    """Assemble report rows into the one table the UI and the CLI print."""
-    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+def report_frame(rows: list[dict], k: int = 10) -> pd.DataFrame:
+    """Assemble report rows at cut-off ``k`` into the one table the UI and the CLI print."""
+    return pd.DataFrame(rows, columns=list(report_columns(k)))
 
 
 def binary_scores(prob: np.ndarray, label: np.ndarray, threshold: float) -> tuple[float, float]:

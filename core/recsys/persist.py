@@ -19,7 +19,8 @@ from safetensors.torch import load_file, save_file
 from core.device import pick_device
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.recsys.seqmodel import SeqConfig, SeqRec
-from core.recsys.train import TrainResult, TrainSpec, Vocab
+from core.recsys.sequences import Vocab
+from core.recsys.train import TrainResult, TrainSpec
 
 FORMAT = "interest-atlas-seqrec"
 VERSION = 1

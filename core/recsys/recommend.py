@@ -26,7 +26,8 @@ import torch
 from core.errors import InvalidInputError
 from core.recsys import baselines
 from core.recsys.persist import ModelBundle
-from core.recsys.train import Steps, batch_from, build_steps
+from core.recsys.reasons import REASON_STEPS, reason_text, reasons
+from core.recsys.sequences import Steps, batch_from, build_steps, ranges
 from core.schema import ITEM, ITEM_TEXT, LAT, LON, USER, item_table
 from core.spacetime.geo import haversine_m
 
@@ -45,8 +46,6 @@ COLUMNS = (
     "reason",
     "reason_items",
 )
-#: How many past steps a reason names.
-REASON_STEPS = 2
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,7 @@ def _score(
     seq = torch.softmax(model.full_sort_predict(batch).float(), dim=1)  # (B, n_items)
     cold = torch.as_tensor(length == 0, device=device)
     seq = torch.where(cold[:, None], popularity[None, :].to(device), seq)
-    r, idx = _ranges(lo, length)
+    r, idx = ranges(lo, length)
     unseen = torch.ones(len(users), n_items, dtype=torch.bool, device=device)
     unseen[
         torch.as_tensor(r, device=device), torch.as_tensor(steps.item[idx] - 1, device=device)
@@ -180,12 +179,6 @@ def _score(
     return blend, seq, interest, geo_part, unseen, shares
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    owner = np.repeat(np.arange(len(starts)), lengths)
-    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return owner, starts[owner] + offset
-
-
 def _similarity_table(bundle: ModelBundle) -> torch.Tensor:
     """Item vectors used for interest and reasons: LM vectors if present, else model embeddings."""
     vecs = bundle.item_vectors
@@ -193,61 +186,6 @@ def _similarity_table(bundle: ModelBundle) -> torch.Tensor:
         return torch.nn.functional.normalize(vecs.float(), dim=1)
     with torch.inference_mode():
         return torch.nn.functional.normalize(bundle.model.item_table()[1:].float(), dim=1)
-
-
-def _reason_table(bundle: ModelBundle) -> torch.Tensor:
-    """Unit vectors whose dot product is the mean of the model-embedding and LM cosines."""
-    with torch.inference_mode():
-        learned = torch.nn.functional.normalize(bundle.model.item_table()[1:].float(), dim=1)
-    vecs = bundle.item_vectors
-    if vecs is None or not bool((vecs.abs().sum(1) > 0).any()):
-        return learned
-    text = torch.nn.functional.normalize(vecs.float(), dim=1)
-    return torch.cat([learned, text.to(learned.device)], dim=1) / 2**0.5
-
-
-def _reasons(
-    bundle: ModelBundle, steps: Steps, users: np.ndarray, top: torch.Tensor, half_life_days: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each (user, recommended item): the REASON_STEPS most contributing past steps.
-
-    Contribution = similarity(item, past item) * 2^(-age / half-life), similarity being the mean of
-    the cosines of the model's item embeddings and of the LM vectors, over the last max_len steps.
-    Returns step indices ``(B, k, REASON_STEPS)`` (-1 = none) and their contributions.
-    """
-    device = top.device
-    T = bundle.model.config.max_len
-    lo, hi = steps.start[users], steps.start[users] + steps.length[users]
-    idx = np.arange(len(steps.item))
-    hist_idx = torch.as_tensor(
-        np.where(
-            (hi[:, None] - T + np.arange(T)[None, :]) >= lo[:, None],
-            idx[np.clip(hi[:, None] - T + np.arange(T)[None, :], 0, max(len(idx) - 1, 0))]
-            if len(idx)
-            else 0,
-            -1,
-        ),
-        device=device,
-    )  # (B, T) step index or -1
-    valid = hist_idx >= 0
-    # One dummy step at the end keeps the gathers valid when no user has any history.
-    items = torch.as_tensor(np.r_[steps.item, 1], device=device)
-    ts = torch.as_tensor(np.r_[steps.ts, 0.0], device=device, dtype=torch.float64)
-    safe = hist_idx.clamp(min=0)
-    hist_item = torch.where(valid, items[safe] - 1, torch.zeros_like(safe))  # (B, T)
-    table = _reason_table(bundle).to(device)
-    sim = torch.einsum("bkd,btd->bkt", table[top], table[hist_item])  # (B, k, T)
-    latest = torch.where(valid, ts[safe], torch.full_like(ts[safe], -torch.inf)).amax(
-        1, keepdim=True
-    )
-    decay = torch.exp2(-(latest - ts[safe]) / 86400.0 / half_life_days).float()  # (B, T)
-    contrib = sim * decay[:, None, :]
-    contrib = contrib.masked_fill(~valid[:, None, :], float("-inf"))
-    n = min(REASON_STEPS, T)
-    best = torch.topk(contrib, n, dim=2)
-    chosen = torch.gather(hist_idx[:, None, :].expand(-1, top.shape[1], -1), 2, best.indices)
-    chosen = torch.where(torch.isfinite(best.values), chosen, torch.full_like(chosen, -1))
-    return chosen.cpu().numpy(), best.values.cpu().numpy(), hist_idx.cpu().numpy()
 
 
 def _assemble(
@@ -275,7 +213,7 @@ def _assemble(
     best = torch.topk(blend, kk, dim=1)
     finite = torch.isfinite(best.values).cpu().numpy()  # (B, kk)
     top = best.indices
-    chosen, _, _ = _reasons(bundle, steps, users, top, weights.half_life_days)
+    chosen, _, _ = reasons(bundle, steps, users, top, weights.half_life_days)
     b_idx, r_idx = np.nonzero(finite)
     item_col = top.cpu().numpy()[b_idx, r_idx]
     take = (torch.as_tensor(b_idx, device=device), torch.as_tensor(item_col, device=device))
@@ -301,7 +239,7 @@ def _assemble(
         else np.full(len(item_col), "", dtype=object)
     )
     out["topic"] = topics
-    out["reason"], out["reason_items"] = _reason_text(
+    out["reason"], out["reason_items"] = reason_text(
         bundle, steps, chosen[b_idx, r_idx], texts, out["topic"]
     )
     if with_user:
@@ -310,39 +248,6 @@ def _assemble(
     out.attrs["blend"] = weights.describe(near is not None)
     out.attrs["weights"] = asdict(weights)
     return out
-
-
-def _reason_text(
-    bundle: ModelBundle,
-    steps: Steps,
-    chosen: np.ndarray,
-    texts: pd.Series,
-    topic: pd.Series,
-) -> tuple[pd.Series, pd.Series]:
-    """Vectorised reason strings from the chosen step indices ``(N, REASON_STEPS)``."""
-    n = len(chosen)
-    reason = pd.Series([""] * n, dtype=object)
-    items_col = pd.Series([""] * n, dtype=object)
-    step_item, step_ts = np.r_[steps.item, 1], np.r_[steps.ts, 0.0]  # dummy step: see _reasons
-    for j in range(chosen.shape[1] if n else 0):  # REASON_STEPS columns, not rows
-        step = chosen[:, j]
-        has = step >= 0
-        safe = np.where(has, step, 0)
-        iid = pd.Series(bundle.vocab.items.to_numpy()[step_item[safe] - 1], dtype=object)
-        when = pd.Series(
-            pd.to_datetime(step_ts[safe], unit="s", utc=True).strftime("%Y-%m-%d %H:%M")
-        )
-        name = texts.reindex(iid).reset_index(drop=True).fillna(iid).astype(str).str.slice(0, 60)
-        piece = "'" + name + "' (" + when + ")"
-        sep = np.where(reason.str.len() > 0, " and ", "")
-        reason = reason.where(~has, reason + sep + piece)
-        isep = np.where(items_col.str.len() > 0, "; ", "")
-        items_col = items_col.where(~has, items_col + isep + iid + " @ " + when)
-    prefix = np.where(reason.str.len() > 0, "after ", "popular overall (no history yet)")
-    reason = pd.Series(prefix, dtype=object) + reason
-    topic = topic.reset_index(drop=True).astype(str)
-    reason = reason.where(topic.str.len() == 0, reason + " · topic: " + topic)
-    return reason.to_numpy(dtype=object), items_col.to_numpy(dtype=object)
 
 
 def top_k(
@@ -392,10 +297,7 @@ def top_k(
             f"user: expected a user id the model was trained on, found {user!r} "
             f"({len(model_bundle.vocab.users)} known users)"
         )
-    at = None if at_time is None else pd.Timestamp(at_time)
-    if at is not None and at.tzinfo is None:
-        at = at.tz_localize("UTC")
-    steps = build_steps(events, model_bundle.vocab, model_bundle.spec.collapse_repeats, at)
+    steps = build_steps(events, model_bundle.vocab, model_bundle.spec.collapse_repeats, at_time)
     out = _assemble(model_bundle, events, steps, np.array([code]), k, weights, near, False)
     return out[list(COLUMNS)].reset_index(drop=True).pipe(_keep_attrs, out)
 
@@ -424,10 +326,7 @@ def score_all_users(
     weights.validate()
     if k < 1:
         raise InvalidInputError(f"k: expected a positive integer, found {k}")
-    at = None if at_time is None else pd.Timestamp(at_time)
-    if at is not None and at.tzinfo is None:
-        at = at.tz_localize("UTC")
-    steps = build_steps(events, model_bundle.vocab, model_bundle.spec.collapse_repeats, at)
+    steps = build_steps(events, model_bundle.vocab, model_bundle.spec.collapse_repeats, at_time)
     n = len(model_bundle.vocab.users)
     size = max(1, min(batch_size, 8_000_000 // max(model_bundle.model.config.n_items, 1)))
     frames = [
@@ -446,4 +345,4 @@ def score_all_users(
     return out
 
 
-__all__ = ["COLUMNS", "BlendWeights", "geo_scores", "score_all_users", "top_k"]
+__all__ = ["COLUMNS", "REASON_STEPS", "BlendWeights", "geo_scores", "score_all_users", "top_k"]

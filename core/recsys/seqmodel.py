@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.errors import InvalidInputError, ModelUnavailableError
+
 #: Number of log2-second buckets for the time gap between consecutive steps (plus pad and "first").
 N_GAP_BUCKETS = 24
 #: Hours in a week; hour-of-week index is 1..168 (0 = padding).
@@ -78,7 +80,10 @@ class SeqBatch:
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: SeqConfig) -> None:
         super().__init__()
-        assert config.d_model % config.n_heads == 0, "d_model must be divisible by n_heads"
+        if config.n_heads < 1 or config.d_model % config.n_heads:
+            raise InvalidInputError(
+                f"d_model: expected a multiple of n_heads={config.n_heads}, found {config.d_model}"
+            )
         self.n_heads = config.n_heads
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
         self.proj = nn.Linear(config.d_model, config.d_model)
@@ -140,7 +145,7 @@ class SeqRec(nn.Module):
             text = torch.zeros(V, config.text_dim)
             if item_text is not None:
                 if tuple(item_text.shape) != (V, config.text_dim):
-                    raise ValueError(
+                    raise InvalidInputError(
                         f"item_text: expected shape {(V, config.text_dim)} (row 0 = padding), "
                         f"found {tuple(item_text.shape)}"
                     )
@@ -184,7 +189,9 @@ class SeqRec(nn.Module):
         items = batch.items
         _, T = items.shape
         if self.config.max_len < T:
-            raise ValueError(f"sequence length: expected at most {self.config.max_len}, found {T}")
+            raise InvalidInputError(
+                f"batch.items: expected at most max_len={self.config.max_len} columns, found {T}"
+            )
         real = items > 0  # (B, T)
         table = self.item_table()
         pos = torch.arange(self.config.max_len - T, self.config.max_len, device=items.device)
@@ -212,13 +219,16 @@ class SeqRec(nn.Module):
         n_negatives: int | None = None,
         purchase_next: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
+        item_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Next-item loss at every real position.
 
         ``targets`` (B, T) holds the item after each step (0 = no target). With ``n_negatives`` the
         loss is a sampled softmax over the positive and ``n_negatives`` uniformly drawn items shared by
         the batch; otherwise a full cross-entropy over the catalogue. ``purchase_next`` (B, T) float
-        (NaN = unknown) adds the propensity head's binary cross-entropy.
+        (NaN = unknown) adds the propensity head's binary cross-entropy. ``item_mask`` (n_items + 1,)
+        bool limits the softmax to the items it marks (items absent from the training data are not
+        pushed down as negatives they never were: a new item keeps the place its text gives it).
         """
         h = self(batch)  # (B, T, C)
         mask = targets > 0
@@ -227,6 +237,8 @@ class SeqRec(nn.Module):
         table = self.item_table()
         if n_negatives is None or n_negatives >= self.config.n_items:
             logits = hv @ table[1:].T  # (N, n_items)
+            if item_mask is not None:
+                logits = logits.masked_fill(~item_mask[None, 1:], float("-inf"))
             loss = F.cross_entropy(logits, tv - 1)
         else:
             negs = torch.randint(
@@ -238,7 +250,10 @@ class SeqRec(nn.Module):
             )
             pos_logit = (hv * table[tv]).sum(-1, keepdim=True)  # (N, 1)
             neg_logit = hv @ table[negs].T  # (N, n_neg)
-            neg_logit = neg_logit.masked_fill(negs[None, :] == tv[:, None], float("-inf"))
+            drop = negs[None, :] == tv[:, None]  # (N, n_neg)
+            if item_mask is not None:
+                drop = drop | ~item_mask[negs][None, :]
+            neg_logit = neg_logit.masked_fill(drop, float("-inf"))
             logits = torch.cat([pos_logit, neg_logit], dim=1)
             loss = F.cross_entropy(logits, torch.zeros_like(tv))
         if self.propensity is not None and purchase_next is not None:
@@ -271,7 +286,10 @@ class SeqRec(nn.Module):
     def predict_propensity(self, batch: SeqBatch) -> torch.Tensor:
         """P(the next step is a purchase) for each row, ``(B,)``."""
         if self.propensity is None:
-            raise RuntimeError("this model was trained without a propensity head")
+            raise ModelUnavailableError(
+                "propensity head: expected a model trained with one (a log with purchase events), "
+                "found a model without it"
+            )
         return torch.sigmoid(self.propensity(self.last_hidden(batch)).squeeze(-1))
 
 
@@ -282,5 +300,4 @@ def gap_bucket(seconds: torch.Tensor) -> torch.Tensor:
     return torch.where(finite, b, torch.ones_like(b)).long()
 
 
-def n_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+__all__ = ["N_GAP_BUCKETS", "SeqBatch", "SeqConfig", "SeqRec", "gap_bucket"]

@@ -1,18 +1,17 @@
-"""Train the sequence model on an EventLog, evaluate it beside baselines on the same split.
+"""Train the sequence model on an EventLog (the loop), and the spec and key that decide a model.
 
-Protocol: each user's behaviour becomes a sequence of *steps* (consecutive events on the same item,
-e.g. view → click → cart → purchase, collapse into one step unless ``collapse_repeats=False``), in time
-order. Time-ordered leave-one-out: the last step of each user is the test target, the second-to-last
-the validation target, the rest is training. Users with fewer than 3 steps only train. Metrics rank the
-whole catalogue (no sampled negatives).
+The steps, splits and training windows come from ``core.recsys.sequences``; the comparison with the
+baselines on the same protocol lives in ``core.recsys.evaluate``.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -20,24 +19,25 @@ import torch
 
 from core.device import pick_device
 from core.errors import InvalidInputError, TooLittleDataError
-from core.recsys import baselines
-from core.recsys.metrics import (
-    RankMetrics,
-    best_threshold,
-    binary_scores,
-    protocol,
-    report_frame,
-    report_row,
-    target_ranks,
+from core.recsys.evaluate import compare, evaluate_model, propensity_scores
+from core.recsys.metrics import best_threshold
+from core.recsys.seqmodel import SeqConfig, SeqRec
+from core.recsys.sequences import (
+    Vocab,
+    align_item_vectors,
+    batch_from,
+    build_steps,
+    build_vocab,
+    make_splits,
+    right_aligned,
+    training_windows,
 )
-from core.recsys.seqmodel import SeqBatch, SeqConfig, SeqRec, gap_bucket
-from core.schema import EVENT, ITEM, TS, TZ_OFFSET, USER, WEIGHT
-
-#: Event types that count as a purchase for the propensity head.
-PURCHASE_EVENTS = ("purchase", "transaction", "order", "buy")
 
 #: callback(epoch, mean training loss, validation NDCG@10, seconds left) -> False to stop.
 ProgressCallback = Callable[[int, float, float, float], "bool | None"]
+
+#: Below this many events ``TrainSpec.for_log`` picks a narrower model.
+SMALL_LOG_EVENTS = 5_000
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,25 @@ class TrainSpec:
         }
         return cls(**{**base, **overrides})  # type: ignore[arg-type]
 
+    @classmethod
+    def for_log(cls, n_events: int, **overrides: object) -> TrainSpec:
+        """Defaults sized for a log of ``n_events``: width 32 and batches of 64 below
+        ``SMALL_LOG_EVENTS`` events (a tiny log over-fits a wide model), the full defaults above.
+
+        Examples
+        --------
+        >>> TrainSpec.for_log(1_000).d_model, TrainSpec.for_log(50_000).d_model
+        (32, 64)
+        """
+        if n_events < 0:
+            raise InvalidInputError(f"n_events: expected >= 0, found {n_events}")
+        base: dict[str, object] = (
+            {"d_model": 32, "batch_size": 64} if n_events < SMALL_LOG_EVENTS else {}
+        )
+        return cls(**{**base, **overrides})  # type: ignore[arg-type]
+
     def validate(self) -> None:
+        """Raise ``InvalidInputError`` naming the first setting out of range."""
         if self.loss not in ("full", "sampled"):
             raise InvalidInputError(f"loss: expected 'full' or 'sampled', found {self.loss!r}")
         for name in ("max_len", "d_model", "n_heads", "n_layers", "epochs", "batch_size"):
@@ -91,35 +109,6 @@ class TrainSpec:
             raise InvalidInputError(
                 f"d_model: expected a multiple of n_heads={self.n_heads}, found {self.d_model}"
             )
-
-
-@dataclass(frozen=True)
-class Steps:
-    """One row per step, sorted by (user, time); arrays aligned. Items are 1-based (0 = padding)."""
-
-    user: np.ndarray  # int64 user code
-    item: np.ndarray  # int64, 1..n_items
-    ts: np.ndarray  # float64 seconds since epoch
-    gap: np.ndarray  # int64 gap bucket (1 = first step)
-    hour: np.ndarray  # int64 hour of week 1..168
-    event: np.ndarray  # int64 event-type code, 1-based
-    weight: np.ndarray  # float64 strongest weight of the step
-    purchase: np.ndarray  # bool: the step includes a purchase
-    start: np.ndarray  # (n_users,) first row of each user
-    length: np.ndarray  # (n_users,) steps of each user
-
-
-@dataclass(frozen=True)
-class Vocab:
-    """Index of users, items and event types the model was trained on."""
-
-    users: pd.Index
-    items: pd.Index
-    events: pd.Index
-
-    @property
-    def n_items(self) -> int:
-        return len(self.items)
 
 
 @dataclass(frozen=True)
@@ -143,189 +132,8 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# Data preparation (vectorised: no Python loop over users or rows)
-# ---------------------------------------------------------------------------------------------
-
-
-def build_vocab(events: pd.DataFrame) -> Vocab:
-    """Users, items and event types of an EventLog, in category order."""
-
-    def cats(col: str) -> pd.Index:
-        s = events[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            return pd.Index(s.cat.categories.astype(str))
-        return pd.Index(sorted(s.astype(str).unique()))
-
-    return Vocab(users=cats(USER), items=cats(ITEM), events=cats(EVENT))
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, index) of the concatenated ranges ``starts[k] .. starts[k] + lengths[k]``."""
-    lengths = np.maximum(lengths, 0)
-    owner = np.repeat(np.arange(len(starts)), lengths)
-    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return owner, starts[owner] + offset
-
-
-def build_steps(
-    events: pd.DataFrame,
-    vocab: Vocab,
-    collapse_repeats: bool = True,
-    at_time: pd.Timestamp | None = None,
-) -> Steps:
-    """Turn an EventLog into per-user time-ordered steps over ``vocab`` (unknown items dropped).
-
-    Parameters
-    ----------
-    events
-        Canonical EventLog.
-    vocab
-        Users / items / event types to index with (usually ``build_vocab`` of the training log).
-    collapse_repeats
-        Merge consecutive events of one user on the same item into one step.
-    at_time
-        Keep only events at or before this time.
-
-    Returns
-    -------
-    Steps
-    """
-    frame = events
-    if at_time is not None:
-        frame = frame[frame[TS] <= pd.Timestamp(at_time)]
-    user = vocab.users.get_indexer(frame[USER].astype(str))
-    item = vocab.items.get_indexer(frame[ITEM].astype(str)) + 1
-    ok = (user >= 0) & (item > 0)
-    ts = frame[TS].to_numpy(dtype="datetime64[ns]").astype(np.int64)[ok] / 1e9
-    user, item = user[ok].astype(np.int64), item[ok].astype(np.int64)
-    ev_str = frame[EVENT].astype(str).to_numpy()[ok]
-    event = vocab.events.get_indexer(ev_str) + 1
-    event = np.where(event > 0, event, 0).astype(np.int64)
-    weight = frame[WEIGHT].to_numpy(dtype=np.float64)[ok]
-    weight = np.where(np.isfinite(weight), weight, 1.0)
-    purchase = np.isin(np.char.lower(ev_str.astype(str)), PURCHASE_EVENTS)
-    tz = frame[TZ_OFFSET].to_numpy(dtype=np.float64)[ok]
-    order = np.lexsort((np.arange(len(ts)), ts, user))
-    user, item, ts, event, weight, purchase, tz = (
-        a[order] for a in (user, item, ts, event, weight, purchase, tz)
-    )
-    if collapse_repeats and len(user):
-        new_run = np.ones(len(user), dtype=bool)
-        new_run[1:] = (user[1:] != user[:-1]) | (item[1:] != item[:-1])
-        run = np.cumsum(new_run) - 1
-        n_runs = int(run[-1]) + 1
-        last_of_run = np.flatnonzero(np.r_[new_run[1:], True])
-        first_of_run = np.flatnonzero(new_run)
-        run_purchase = np.bincount(run, weights=purchase, minlength=n_runs) > 0
-        run_weight = np.full(n_runs, -np.inf)
-        np.maximum.at(run_weight, run, weight)
-        user, item, ts, tz = (a[first_of_run] for a in (user, item, ts, tz))
-        event = event[last_of_run]  # the furthest stage reached on the item
-        weight, purchase = run_weight, run_purchase
-    n_users = len(vocab.users)
-    length = np.bincount(user, minlength=n_users).astype(np.int64)
-    start = (np.cumsum(length) - length).astype(np.int64)
-    first = np.ones(len(user), dtype=bool)
-    first[1:] = user[1:] != user[:-1]
-    gap_sec = np.r_[np.nan, np.diff(ts)]
-    gap_sec[first] = np.nan
-    gap = gap_bucket(torch.from_numpy(gap_sec)).numpy().astype(np.int64)
-    local = ts + np.where(np.isfinite(tz), tz, 0.0) * 60.0
-    # 1970-01-01 was a Thursday: shift so hour 0 of the week is Monday 00:00.
-    hour = (np.floor(local / 3600.0).astype(np.int64) + 72) % 168 + 1
-    return Steps(user, item, ts, gap, hour, event, weight, purchase, start, length)
-
-
-def right_aligned(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_len: int) -> np.ndarray:
-    """Rows of ``values[max(lo, hi - max_len) : hi]`` right-aligned in ``(R, max_len)``, 0-padded.
-
-    Examples
-    --------
-    >>> right_aligned(np.array([1, 2, 3, 4]), np.array([0, 2]), np.array([2, 4]), 3).tolist()
-    [[0, 1, 2], [0, 3, 4]]
-    """
-    idx = hi[:, None] - max_len + np.arange(max_len)[None, :]  # (R, T)
-    valid = idx >= lo[:, None]
-    taken = values[np.clip(idx, 0, max(len(values) - 1, 0))] if len(values) else np.zeros_like(idx)
-    return np.where(valid, taken, 0)
-
-
-def batch_from(steps: Steps, lo: np.ndarray, hi: np.ndarray, max_len: int) -> SeqBatch:
-    """Right-aligned model inputs of the step ranges ``[lo, hi)``."""
-
-    def mat(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(right_aligned(a, lo, hi, max_len).astype(np.int64))
-
-    return SeqBatch(
-        items=mat(steps.item), gaps=mat(steps.gap), hours=mat(steps.hour), events=mat(steps.event)
-    )
-
-
-@dataclass(frozen=True)
-class Split:
-    """Inputs and targets of one evaluation split; rows are users with >= 3 steps."""
-
-    name: str
-    users: np.ndarray  # user codes
-    lo: np.ndarray  # first step of each user
-    hi: np.ndarray  # exclusive end of the input (= index of the target step)
-
-    def targets(self, steps: Steps) -> np.ndarray:
-        return steps.item[self.hi] - 1  # 0-based item column
-
-    def history(self, steps: Steps) -> tuple[np.ndarray, np.ndarray]:
-        """(row, step index) of every input step (the full history before the target)."""
-        return _ranges(self.lo, self.hi - self.lo)
-
-
-def make_splits(steps: Steps) -> tuple[Split, Split]:
-    """Validation and test splits (time-ordered leave-one-out)."""
-    users = np.flatnonzero(steps.length >= 3)
-    lo = steps.start[users]
-    end = lo + steps.length[users]
-    return Split("validation", users, lo, end - 2), Split("test", users, lo, end - 1)
-
-
-def training_windows(steps: Steps, max_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi) input ranges covering every user's training steps in windows of ``max_len``.
-
-    A user's training steps are all but the last two (all of them for users with < 3 steps); inputs
-    are steps ``[lo, hi)`` and targets the steps one later.
-    """
-    n_train = np.where(steps.length >= 3, steps.length - 2, steps.length)
-    n_inputs = np.maximum(n_train - 1, 0)
-    n_windows = -(-n_inputs // max_len)
-    owner, _ = _ranges(np.zeros(len(n_windows), dtype=np.int64), n_windows)
-    within = np.arange(len(owner)) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
-    lo = steps.start[owner]
-    hi = lo + n_inputs[owner] - within * max_len
-    return lo, hi
-
-
-# ---------------------------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------------------------
-
-
-def align_item_vectors(
-    vocab: Vocab, item_vectors: torch.Tensor | None, item_ids: Sequence[str] | None
-) -> torch.Tensor | None:
-    """Item vectors reordered to ``vocab.items`` (items without a vector get zeros)."""
-    if item_vectors is None:
-        return None
-    vecs = torch.as_tensor(item_vectors).detach().float().cpu()
-    if item_ids is None:
-        if vecs.shape[0] != vocab.n_items:
-            raise InvalidInputError(
-                f"item_vectors: expected {vocab.n_items} rows (one per item category) when item_ids "
-                f"is None, found {vecs.shape[0]}"
-            )
-        return vecs
-    pos = pd.Index([str(i) for i in item_ids]).get_indexer(vocab.items)
-    out = torch.zeros(vocab.n_items, vecs.shape[1])
-    has = torch.from_numpy(pos >= 0)
-    out[has] = vecs[torch.from_numpy(pos[pos >= 0])]
-    return out
 
 
 def _config(spec: TrainSpec, vocab: Vocab, text_dim: int, has_purchases: bool) -> SeqConfig:
@@ -341,76 +149,6 @@ def _config(spec: TrainSpec, vocab: Vocab, text_dim: int, has_purchases: bool) -
         use_hour_of_week=spec.use_hour_of_week,
         n_event_types=len(vocab.events) if spec.use_event_type else 0,
         propensity_head=spec.propensity and has_purchases,
-    )
-
-
-def _eval_batches(n_rows: int, n_items: int) -> int:
-    return max(1, min(n_rows, 4_000_000 // max(n_items, 1)))
-
-
-def _seen_mask(
-    steps: Steps, split: Split, rows: slice, n_items: int, device: torch.device
-) -> torch.Tensor:
-    r, idx = _ranges(split.lo[rows], split.hi[rows] - split.lo[rows])
-    n = len(split.lo[rows])
-    mask = torch.zeros(n, n_items, dtype=torch.bool, device=device)
-    mask[torch.as_tensor(r, device=device), torch.as_tensor(steps.item[idx] - 1, device=device)] = (
-        True
-    )
-    return mask
-
-
-def model_scores(
-    model: SeqRec, steps: Steps, split: Split, rows: slice, exclude_seen: bool
-) -> torch.Tensor:
-    """Full-catalogue scores of the model for ``split`` rows, seen items ``-inf`` if excluded."""
-    device = model.device
-    batch = batch_from(steps, split.lo[rows], split.hi[rows], model.config.max_len).to(device)
-    scores = model.full_sort_predict(batch)
-    if exclude_seen:
-        scores = scores.masked_fill(
-            _seen_mask(steps, split, rows, model.config.n_items, device), float("-inf")
-        )
-    return scores
-
-
-def _evaluate_fn(
-    score_fn: Callable[[slice], torch.Tensor], steps: Steps, split: Split, n_items: int, k: int = 10
-) -> RankMetrics:
-    n = len(split.users)
-    size = _eval_batches(n, n_items)
-    ranks, tops = [], []
-    targets = torch.from_numpy(split.targets(steps))
-    for s in range(0, n, size):
-        rows = slice(s, min(n, s + size))
-        scores = score_fn(rows)
-        ranks.append(target_ranks(scores, targets[rows].to(scores.device)).cpu())
-        top = torch.topk(scores, min(k, n_items), dim=1)
-        tops.append(top.indices[torch.isfinite(top.values)].cpu())
-    if n == 0:
-        return RankMetrics(k, float("nan"), float("nan"), float("nan"), 0.0, 0)
-    rank = torch.cat(ranks)
-    hit = rank < k
-    covered = torch.zeros(n_items, dtype=torch.bool)
-    covered[torch.cat(tops)] = True
-    return RankMetrics(
-        k=k,
-        hr=float(hit.double().mean()),
-        ndcg=float(torch.where(hit, 1.0 / torch.log2(rank + 2.0), torch.zeros_like(rank)).mean()),
-        mrr=float((1.0 / (rank + 1.0)).mean()),
-        coverage=float(covered.double().mean()),
-        n_users=n,
-    )
-
-
-def evaluate_model(model: SeqRec, steps: Steps, split: Split, exclude_seen: bool) -> RankMetrics:
-    """HR@10, NDCG@10, MRR, coverage of ``model`` on ``split`` (full ranking)."""
-    model.eval()
-    return _evaluate_fn(
-        lambda rows: model_scores(model, steps, split, rows, exclude_seen),
-        steps,
-        split,
-        model.config.n_items,
     )
 
 
@@ -442,7 +180,7 @@ def fit(
     -------
     TrainResult
         The best model (by validation NDCG@10), already in eval mode; ``report`` is empty (see
-        ``evaluate``).
+        ``core.recsys.evaluate.compare``).
 
     Raises
     ------
@@ -486,6 +224,12 @@ def fit(
         targets = targets.to(device)
         purchase_next = None if purchase_next is None else purchase_next.to(device)
 
+    # Items of the training windows (inputs or targets); the others are no softmax negatives.
+    in_training = torch.zeros(vocab.n_items + 1, dtype=torch.bool)
+    in_training[inputs.items.flatten().cpu()] = True
+    in_training[targets.flatten().cpu()] = True
+    in_training[0] = False
+    in_training = in_training.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     gen = torch.Generator().manual_seed(spec.seed)
     neg_gen = torch.Generator(device=device).manual_seed(spec.seed + 1)
@@ -508,6 +252,7 @@ def fit(
                 if purchase_next is None
                 else purchase_next[idx, spec.max_len - width :],
                 generator=neg_gen,
+                item_mask=in_training,
             )
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -535,6 +280,8 @@ def fit(
             break
     if best_state is not None:
         model.load_state_dict(best_state)
+    with torch.no_grad():  # untrained rows hold init noise: such an item is its text part alone
+        model.item_emb.weight[~in_training] = 0.0
     model.eval()
     threshold = 0.5
     if config.propensity_head:
@@ -572,146 +319,61 @@ def _length_batches(
     return [(torch.from_numpy(chunks[c]), int(lengths[chunks[c]].max())) for c in shuffled]
 
 
-def propensity_scores(model: SeqRec, steps: Steps, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    """P(next step is a purchase) for each split user, and whether it was (0/1)."""
-    n = len(split.users)
-    probs = []
-    for s in range(0, n, 4096):
-        rows = slice(s, min(n, s + 4096))
-        batch = batch_from(steps, split.lo[rows], split.hi[rows], model.config.max_len)
-        probs.append(model.predict_propensity(batch.to(model.device)).float().cpu().numpy())
-    prob = np.concatenate(probs) if probs else np.zeros(0, dtype=np.float32)
-    return prob, steps.purchase[split.hi].astype(np.int64)
+def model_key(
+    fingerprint: str,
+    spec: TrainSpec,
+    item_vectors: torch.Tensor | np.ndarray | None = None,
+    item_ids: Sequence[str] | None = None,
+    salt: str = "",
+) -> str:
+    """A stable hash of everything that decides a trained model, to key caches of models by.
 
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation beside baselines
-# ---------------------------------------------------------------------------------------------
-
-
-def evaluate(
-    result: TrainResult,
-    events: pd.DataFrame,
-    split: str = "test",
-    exclude_seen: bool | None = None,
-    baseline_models: Sequence[str] = ("most popular", "item-kNN", "LM interest (cosine)"),
-    half_life_days: float = 14.0,
-) -> pd.DataFrame:
-    """One table: the sequence model and the baselines on the same split and protocol.
+    Two trainings get the same key exactly when they see the same data (``fingerprint``), the same
+    spec (every hyper-parameter, the seed, the device and a time limit ``max_seconds``), and the same
+    item initialisation: whether items start from language-model vectors at all, and which vectors
+    (their values and the item ids they belong to).
 
     Parameters
     ----------
-    result
-        Output of ``fit`` on the same ``events``.
-    events
-        The EventLog the model was trained on.
-    split
-        ``"test"`` (last step of each user) or ``"validation"``.
-    exclude_seen
-        Exclude items the user already saw from the ranking; default ``result.spec.exclude_seen``.
-    baseline_models
-        Which baselines to add. The LM baseline needs item vectors (skipped without them).
-    half_life_days
-        Decay of the LM interest vectors.
+    fingerprint
+        Fingerprint of the EventLog (e.g. ``Dataset.fingerprint``).
+    spec
+        The training spec.
+    item_vectors
+        The language-model vectors the items are initialised from, or ``None`` (ID-only).
+    item_ids
+        Item id of each row of ``item_vectors``.
+    salt
+        Anything else that must keep two models apart (e.g. a session id, so that one session's model
+        is never served to another).
 
     Returns
     -------
-    pd.DataFrame
-        Columns ``metrics.REPORT_COLUMNS``, the protocol string in every row. Where the log has
-        purchase events, one more row reports the propensity head (P(next step is a purchase)) with
-        its ``AUC`` and ``F1`` columns; ranking columns are empty there.
+    str
+        32 hex characters.
+
+    Examples
+    --------
+    >>> model_key("fp", TrainSpec()) == model_key("fp", TrainSpec())
+    True
+    >>> model_key("fp", TrainSpec()) == model_key("fp", TrainSpec(max_seconds=60.0))
+    False
     """
-    if split not in ("test", "validation"):
-        raise InvalidInputError(f"split: expected 'test' or 'validation', found {split!r}")
-    exclude = result.spec.exclude_seen if exclude_seen is None else exclude_seen
-    steps = build_steps(events, result.vocab, result.spec.collapse_repeats)
-    val, test = make_splits(steps)
-    sp = test if split == "test" else val
-    n_items = result.vocab.n_items
-    proto = protocol(split, n_items, exclude, len(sp.users))
-    device = result.model.device
-    rows_out = [
-        report_row(
-            "sequence model (SASRec)",
-            split,
-            evaluate_model(result.model, steps, sp, exclude),
-            proto,
-        )
-    ]
-
-    h_row, h_idx = sp.history(steps)
-    h_item = steps.item[h_idx] - 1
-
-    def masked(scores: torch.Tensor, rows: slice) -> torch.Tensor:
-        if exclude:
-            scores = scores.masked_fill(
-                _seen_mask(steps, sp, rows, n_items, scores.device), float("-inf")
-            )
-        return scores
-
-    # History steps of every user before this split's target (training part of the log).
-    all_lo = steps.start
-    all_hi = steps.start + np.where(
-        steps.length >= 3, steps.length - (2 if split == "validation" else 1), steps.length
-    )
-    _, a_idx = _ranges(all_lo, all_hi - all_lo)
-    if "most popular" in baseline_models:
-        pop = baselines.popularity(steps.item[a_idx] - 1, n_items, device)
-        m = _evaluate_fn(
-            lambda rows: masked(pop.expand(len(sp.users[rows]), -1).clone(), rows),
-            steps,
-            sp,
-            n_items,
-        )
-        rows_out.append(report_row("most popular", split, m, proto))
-    if "item-kNN" in baseline_models and n_items <= baselines.MAX_KNN_ITEMS:
-        sim = baselines.itemknn_similarity(
-            steps.user[a_idx], steps.item[a_idx] - 1, n_items, device
-        )
-
-        def knn(rows: slice) -> torch.Tensor:
-            sel = (h_row >= rows.start) & (h_row < rows.stop)
-            return masked(
-                baselines.itemknn_scores(
-                    sim, h_row[sel] - rows.start, h_item[sel], rows.stop - rows.start
-                ),
-                rows,
-            )
-
-        rows_out.append(
-            report_row(
-                "item-kNN (co-occurrence)", split, _evaluate_fn(knn, steps, sp, n_items), proto
-            )
-        )
-    if "LM interest (cosine)" in baseline_models and result.item_vectors is not None:
-        vecs = result.item_vectors.to(device)
-        uvec = baselines.interest_vectors(
-            h_row, h_item, steps.ts[h_idx], steps.weight[h_idx], len(sp.users), vecs, half_life_days
-        )
-        m = _evaluate_fn(
-            lambda rows: masked(baselines.cosine_scores(uvec[rows], vecs), rows), steps, sp, n_items
-        )
-        rows_out.append(report_row("LM interest (cosine)", split, m, proto))
-    report = report_frame(rows_out)
-    if result.config.propensity_head:
-        prob, label = propensity_scores(result.model, steps, sp)
-        auc, f1 = binary_scores(prob, label, result.propensity_threshold)
-        report["AUC"] = np.nan
-        report["F1"] = np.nan
-        extra = {
-            "model": "purchase propensity (same encoder)",
-            "split": split,
-            "n_users": len(prob),
-            "AUC": auc,
-            "F1": f1,
-            "protocol": (
-                f"P(next step is a purchase), {split} step of each user, threshold "
-                f"{result.propensity_threshold:.3f} chosen on validation F1, "
-                f"{int(label.sum())} of {len(label)} positive"
-            ),
-        }
-        report = pd.concat([report, pd.DataFrame([extra])], ignore_index=True)
-    return report
+    h = hashlib.blake2b(digest_size=16)
+    head = {
+        "fingerprint": str(fingerprint),
+        "spec": asdict(spec),
+        "text_init": item_vectors is not None,
+        "salt": str(salt),
+    }
+    h.update(json.dumps(head, sort_keys=True, default=str).encode())
+    if item_vectors is not None:
+        vecs = torch.as_tensor(item_vectors).detach().float().cpu().contiguous().numpy()
+        h.update(repr(vecs.shape).encode())
+        h.update(vecs.tobytes())
+    if item_ids is not None:
+        h.update(b"\x00ids\x00" + "\x1f".join(str(i) for i in item_ids).encode())
+    return h.hexdigest()
 
 
 def train_and_compare(
@@ -721,24 +383,17 @@ def train_and_compare(
     spec: TrainSpec = TrainSpec(),
     callback: ProgressCallback | None = None,
 ) -> TrainResult:
-    """``fit`` then ``evaluate`` on the test split; the report is stored in the result."""
+    """``fit`` then ``evaluate.compare`` on the test split; the report is stored in the result."""
     result = fit(events, item_vectors, item_ids, spec, callback)
-    return replace(result, report=evaluate(result, events, "test"))
+    return replace(result, report=compare(result, events, "test"))
 
 
 __all__ = [
-    "PURCHASE_EVENTS",
-    "Split",
-    "Steps",
+    "SMALL_LOG_EVENTS",
+    "ProgressCallback",
     "TrainResult",
     "TrainSpec",
-    "Vocab",
-    "build_steps",
-    "build_vocab",
-    "evaluate",
     "fit",
-    "make_splits",
-    "right_aligned",
+    "model_key",
     "train_and_compare",
-    "training_windows",
 ]

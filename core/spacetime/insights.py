@@ -3,7 +3,7 @@ it rests on, the threshold it passed and the page that shows it in full.
 
 Inputs are the outputs of the analytics, passed in as frames, so this module needs none of them:
 :func:`core.spacetime.trends.period_counts` (weekly) and :func:`core.spacetime.trends.emerging`,
-a drift ranking (``core.interests.state.drift_ranking``: ``from_topic``, ``to_topic``,
+a drift ranking (``core.interests.timeline.drift_ranking``: ``from_topic``, ``to_topic``,
 ``change_period``, ``drift``), :func:`core.spacetime.signals.area_peaks` and :func:`core.spacetime.signals.hotspot_reach`. A finding is only made
 when its statistic passes the threshold stated in :class:`FindingSpec` and written into the row;
 an input that is missing or too small yields no finding of that kind, never a guess.
@@ -230,7 +230,7 @@ def findings(
     emerging
         :func:`core.spacetime.trends.emerging`: topics whose share changed (with the windows).
     drift
-        ``core.interests.state.drift_ranking`` over all users (``n`` = number of users):
+        ``core.interests.timeline.drift_ranking`` over all users (``n`` = number of users):
         ``drift``, ``from_topic``, ``to_topic``, ``change_period``.
     peaks
         :func:`core.spacetime.signals.area_peaks`.

@@ -21,7 +21,7 @@ data = ds.current()
 ds.header(data)
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
-default = train.TrainSpec(d_model=32, batch_size=64) if len(events) < 5_000 else train.TrainSpec()
+default = train.TrainSpec.for_log(len(events))
 
 
 def _or_preset(value: object) -> str:

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from core import schema
+from core.interests import drift_ranking, interest_profiles
 from core.recsys.recommend import BlendWeights
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
@@ -56,10 +57,9 @@ with left, guard("Interest timeline"):
     if line.empty:
         st.info("This user has no events to build a timeline from.")
     else:
-        shown = line.rename(columns={label: f"share:{label}" for label in info.labels})
-        fig = charts.user_timeline(
-            shown, info.labels, "Interest timeline (topic shares per period)"
-        )
+        profile = interest_profiles(line.tail(1), drift_ranking(line, n=1)).iloc[0]
+        st.markdown(f"**In a line:** {md_escape(profile)}")
+        fig = charts.user_timeline(line, info.labels, "Interest timeline (topic shares per period)")
         st.plotly_chart(fig, width="stretch", key="ch_user_timeline")
         exports.figure(fig, "user_timeline", names, key="dl_user_timeline")
         # a drift moment is a change of topic: the same topic before and after is no moment

@@ -98,6 +98,7 @@ def test_truth_round_trips_through_json(small):
     again = GroundTruth.from_json(small.truth.to_json())
     assert again.item_topic == small.truth.item_topic
     assert again.sequential_next == small.truth.sequential_next
+    assert again.purchase_intent == small.truth.purchase_intent
     pd.testing.assert_frame_equal(again.drifters, small.truth.drifters, check_dtype=False)
 
 
@@ -126,6 +127,40 @@ def _sha256(path) -> str:
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     return hashlib.sha256(raw).hexdigest()
+
+
+def test_purchase_intent_follows_the_topic_rates_in_the_truth(small):
+    events = small.events_raw
+    topic = events["item_id"].map(small.truth.item_topic)
+    rate = small.truth.purchase_intent["topic_rate"]
+    counts = pd.crosstab(topic, events["event"])
+    conversion = counts["purchase"] / counts["view"]
+    planted = pd.Series(rate).reindex(conversion.index)
+    assert conversion.corr(planted, method="spearman") > 0.8
+    assert set(rate) == set(small.truth.topics)
+
+
+def test_a_cart_earlier_in_a_session_makes_a_purchase_likelier(small):
+    events = small.events_raw.assign(ts=pd.to_datetime(small.events_raw["timestamp"], utc=True))
+    events = events.sort_values(["user_id", "ts"], kind="stable").reset_index(drop=True)
+    gap = events.groupby("user_id")["ts"].diff() > pd.Timedelta(minutes=45)
+    new_user = events["user_id"] != events["user_id"].shift()
+    session = (gap | new_user).cumsum()
+    # a visit starts with its view; carts and purchases of a visit follow it within a minute or two
+    visit = (events["event"] == "view").cumsum()
+    per_visit = pd.DataFrame(
+        {
+            "session": session.groupby(visit).first(),
+            "cart": (events["event"] == "cart").groupby(visit).any(),
+            "bought": (events["event"] == "purchase").groupby(visit).any(),
+        }
+    )
+    earlier = per_visit.groupby("session")["cart"].cumsum() - per_visit["cart"]
+    carted = per_visit[per_visit["cart"]]
+    with_cart = carted.loc[earlier[per_visit["cart"]] > 0, "bought"].mean()
+    without = carted.loc[earlier[per_visit["cart"]] == 0, "bought"].mean()
+    assert with_cart > without + 0.15
+    assert small.truth.purchase_intent["cart_boost"] > 0
 
 
 def test_sizes_too_small_are_refused():

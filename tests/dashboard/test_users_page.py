@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from apptest_helpers import assert_clean, new_app
 
 
@@ -12,6 +14,9 @@ def test_renders_on_the_sample_with_recommendations_and_reasons() -> None:
     recs = at.dataframe[1].value if len(at.dataframe) > 2 else None
     assert recs is not None and {"reason", "score", "topic"} <= set(recs.columns)
     assert recs["reason"].str.len().min() > 0
+    line = [m.value for m in at.markdown if m.value.startswith("**In a line:**")]
+    assert len(line) == 1 and ("Mostly " in line[0] or "Mixed" in line[0]), line
+    assert re.search(r"\(\d+ %\\?\)", line[0].replace("\\(", "(")), line  # "(60 %)", escaped
 
 
 def test_search_picks_another_user(small_dataset) -> None:

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.interests.embeddings import ItemVectors
-from core.interests.state import InterestSpec, timeline, update, user_interests, user_vectors
+from core.interests.state import InterestSpec, update, user_interests, user_vectors
+from core.interests.timeline import timeline
 from core.interests.topics import Topics
 from core.schema import conform
 
@@ -73,7 +74,7 @@ def test_incremental_equals_batch(rows, cuts, half_life) -> None:
 def test_timeline_shares_sum_to_one_and_rows_are_active_periods(rows) -> None:
     ev = _log(rows)
     tl = timeline(ev, IV, TOPICS, InterestSpec(device="cpu"))
-    shares = tl[list(TOPICS.labels)].to_numpy()
+    shares = tl[[f"share:{label}" for label in TOPICS.labels]].to_numpy()
     np.testing.assert_allclose(shares.sum(1), 1.0, atol=1e-9)
     assert tl["n_events"].sum() == len(ev)
     assert not tl.duplicated(["user_id", "period"]).any()

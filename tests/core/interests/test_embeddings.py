@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.embeddings import EmbeddingSpec, build_item_vectors
 from core.interests.text_encoder import EncoderSpec
 from core.schema import conform
@@ -72,7 +72,7 @@ def test_explicit_text_source_raises_when_model_missing(tmp_path) -> None:
     spec = EmbeddingSpec(
         source="text", encoder=EncoderSpec(model=str(tmp_path / "missing"), cache_dir=str(tmp_path))
     )
-    with pytest.raises(Exception, match="could not be loaded"):
+    with pytest.raises(ModelUnavailableError, match="could not be loaded"):
         build_item_vectors(_log(with_text=True), spec)
 
 

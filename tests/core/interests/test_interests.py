@@ -9,16 +9,9 @@ import torch
 
 from core.errors import InvalidInputError
 from core.interests.embeddings import EmbeddingSpec, ItemVectors, build_item_vectors
-from core.interests.state import (
-    InterestSpec,
-    drift_ranking,
-    timeline,
-    topic_shares,
-    update,
-    user_interests,
-    user_vectors,
-)
+from core.interests.state import InterestSpec, topic_shares, update, user_interests, user_vectors
 from core.interests.text_encoder import EncoderSpec
+from core.interests.timeline import TIMELINE_COLUMNS, drift_ranking, timeline
 from core.interests.topics import Topics, TopicSpec, find_topics
 from core.sample import SampleSpec, bundled_event_log, bundled_truth, generate, to_event_log
 from core.schema import conform
@@ -67,7 +60,7 @@ def test_interest_vector_matches_hand_computation() -> None:
     _, unit = user_vectors(state)
     torch.testing.assert_close(unit[0], expected_a / expected_a.norm())
     shares = topic_shares(state).set_index("user_id")
-    assert shares.loc["a", "odd"] == pytest.approx(0.8)
+    assert shares.loc["a", "share:odd"] == pytest.approx(0.8)
     assert shares.loc["b", "top_topic"] == "even"
     assert shares.loc["a", "n_events"] == 2
 
@@ -78,6 +71,52 @@ def test_at_ignores_later_events() -> None:
     state = user_interests(ev, iv, topics, InterestSpec(device="cpu"), at=T0 + pd.Timedelta(days=7))
     torch.testing.assert_close(state.mean[0], iv.vectors[0])
     assert state.total[0].item() == pytest.approx(2**-0.5)
+
+
+def test_naive_at_is_taken_as_utc() -> None:
+    # Regression: a naive timestamp (or a date string) raised TypeError from tz_convert.
+    iv, topics = tiny_world()
+    ev = log([("a", "i0", 0.0, 1.0), ("a", "i1", 14.0, 2.0)])
+    spec = InterestSpec(device="cpu")
+    for at in ("2026-03-09", pd.Timestamp("2026-03-09"), "2026-03-09T00:00:00"):
+        state = user_interests(ev, iv, topics, spec, at=at)
+        assert state.ref_time == pd.Timestamp("2026-03-09", tz="UTC")
+        # Day 7 of a 14-day half-life: only i0, weighing 2 ** -0.5.
+        assert state.total[0].item() == pytest.approx(2**-0.5)
+    aware = user_interests(ev, iv, topics, spec, at=pd.Timestamp("2026-03-09 01:00", tz="+01:00"))
+    assert aware.ref_time == pd.Timestamp("2026-03-09", tz="UTC")
+
+
+def test_garbage_at_is_a_clear_error() -> None:
+    iv, topics = tiny_world()
+    ev = log([("a", "i0", 0.0, 1.0)])
+    with pytest.raises(InvalidInputError, match=r"at: expected a timestamp .*found 'garbage'"):
+        user_interests(ev, iv, topics, InterestSpec(device="cpu"), at="garbage")
+
+
+def test_topic_named_like_a_fixed_column_does_not_collide() -> None:
+    # Topics labelled "weight" and "drift": their shares live in share:<label> columns.
+    iv, topics = tiny_world()
+    topics = Topics(
+        item_topic=topics.item_topic,
+        labels=("weight", "drift"),
+        centroids=topics.centroids,
+        table=topics.table,
+        k=2,
+        silhouette=float("nan"),
+        item_ids=topics.item_ids,
+    )
+    ev = log([("a", "i0", 0.0, 1.0), ("a", "i1", 0.0, 3.0), ("a", "i1", 8.0, 1.0)])
+    spec = InterestSpec(half_life_days=14.0, device="cpu")
+    tl = timeline(ev, iv, topics, spec)
+    assert list(tl.columns) == [*TIMELINE_COLUMNS, "share:weight", "share:drift"]
+    # Week 1 (ends day 7): i0 1 * 2**(-7/14), i1 3 * 2**(-7/14): shares 1/4 and 3/4.
+    assert tl["share:weight"][0] == pytest.approx(0.25)
+    assert tl["share:drift"][0] == pytest.approx(0.75)
+    assert tl["weight"][0] == pytest.approx(4 * 2**-0.5)
+    shares = topic_shares(user_interests(ev, iv, topics, spec))
+    fixed = ["user_id", "n_events", "weight", "top_topic"]
+    assert list(shares.columns) == [*fixed, "share:weight", "share:drift"]
 
 
 def test_equals_float64_reference_on_random_log() -> None:
@@ -178,7 +217,7 @@ def test_timeline_rows_drift_and_last_state() -> None:
     mix = w0 * v[0] + w1 * v[1]
     cos = float(mix @ v[0] / mix.norm())
     assert a["drift"][2] == pytest.approx(1 - cos, abs=1e-6)
-    assert a["odd"][2] == pytest.approx(w1 / (w0 + w1), abs=1e-9)
+    assert a["share:odd"][2] == pytest.approx(w1 / (w0 + w1), abs=1e-9)
     # The last row equals the state at the end of its period.
     state = user_interests(ev, iv, topics, spec, at=a["period_end"].iloc[-1])
     torch.testing.assert_close(

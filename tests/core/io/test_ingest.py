@@ -367,3 +367,26 @@ def test_ignored_fields_are_not_detected():
     assert schema.WEIGHT not in dict(result.report.column_mapping)
     assert result.events[schema.WEIGHT].tolist() == [1.0]
     assert result.events["rating"].tolist() == [4.5]
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_utf8_head_cut_inside_a_character_is_still_utf8() -> None:
+    # Regression: a 4 KB head ending inside a 3-byte Chinese character read as Latin-1, so a
+    # Chinese CSV over 4 KB was refused as "binary data".
+    from core.io.reader import detect_encoding
+
+    body = "用户,商品,时间\n" + "".join(f"用户{i},咖啡豆,2026-01-01\n" for i in range(300))
+    data = body.encode("utf-8")
+    cuts = range(4090, 4100)
+    assert any(not _decodes(data[:n]) for n in cuts)  # some cut falls inside a character
+    assert all(detect_encoding(data[:n]) == "utf-8" for n in cuts)
+    assert detect_encoding(b"caf\xe9 cr\xe8me") == "cp1252"  # a real single-byte text stays so
+    events = ingest(data).events
+    assert len(events) == 300 and set(events["item_id"].astype(str)) == {"咖啡豆"}

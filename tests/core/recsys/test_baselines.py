@@ -52,3 +52,20 @@ def test_interest_vectors_reject_a_non_positive_half_life():
         baselines.interest_vectors(
             np.array([0]), np.array([0]), np.zeros(1), np.ones(1), 1, torch.eye(2), 0
         )
+
+
+def test_popularity_prior_is_log_counts_scaled_to_one():
+    prior = baselines.popularity_prior(torch.tensor([0.0, 1.0, 3.0, 0.0]))
+    # log1p(1) / log1p(3) = log 2 / log 4 = 0.5
+    torch.testing.assert_close(prior, torch.tensor([0.0, 0.5, 1.0, 0.0]))
+    assert baselines.popularity_prior(torch.zeros(2)).tolist() == [0.0, 0.0]
+
+
+def test_lm_interest_adds_the_weighted_prior_to_the_cosine():
+    user = torch.tensor([[1.0, 0.0]])
+    items = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    prior = torch.tensor([0.0, 1.0, 0.5])
+    plain = baselines.lm_interest_scores(user, items)
+    torch.testing.assert_close(plain, torch.tensor([[1.0, 0.0, 2**-0.5]]))
+    mixed = baselines.lm_interest_scores(user, items, prior, 0.4)
+    torch.testing.assert_close(mixed, torch.tensor([[1.0, 0.4, 2**-0.5 + 0.2]]))

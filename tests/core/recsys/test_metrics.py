@@ -6,10 +6,13 @@ import torch
 
 from core.errors import InvalidInputError
 from core.recsys.metrics import (
+    REPORT_COLUMNS,
+    batched_rank_metrics,
     best_threshold,
     binary_scores,
     protocol,
     rank_metrics,
+    report_columns,
     report_frame,
     report_row,
     target_ranks,
@@ -88,3 +91,28 @@ def test_protocol_names_split_ranking_and_seen_policy():
     )
     frame = report_frame([row])
     assert list(frame.columns)[-1] == "protocol" and frame.loc[0, "HR@10"] == 1.0
+
+
+def test_report_rows_name_the_cut_off_they_were_computed_at():
+    # regression: report_row wrote "@10" whatever k was
+    scores = torch.tensor([[0.9, 0.5, 0.1, 0.3], [0.1, 0.2, 0.3, 0.4]])
+    m = rank_metrics(scores, torch.tensor([1, 0]), k=2)
+    row = report_row("m", "test", m, "p")
+    assert row["HR@2"] == pytest.approx(0.5) and row["coverage@2"] == pytest.approx(1.0)
+    assert "HR@10" not in row and row["segment"] == "all"
+    frame = report_frame([row], k=2)
+    assert list(frame.columns) == list(report_columns(2))
+    assert frame.loc[0, "NDCG@2"] == pytest.approx(1 / math.log2(3) / 2)
+    assert report_columns(10) == REPORT_COLUMNS
+
+
+def test_batched_metrics_equal_the_metrics_of_the_whole_matrix():
+    scores = torch.tensor([[0.9, 0.5, 0.1, 0.3], [0.1, 0.2, 0.3, 0.4], [0.0, 0.0, 1.0, 0.0]])
+    targets = torch.tensor([1, 0, 2])  # ranks 1, 3, 0
+    whole = rank_metrics(scores, targets, k=2)
+    parts = batched_rank_metrics([(scores[:2], targets[:2]), (scores[2:], targets[2:])], 4, k=2)
+    assert parts == whole
+    assert whole.hr == pytest.approx(2 / 3)
+    assert whole.mrr == pytest.approx((1 / 2 + 1 / 4 + 1) / 3)
+    empty = batched_rank_metrics([], 4)
+    assert empty.n_users == 0 and math.isnan(empty.hr)

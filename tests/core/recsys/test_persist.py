@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from core.errors import InvalidInputError, ModelUnavailableError
-from core.recsys import persist, train
+from core.recsys import persist, sequences, train
 from core.schema import conform
 
 
@@ -41,8 +41,8 @@ def test_save_then_load_gives_the_same_predictions(result, tmp_path):
     bundle = persist.bundle_from(result, topics)
     persist.save(bundle, tmp_path)
     loaded = persist.load(tmp_path, "cpu")
-    batch = train.batch_from(
-        train.build_steps(small_log(), result.vocab),
+    batch = sequences.batch_from(
+        sequences.build_steps(small_log(), result.vocab),
         np.array([0, 5]),
         np.array([5, 9]),
         result.config.max_len,

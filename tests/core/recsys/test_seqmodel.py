@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from core.errors import InvalidInputError, ModelUnavailableError
 from core.recsys.seqmodel import N_GAP_BUCKETS, SeqBatch, SeqConfig, SeqRec, gap_bucket
 
 
@@ -67,9 +68,43 @@ def test_losses_are_finite_and_train():
     assert p.shape == (1,) and 0 < float(p) < 1
 
 
+def test_the_loss_falls_on_a_learnable_sequence():
+    # the cycle 1 -> 2 -> ... -> 9 -> 1: each next item is determined by the current one
+    torch.manual_seed(0)
+    model = SeqRec(
+        SeqConfig(n_items=9, max_len=6, d_model=16, n_heads=2, n_layers=1, dropout=0.0)
+    ).train()
+    starts = torch.arange(9)
+    seq = (starts[:, None] + torch.arange(7)[None, :]) % 9 + 1  # (9, 7) items 1..9
+    batch, targets = SeqBatch(items=seq[:, :6]), seq[:, 1:]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(60):
+        loss = model.calculate_loss(batch, targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    # uniform guessing over 9 items costs ln 9 = 2.197; a learnt cycle costs almost nothing
+    assert losses[0] > 0.8 * torch.log(torch.tensor(9.0)).item()
+    assert losses[-1] < 0.1 * losses[0]
+    pred = model.eval().full_sort_predict(SeqBatch(items=torch.tensor([[0, 0, 0, 0, 3, 4]])))
+    assert int(pred.argmax()) + 1 == 5
+
+
 def test_text_vectors_shape_is_checked():
-    with pytest.raises(ValueError, match="item_text"):
+    with pytest.raises(InvalidInputError, match="item_text: expected shape"):
         SeqRec(SeqConfig(n_items=3, text_dim=2), item_text=torch.zeros(3, 2))
+
+
+def test_bad_inputs_raise_project_errors_naming_the_argument():
+    with pytest.raises(InvalidInputError, match="d_model: expected a multiple of n_heads=3"):
+        SeqRec(SeqConfig(n_items=3, d_model=8, n_heads=3))
+    model = small()
+    with pytest.raises(InvalidInputError, match=r"batch\.items: expected at most max_len=6"):
+        model(SeqBatch(items=torch.ones(1, 7, dtype=torch.long)))
+    with pytest.raises(ModelUnavailableError, match="propensity head: expected a model trained"):
+        model.predict_propensity(SeqBatch(items=torch.ones(1, 3, dtype=torch.long)))
 
 
 def test_items_with_the_same_text_and_no_training_score_alike():

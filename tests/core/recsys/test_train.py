@@ -1,123 +1,9 @@
-import numpy as np
-import pandas as pd
 import pytest
 import torch
+from recsys_logs import TINY, cycle_log, hand_log
 
 from core.errors import InvalidInputError, TooLittleDataError
-from core.recsys import train
-from core.schema import conform
-
-TINY = train.TrainSpec(
-    d_model=16,
-    n_heads=1,
-    n_layers=1,
-    dropout=0.0,
-    epochs=12,
-    lr=1e-2,
-    batch_size=16,
-    max_len=8,
-    patience=12,
-)
-
-
-def cycle_log(n_users: int = 60, n_items: int = 12, length: int = 7, seed: int = 0) -> pd.DataFrame:
-    """Every user walks the cycle i0 -> i1 -> ... from a random start: a pure sequential habit."""
-    rng = np.random.default_rng(seed)
-    start = rng.integers(0, n_items, n_users)
-    items = ((start[:, None] + np.arange(length)[None, :]) % n_items).ravel()
-    user = np.repeat(np.arange(n_users), length)
-    step = np.tile(np.arange(length), n_users)
-    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(user * 7 + step * 18000, unit="s")
-    return conform(
-        pd.DataFrame(
-            {
-                "user_id": "u" + pd.Series(user).astype(str),
-                "item_id": "i" + pd.Series(items).astype(str),
-                "ts": ts,
-                "event": np.where(items % 3 == 0, "purchase", "view"),
-                "item_text": "title " + pd.Series(items).astype(str),
-            }
-        )
-    )
-
-
-def hand_log() -> pd.DataFrame:
-    t = pd.Timestamp("2026-01-05 10:00", tz="UTC")
-    rows = [
-        ("a", "A", 0, "view"),
-        ("a", "A", 30, "cart"),  # same item right after: one step with the view
-        ("a", "B", 90, "view"),
-        ("a", "A", 200, "purchase"),  # A again, not consecutive: a new step
-        ("a", "C", 400, "view"),
-        ("b", "C", 50, "view"),
-        ("b", "B", 60, "view"),
-    ]
-    return conform(
-        pd.DataFrame(
-            {
-                "user_id": [r[0] for r in rows],
-                "item_id": [r[1] for r in rows],
-                "ts": [t + pd.Timedelta(seconds=r[2]) for r in rows],
-                "event": [r[3] for r in rows],
-                "tz_offset_min": 60.0,
-            }
-        )
-    )
-
-
-def test_steps_collapse_consecutive_events_on_one_item():
-    events = hand_log()
-    vocab = train.build_vocab(events)
-    steps = train.build_steps(events, vocab)
-    items = vocab.items.to_numpy()[steps.item - 1]
-    assert items.tolist() == ["A", "B", "A", "C", "C", "B"]
-    assert steps.length.tolist() == [4, 2] and steps.start.tolist() == [0, 4]
-    assert steps.purchase.tolist() == [False, False, True, False, False, False]
-    assert vocab.events[steps.event[0] - 1] == "cart"  # the furthest stage of the first step
-    # 2026-01-05 is a Monday; 10:00 UTC + 60 min = 11:00 local -> hour of week 11 (+1 for padding)
-    assert steps.hour[0] == 12
-    assert steps.gap[0] == 1 and steps.gap[1] > 1  # first step of a user: "no gap"
-    uncollapsed = train.build_steps(events, vocab, collapse_repeats=False)
-    assert uncollapsed.length.tolist() == [5, 2]
-
-
-def test_steps_stop_at_at_time():
-    events = hand_log()
-    vocab = train.build_vocab(events)
-    steps = train.build_steps(events, vocab, at_time=pd.Timestamp("2026-01-05 10:01:30", tz="UTC"))
-    assert steps.length.tolist() == [2, 2]
-
-
-def test_right_aligned_matches_brute_force():
-    rng = np.random.default_rng(3)
-    values = np.arange(1, 31)
-    lo = rng.integers(0, 20, 15)
-    hi = lo + rng.integers(0, 10, 15)
-    got = train.right_aligned(values, lo, hi, 4)
-    for r in range(15):  # checking a tiny result row by row, not computing it
-        part = values[max(lo[r], hi[r] - 4) : hi[r]].tolist()
-        assert got[r].tolist() == [0] * (4 - len(part)) + part
-
-
-def test_splits_are_time_ordered_leave_one_out():
-    events = hand_log()
-    steps = train.build_steps(events, train.build_vocab(events))
-    val, test = train.make_splits(steps)
-    assert val.users.tolist() == [0] and test.users.tolist() == [0]  # user b has only 2 steps
-    assert val.hi.tolist() == [2] and test.hi.tolist() == [3]
-    assert val.targets(steps).tolist() == [0] and test.targets(steps).tolist() == [2]  # A, then C
-
-
-def test_training_windows_cover_each_training_transition_once():
-    events = cycle_log(n_users=5, length=11)
-    steps = train.build_steps(events, train.build_vocab(events))
-    lo, hi = train.training_windows(steps, 3)
-    inputs = train.right_aligned(np.arange(len(steps.item)), lo, hi, 3)
-    valid = train.right_aligned(np.ones(len(steps.item), dtype=int), lo, hi, 3) > 0
-    got = sorted(inputs[valid].tolist())
-    # training steps are all but the last two: inputs are steps 0..len-4 of each user
-    expected = sorted((steps.start[u] + j) for u in range(5) for j in range(steps.length[u] - 3))
-    assert got == expected
+from core.recsys import evaluate, train
 
 
 def test_fit_learns_a_planted_sequential_habit_and_beats_popularity():
@@ -166,16 +52,6 @@ def test_item_vectors_are_aligned_by_id_and_used():
     torch.testing.assert_close(result.item_vectors[row], vecs[ids.index("i3")])
 
 
-def test_sampled_softmax_and_exclude_seen_run():
-    events = cycle_log(n_users=20)
-    spec = train.TrainSpec(
-        **{**TINY.__dict__, "epochs": 2, "loss": "sampled", "n_negatives": 4, "exclude_seen": True}
-    )
-    result = train.fit(events, spec=spec)
-    report = train.evaluate(result, events, "validation")
-    assert "seen items excluded" in report.loc[0, "protocol"]
-
-
 def test_too_little_data_and_bad_specs_are_explained():
     events = hand_log()
     with pytest.raises(TooLittleDataError, match="3 or more steps"):
@@ -183,7 +59,7 @@ def test_too_little_data_and_bad_specs_are_explained():
     with pytest.raises(InvalidInputError, match="loss"):
         train.fit(events, spec=train.TrainSpec(loss="bpr"))
     with pytest.raises(InvalidInputError, match="split"):
-        train.evaluate(None, events, "train")  # type: ignore[arg-type]
+        evaluate.compare(None, events, "train")  # type: ignore[arg-type]
 
 
 def test_on_the_bundled_sample_the_model_beats_popularity_and_item_knn():
@@ -196,3 +72,35 @@ def test_on_the_bundled_sample_the_model_beats_popularity_and_item_knn():
     seq = report["sequence model (SASRec)"]
     assert seq >= 1.5 * report["most popular"]
     assert seq > report["item-kNN (co-occurrence)"]
+
+
+def test_for_log_narrows_the_model_below_five_thousand_events():
+    small, large = train.TrainSpec.for_log(4_999), train.TrainSpec.for_log(5_000)
+    assert (small.d_model, small.batch_size) == (32, 64)
+    assert large == train.TrainSpec()
+    assert train.TrainSpec.for_log(10, epochs=3).epochs == 3
+    with pytest.raises(InvalidInputError, match="n_events: expected >= 0, found -1"):
+        train.TrainSpec.for_log(-1)
+
+
+def test_model_key_changes_with_everything_that_decides_the_model():
+    vecs = torch.eye(3)
+    ids = ["a", "b", "c"]
+    key = train.model_key("fp", TINY, vecs, ids)
+    assert key == train.model_key("fp", TINY, vecs.clone(), list(ids))  # stable
+    assert len(key) == 32
+    others = {
+        "data": train.model_key("fp2", TINY, vecs, ids),
+        "spec": train.model_key(
+            "fp", train.TrainSpec(**{**TINY.__dict__, "d_model": 8}), vecs, ids
+        ),
+        "time limit": train.model_key(
+            "fp", train.TrainSpec(**{**TINY.__dict__, "max_seconds": 60.0}), vecs, ids
+        ),
+        "text toggle": train.model_key("fp", TINY),
+        "vectors": train.model_key("fp", TINY, vecs * 2, ids),
+        "ids": train.model_key("fp", TINY, vecs, ids[::-1]),
+        "session": train.model_key("fp", TINY, vecs, ids, salt="session 2"),
+    }
+    assert key not in others.values()
+    assert len(set(others.values())) == len(others)

@@ -221,7 +221,8 @@ def test_planted_truths_come_out_of_the_bundled_sample(sample):
 
 def test_the_real_drift_ranking_names_a_largest_planted_group(sample):
     from core.interests.embeddings import EmbeddingSpec, build_item_vectors
-    from core.interests.state import InterestSpec, drift_ranking, timeline
+    from core.interests.state import InterestSpec
+    from core.interests.timeline import drift_ranking, timeline
     from core.interests.topics import TopicSpec, find_topics
 
     events, _, truth_labels, truth = sample
