@@ -179,7 +179,8 @@ def fold_timeline(frame: pd.DataFrame, touched: tuple[str, ...], compute) -> pd.
 def extend_atlas(atlas, new_events: pd.DataFrame, source: str = ""):  # -> Atlas (no import cycle)
     """``atlas`` with ``new_events`` folded in: the body of :meth:`core.atlas.Atlas.extend` (a
     friend of the facade: it reads the results the facade already holds)."""
-    from core.interests.state import timeline, update
+    from core.interests.state import update
+    from core.interests.timeline import timeline
 
     combined, added, arrival = append_events(atlas.events, new_events, source=source)
     nxt = type(atlas)(combined, atlas.spec, encoder=atlas._encoder)

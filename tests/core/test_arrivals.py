@@ -11,7 +11,8 @@ from core import schema
 from core.arrivals import append_events
 from core.atlas import AnalysisSpec, Atlas
 from core.errors import InvalidInputError
-from core.interests.state import timeline, user_interests
+from core.interests.state import user_interests
+from core.interests.timeline import timeline
 
 
 def _log(seed: int, start: str, days: int, n: int, users: int = 30) -> pd.DataFrame:
