@@ -4,7 +4,8 @@ Generates a ~1M-event log with the sample generator (in a temp dir), starts the 
 ($ATLAS_DATASET), and drives the system Chromium with Playwright. For each page it prints the time
 from opening the page to the page settled (first computation: item vectors, topics, aggregates)
 next to the time from a filter change to the page settled (target < 1 s after the first
-computation), and the same change again (served from the cache).
+computation), and the same change again (served from the cache). The Overview row gives its first
+draw after the data is ready (target <= 5 s on 2 cores), then the page reopened twice (cached).
 
 Usage: .venv/bin/python bench/dashboard.py [--users 23000] [--items 2000]
 """
@@ -115,9 +116,22 @@ def main() -> int:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 side = page.locator('[data-testid="stSidebar"]')
 
-                page.goto(url)
+                page.goto(f"{url}/data")  # the Data page: ingest only
                 first_data = settle(page)
                 rows.append(("Data (ingest 1M rows)", first_data, float("nan"), float("nan")))
+
+                # the Overview, the page the app opens on: first draw once the data is ready
+                # (item vectors, topics, findings, map...), then reopened (served from the cache)
+                page.goto(url)
+                page.wait_for_selector(APP)
+                first = settle(page)
+                page.goto(url)
+                page.wait_for_selector(APP)
+                reopen = settle(page)
+                page.goto(url)
+                page.wait_for_selector(APP)
+                again = settle(page)
+                rows.append(("Overview: first draw / reopen", first, reopen, again))
 
                 page.goto(f"{url}/interests")
                 page.wait_for_selector(APP)
@@ -152,7 +166,7 @@ def main() -> int:
     )
     for name, first, change, again in rows:
         print(f"{name:34s} {first:11.2f} {change:14.2f} {again:14.2f}")
-    worst = max(r[2] for r in rows if r[2] == r[2])
+    worst = max(r[2] for r in rows[2:] if r[2] == r[2])
     print(f"\nslowest filter change {worst:.2f} s (target < 1 s after the first computation)")
     return 0
 

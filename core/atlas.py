@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core import schema
+from core.atlas_views import InsightViews, SpaceViews, UserViews
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.embeddings import SOURCES, EmbeddingSpec, ItemVectors, build_item_vectors
 from core.interests.text_encoder import DEFAULT_MODEL, EncoderSpec, TextEncoder
@@ -126,7 +127,7 @@ class MapSpec:
         return {"start": self.start, "end": self.end, "topics": self.topics, "events": self.events}
 
 
-class Atlas:
+class Atlas(SpaceViews, UserViews, InsightViews):
     """Every analysis of one event log under one :class:`AnalysisSpec`, each computed once.
 
     Parameters
@@ -357,78 +358,6 @@ class Atlas:
             return forecast(pd.Series(values, index=pd.DatetimeIndex(counts["period"])), horizon)
 
         return self._once("forecast", (tspec, column, horizon), compute)
-
-    # ------------------------------------------------------------------ space
-
-    def heatmap(self, hspec):
-        """Per (H3 cell x time bin) counts and topic mix (``core.spacetime.heatmaps``)."""
-        from core.spacetime.heatmaps import aggregate
-
-        info = self.topic_info
-        return self._once(
-            "heatmap", hspec, lambda: aggregate(self.events, info.item_topic, info.labels, hspec)
-        )
-
-    def map_cells(self, mspec: MapSpec, step: pd.Timestamp | None) -> pd.DataFrame:
-        """The cells of one time step of ``mspec`` (``step`` None: the whole window), one row
-        per cell with ``h3``, ``h3_hex``, ``events``, ``users``, ``dominant_topic``,
-        ``share:<label>``."""
-        if step is None:
-            cells = self.heatmap(mspec.heatmap(whole=True)).cells
-        else:
-            cells = self.heatmap(mspec.heatmap()).cells
-            cells = cells[cells["bin"] == step]
-        return cells.drop(columns="bin").reset_index(drop=True)
-
-    def hotspots(self, hspec):
-        """Density hotspots (``core.spacetime.hotspots``), largest first."""
-        from core.spacetime.hotspots import hotspots
-
-        info = self.topic_info
-        return self._once(
-            "hotspots", hspec, lambda: hotspots(self.events, info.item_topic, info.labels, hspec)
-        )
-
-    def regions(self, shapes, rspec, layer_key: Hashable):
-        """Events, users and topic mix per region of ``shapes`` (``layer_key`` names the layer)."""
-        from core.spacetime.regions import aggregate
-
-        info = self.topic_info
-        return self._once(
-            "regions",
-            (layer_key, rspec),
-            lambda: aggregate(self.events, info.item_topic, info.labels, rspec, regions=shapes),
-        )
-
-    def areas(self, n: int = 8) -> pd.DataFrame:
-        """The ``n`` busiest areas with bounds and a nearby city's name."""
-        from core.spacetime.areas import busiest_areas
-
-        return self._once("areas", n, lambda: busiest_areas(self.events, n))
-
-    # ------------------------------------------------------------------ users
-
-    def most_active(self, n: int = 50) -> pd.DataFrame:
-        """The ``n`` users with most events."""
-        from core.spacetime.areas import most_active
-
-        return self._once("most_active", n, lambda: most_active(self.events, n))
-
-    def user_events(self, user: str) -> pd.DataFrame:
-        """One user's events, newest first."""
-        mine = self.events[self.events[schema.USER] == user]
-        return mine.sort_values(schema.TS, ascending=False, kind="stable").reset_index(drop=True)
-
-    def user_places(self, user: str) -> pd.DataFrame:
-        """One user's located events grouped into small H3 cells."""
-        from core.spacetime.areas import user_places
-
-        return user_places(self.events, user)
-
-    def user_search(self, text: str, limit: int = 50) -> tuple[str, ...]:
-        """User ids containing ``text`` (case-insensitive), at most ``limit``."""
-        ids = pd.Series(self.events[schema.USER].cat.categories.astype(str))
-        return tuple(ids[ids.str.contains(text, case=False, regex=False)].head(limit))
 
     # ------------------------------------------------------------------ model
 

@@ -18,10 +18,12 @@ st.set_page_config(page_title="Interest Atlas", page_icon=":material/explore:", 
 PAGES = Path(__file__).resolve().parent / "views"
 navigation = st.navigation(
     [
-        st.Page(PAGES / "data.py", title="Data", icon=":material/upload_file:", default=True),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(PAGES / "data.py", title="Data", icon=":material/upload_file:"),
         st.Page(PAGES / "interests.py", title="Interests & trends", icon=":material/insights:"),
         st.Page(PAGES / "atlas_map.py", title="Map", icon=":material/map:"),
         st.Page(PAGES / "users.py", title="Users", icon=":material/person_search:"),
+        st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page(PAGES / "model.py", title="Model", icon=":material/model_training:"),
     ]
 )

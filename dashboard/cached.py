@@ -13,11 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from core.atlas import AnalysisSpec, Atlas, MapSpec, TopicInfo
+from core.atlas_views import SegmentSpec, Summary
 from core.interests.embeddings import ItemVectors
 from core.interests.text_encoder import TextEncoder
 from core.spacetime.trends import EventFilter, TrendSpec
 
-__all__ = ["AnalysisSpec", "MapSpec", "TopicInfo"]
+__all__ = ["AnalysisSpec", "MapSpec", "SegmentSpec", "Summary", "TopicInfo"]
 
 ENTRIES = 16  # per function: a handful of datasets x filter combinations
 
@@ -227,6 +228,49 @@ def regions(
     return out.drop(columns=[c for c in ("bin",) if c in out.columns]).reset_index(drop=True)
 
 
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def playback(fp: str, spec: AnalysisSpec, pspec, _events: pd.DataFrame):
+    """Per-period cells on one colour scale across all periods (map playback frames)."""
+    return atlas(fp, spec, _events).playback(pspec)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def playback_html(fp: str, spec: AnalysisSpec, pspec, title: str, _events: pd.DataFrame) -> str:
+    """The playback as a self-contained offline HTML animation."""
+    return atlas(fp, spec, _events).playback_html(pspec, title)
+
+
+# --------------------------------------------------------------------------- overview
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def summary(fp: str, _events: pd.DataFrame) -> Summary:
+    """Events, users, items, time span and located share."""
+    return atlas(fp, AnalysisSpec(), _events).summary
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def top_interests(
+    fp: str, spec: AnalysisSpec, n: int, period: str, _events: pd.DataFrame
+) -> pd.DataFrame:
+    """The topics with most events, their share and their share per period."""
+    return atlas(fp, spec, _events).top_interests(n, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def findings(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> pd.DataFrame:
+    """Plain-language findings that pass their stated thresholds."""
+    return atlas(fp, spec, _events).findings()
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def compare(
+    fp: str, spec: AnalysisSpec, a: SegmentSpec, b: SegmentSpec, top: int, _events: pd.DataFrame
+):
+    """Two segments side by side (topic shares with a z-test per topic, rhythm, top items)."""
+    return atlas(fp, spec, _events).compare(a, b, top)
+
+
 # --------------------------------------------------------------------------- users
 
 
@@ -282,3 +326,8 @@ def recommendations(
     choice that made ``_bundle`` (the model identity), so a retrained model is never served the
     previous one's results."""
     return atlas(fp, AnalysisSpec(), _events).recommend(_bundle, user, k=k, near=near)
+
+
+def preview_ready(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> bool:
+    """Whether the preview model of this dataset has been trained already (nothing is trained)."""
+    return atlas(fp, spec, _events).preview_ready

@@ -300,3 +300,44 @@ def score_parts(recs: pd.DataFrame, parts: Sequence[str], title: str) -> go.Figu
     fig.update_layout(barmode="relative")
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, height=max(260, 28 * len(recs) + 90))
+
+
+def top_interests_bars(table: pd.DataFrame, title: str = "Top interests") -> go.Figure:
+    """Horizontal bars of each topic's share of engagement (``topic``, ``share``, ``events``)."""
+    data = table.iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=data["share"] * 100,
+            y=esc_all(data["topic"]),
+            orientation="h",
+            marker_color=PALETTE[0],
+            customdata=data[["events"]].to_numpy(dtype=float),
+            hovertemplate="%{y}: %{x:.1f}% of events (%{customdata[0]:,.0f})<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="share of engagement (%)", ticksuffix="%")
+    return _layout(fig, title, height=max(240, 30 * len(data) + 80))
+
+
+def compare_shares(topics: pd.DataFrame, names: Sequence[str], title: str) -> go.Figure:
+    """Topic shares of two segments side by side (grouped bars); the hover gives the difference,
+    z and p of each topic (``core.spacetime.compare`` table)."""
+    data = topics.iloc[::-1]
+    custom = np.stack([data["difference"] * 100, data["z"], data["p_value"]], axis=-1).astype(float)
+    fig = go.Figure()
+    for i, (column, name) in enumerate(zip(("share_a", "share_b"), names, strict=True)):
+        fig.add_trace(
+            go.Bar(
+                x=data[column] * 100,
+                y=esc_all(data["topic"]),
+                name=esc(name),
+                orientation="h",
+                marker_color=PALETTE[i],
+                customdata=custom,
+                hovertemplate="%{y}: %{x:.1f}%<br>difference %{customdata[0]:+.1f} points, "
+                "z = %{customdata[1]:.2f}, p = %{customdata[2]:.2g}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.1})
+    fig.update_xaxes(title="share of the segment's events (%)", ticksuffix="%")
+    return _layout(fig, title, height=max(300, 44 * len(data) + 110))

@@ -109,3 +109,58 @@ def points_layer(fmap: folium.Map, points: pd.DataFrame, label_column: str) -> f
             tooltip=safe_text(text),
         ).add_to(fmap)
     return fmap
+
+
+def playback_frame_map(
+    cells: pd.DataFrame,
+    value_title: str,
+    lo: float,
+    hi: float,
+    bounds: Sequence[Sequence[float]] | None = None,
+) -> folium.Map:
+    """One frame of a map playback: H3 cells coloured by their ``scale`` position (0..1) on the
+    scale fixed across all frames (``core.spacetime.playback``), with that fixed range in the
+    legend, so frames compare. Tooltips are escaped."""
+    import geopandas as gpd
+
+    from core.spacetime import geo
+
+    palette = maprender.PALETTE
+    level = np.clip(
+        np.round(cells["scale"].to_numpy(dtype=np.float64) * (len(palette) - 1)),
+        0,
+        len(palette) - 1,
+    ).astype(np.int64)
+    shapes = geo.cell_polygons(cells[geo.CELL].to_numpy(dtype=np.uint64))
+    order = pd.Series(np.arange(len(cells)), index=cells[geo.CELL].to_numpy(dtype=np.uint64))
+    rows = order.reindex(shapes[geo.CELL].to_numpy(dtype=np.uint64)).to_numpy()
+    tips = (
+        cells["h3_hex"].astype(str).map(safe_text)
+        + "<br>"
+        + safe_text(value_title)
+        + ": "
+        + cells["value"].map(maprender._fmt)
+        + "<br>events: "
+        + cells["events"].map("{:,}".format)
+        + "<br>top interest: "
+        + cells["dominant_topic"].astype(str).map(safe_text)
+    ).to_numpy(dtype=object)
+    layer = gpd.GeoDataFrame(
+        {"fill": np.asarray(palette, dtype=object)[level[rows]], "tip": tips[rows]},
+        geometry=shapes.geometry,
+        crs=4326,
+    )
+    fmap = base_map(bounds)
+    folium.GeoJson(
+        layer.to_json(),
+        name=safe_text(value_title),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": f["properties"]["fill"],
+            "weight": 0.5,
+            "fillOpacity": 0.6,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(fmap)
+    fmap.add_child(maprender._Legend(f"{value_title} (fixed scale)", lo, hi))
+    return fmap

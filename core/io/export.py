@@ -257,4 +257,5 @@ MIME: dict[str, str] = {
     "html": "text/html",
     "csv": "text/csv",
     "parquet": "application/vnd.apache.parquet",
+    "md": "text/markdown",
 }

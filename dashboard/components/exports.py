@@ -139,3 +139,25 @@ def html_page(
         icon=":material/download:",
         type="tertiary",
     )
+
+
+def markdown(
+    make: Callable[[], bytes],
+    base: str,
+    filters: Mapping[str, object] | None = None,
+    *,
+    key: str,
+    label: str = "Markdown",
+) -> None:
+    """A download button for a Markdown document (e.g. the findings), made on click."""
+    _show_failure(f"{key}_md")
+    st.download_button(
+        label,
+        data=_safe(make, f"{key}_md"),
+        file_name=export.file_name(base, filters, "md"),
+        mime=export.MIME["md"],
+        key=f"{key}_md",
+        on_click="ignore",
+        icon=":material/download:",
+        type="tertiary",
+    )

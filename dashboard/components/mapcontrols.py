@@ -20,6 +20,8 @@ LAYERS: dict[str, str] = {
     "nyc_boroughs": "New York City boroughs",
     "upload": "Your own boundaries (upload)",
 }
+#: Playback speeds offered (frames per second).
+SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
 #: Prefix of an uploaded boundary layer's name: "upload:<sha1 of the file>".
 UPLOADED = "upload:"
 
@@ -56,12 +58,18 @@ class MapControls:
             return ALL
         return f"{PERIODS.get(self.period, self.period)} of {step:%Y-%m-%d}"
 
-    def pick_step(self, steps: Sequence[pd.Timestamp]) -> pd.Timestamp | None:
-        """A slider over the time steps with ◀ ▶ buttons; returns the step (None = all)."""
+    def pick_step(
+        self, steps: Sequence[pd.Timestamp], advance: bool = False
+    ) -> pd.Timestamp | None:
+        """A slider over the time steps with ◀ ▶ buttons; returns the step (None = all).
+        ``advance``: move one period on first (playback), from the last back to the first."""
         options = [ALL, *[f"{pd.Timestamp(s):%Y-%m-%d}" for s in steps]]
         state_key = f"{self.key}_step"
         if st.session_state.get(state_key) not in options:
             st.session_state[state_key] = ALL
+        if advance and len(options) > 1:
+            i = options.index(st.session_state[state_key]) + 1
+            st.session_state[state_key] = options[i if i < len(options) else 1]
 
         def move(delta: int) -> None:
             i = options.index(st.session_state.get(state_key, ALL))
@@ -80,6 +88,20 @@ class MapControls:
             return None
         return pd.Timestamp(steps[options.index(chosen) - 1])
 
+    def playback_spec(self):
+        """The playback (fixed colour scale over every period) of these settings."""
+        from core.spacetime.playback import PlaybackSpec
+
+        return PlaybackSpec(
+            start=self.window.start,
+            end=self.window.end,
+            topics=self.topics,
+            events=self.events,
+            res=self.res,
+            period=self.period,
+            value=self.value(),
+        )
+
     def as_dict(self, step: pd.Timestamp | None) -> dict[str, object]:
         return {
             "view": self.view,
@@ -90,6 +112,41 @@ class MapControls:
             "topics": self.topics,
             "events": self.events,
         }
+
+
+@dataclass(frozen=True)
+class Playing:
+    """Whether the map plays through the periods, and how fast (seconds per frame)."""
+
+    on: bool
+    seconds: float
+
+
+def play_controls(key: str) -> Playing:
+    """Play / pause and the speed of the map playback. A click reruns the whole page, so the
+    timer that steps the map starts or stops with it."""
+    state = f"{key}_playing"
+    playing = bool(st.session_state.get(state, False))
+
+    def toggle() -> None:
+        st.session_state[state] = not playing
+
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    left.button(
+        "Pause" if playing else "Play",
+        key=f"{key}_play",
+        on_click=toggle,
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        help="step through the periods on one fixed colour scale",
+    )
+    speed = right.select_slider(
+        "Speed (frames per second)",
+        options=SPEEDS,
+        value=1.0,
+        format_func=lambda s: f"{s:g} per s",
+        key=f"{key}_speed",
+    )
+    return Playing(playing, 1.0 / float(speed))
 
 
 def _boundaries_upload(key: str) -> str:

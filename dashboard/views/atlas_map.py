@@ -11,7 +11,7 @@ from dashboard.components import dataset as ds
 from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard
-from dashboard.components.mapcontrols import map_controls, region_upload
+from dashboard.components.mapcontrols import map_controls, play_controls, region_upload
 
 st.title("Map")
 data = ds.current()
@@ -58,29 +58,49 @@ with guard("Map"):
     area = areas.iloc[ctl.area]
     bounds = [[area.south, area.west], [area.north, area.east]]
     if ctl.view == "cells":
-        steps = cached.heatmap(fp, spec, mspec, events).bins
-        step = ctl.pick_step(steps)
-        cells = cached.map_cells(fp, spec, mspec, step, events)
-        names = ctl.as_dict(step)
-        if cells.empty:
-            st.info(
-                "No located events in this time step and filters. "
-                "Step to another period or widen the filters."
-            )
-        else:
-            show(
-                maps.cells_map(cells, ctl.value(), bounds),
-                names,
-                cells,
-                "map_cells",
-                "map_cells_view",
-            )
+        play = play_controls("map")
+        pspec = ctl.playback_spec()
+        exports.html_page(
+            lambda: cached.playback_html(fp, spec, pspec, "Map playback", events),
+            "map_playback",
+            ctl.as_dict(None) | {"period": ctl.period},
+            key="dl_playback",
+            label="Playback HTML (plays offline)",
+        )
+
+        @st.fragment(run_every=play.seconds if play.on else None)
+        def cells_view() -> None:
+            """The time stepper and the map; while playing, re-run on a timer one period on."""
+            playing = bool(st.session_state.get("map_playing", False))
+            steps = cached.heatmap(fp, spec, mspec, events).bins
+            step = ctl.pick_step(steps, advance=playing)
+            cells = cached.map_cells(fp, spec, mspec, step, events)
+            names = ctl.as_dict(step)
+            with st.container(key="map_period_label"):
+                st.markdown(f"**{ctl.step_label(step)}**")  # dates and period names only
+            if cells.empty:
+                st.info(
+                    "No located events in this time step and filters. "
+                    "Step to another period or widen the filters."
+                )
+                return
+            if step is None:
+                fmap = maps.cells_map(cells, ctl.value(), bounds)
+                scale = "colours span this map's own range"
+            else:  # one colour scale over every period, so frames compare
+                frames = cached.playback(fp, spec, pspec, events)
+                frame = frames.cells[frames.cells["bin"] == step]
+                fmap = maps.playback_frame_map(frame, ctl.value(), frames.lo, frames.hi, bounds)
+                scale = "colour scale fixed across all periods"
+            show(fmap, names, cells, "map_cells", "map_cells_view")
             st.caption(
                 f"{len(cells):,} cells at H3 resolution {ctl.res} · "
                 f"{int(cells['events'].sum()):,} located events in "
-                f"{ctl.step_label(step) if step is not None else 'the window'} · "
+                f"{ctl.step_label(step) if step is not None else 'the window'} · {scale} · "
                 "base tiles need internet; the cells draw without it."
             )
+
+        cells_view()
     elif ctl.view == "regions" and ctl.layer == "upload":
         st.info(
             "Upload a GeoJSON file or a zipped shapefile of your regions in the sidebar: events "

@@ -55,10 +55,9 @@ def new_app(dataset: object | None = None, page: str | None = None):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if dataset is not None:
         at.session_state["atlas_dataset"] = dataset
-    at.run()
-    if page is not None:
+    if page is not None:  # open straight on the page (the default page, the Overview, is heavier)
         at.switch_page(f"views/{page}.py")
-        at.run()
+    at.run()
     return at
 
 

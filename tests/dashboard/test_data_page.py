@@ -8,7 +8,7 @@ from dashboard.components.upload import NONE
 
 
 def test_opens_on_the_bundled_sample_with_its_ingest_report() -> None:
-    at = new_app()
+    at = new_app(page="data")
     assert_clean(at)
     assert at.title[0].value == "Data"
     assert "bundled sample" in at.caption[0].value
@@ -22,7 +22,7 @@ def test_opens_on_the_bundled_sample_with_its_ingest_report() -> None:
 
 
 def test_upload_with_catalogue_is_mapped_and_loaded(small_upload) -> None:
-    at = new_app()
+    at = new_app(page="data")
     at.file_uploader(key="up_events").set_value(
         ("my events.csv", small_upload.events_csv, "text/csv")
     )
@@ -41,7 +41,7 @@ def test_upload_with_catalogue_is_mapped_and_loaded(small_upload) -> None:
 
 
 def test_mapping_form_refuses_a_missing_required_field(small_upload) -> None:
-    at = new_app()
+    at = new_app(page="data")
     at.file_uploader(key="up_events").set_value(("e.csv", small_upload.events_csv, "text/csv"))
     at.run()
     user_key = next(k for k in _keys(at) if k.endswith("_user_id"))
@@ -53,7 +53,7 @@ def test_mapping_form_refuses_a_missing_required_field(small_upload) -> None:
 
 
 def test_a_field_set_to_none_stays_off(small_upload) -> None:
-    at = new_app()
+    at = new_app(page="data")
     at.file_uploader(key="up_events").set_value(("e.csv", small_upload.events_csv, "text/csv"))
     at.run()
     event_key = next(k for k in _keys(at) if k.endswith("_event"))
@@ -74,7 +74,7 @@ def _keys(at) -> list[str]:
 
 
 def test_unreadable_upload_gives_a_message_not_a_traceback() -> None:
-    at = new_app()
+    at = new_app(page="data")
     garbage = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20
     at.file_uploader(key="up_events").set_value(("photo.csv", garbage, "text/csv"))
     at.run()
@@ -116,7 +116,7 @@ def test_a_file_named_by_atlas_dataset_is_not_the_sample_and_the_sample_is_one_c
     events = tmp_path / "shop events.csv"
     events.write_bytes(small_upload.events_csv)
     monkeypatch.setenv("ATLAS_DATASET", str(events))
-    at = new_app()
+    at = new_app(page="data")
     assert_clean(at)
     assert "shop events\\.csv" in at.caption[0].value  # markdown-escaped name
     assert at.session_state["atlas_dataset"].is_sample is False

@@ -98,3 +98,31 @@ def test_uploaded_boundaries_count_the_events_inside_each_polygon() -> None:
     for name, (west, south, east, north) in boxes.items():
         inside = events["lon"].between(west, east) & events["lat"].between(south, north)
         assert table.loc[name, "events"] == int(inside.sum()), name
+
+
+def _period_label(at) -> str:
+    starts = ("**All time", "**day of", "**week of", "**month of")
+    return next(m.value for m in at.markdown if m.value.startswith(starts))
+
+
+def test_play_steps_through_periods_on_one_colour_scale_and_pause_stops() -> None:
+    at = new_app(page="atlas_map")
+    assert _period_label(at) == "**All time**"
+    at.button(key="map_play").click()
+    at.run()
+    assert_clean(at)
+    seen = [at.select_slider(key="map_step").value]
+    for _ in range(3):  # each run of the playing fragment moves one period on
+        at.run()
+        seen.append(at.select_slider(key="map_step").value)
+    assert seen == sorted(seen) and len(set(seen)) == 4 and "All time" not in seen
+    assert _period_label(at) == f"**week of {seen[-1]}**"
+    assert any("colour scale fixed across all periods" in c.value for c in at.caption)
+    assert at.button(key="map_play").proto.label == "Pause"
+    at.button(key="map_play").click()
+    at.run()
+    stopped = at.select_slider(key="map_step").value
+    at.run()
+    assert at.select_slider(key="map_step").value == stopped
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Playback HTML (plays offline)" in labels

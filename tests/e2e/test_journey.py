@@ -18,7 +18,7 @@ def test_upload_explore_map_user_and_download(server: str, browser, tmp_path) ->
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(server)
+    page.goto(f"{server}/data")  # the app opens on the Overview; uploads are on Data
     settle(page)
     assert "bundled sample" in dataset_caption(page)
 

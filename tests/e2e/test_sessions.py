@@ -14,12 +14,12 @@ def test_two_sessions_keep_their_own_uploads(server: str, browser) -> None:
     second = make_small_upload(seed=22, n_users=70, n_items=45)
     ctx_a, ctx_b = browser.new_context(), browser.new_context()
     a, b = ctx_a.new_page(), ctx_b.new_page()
-    a.goto(server)
+    a.goto(f"{server}/data")
     settle(a)
     upload(a, ("alpha_events.csv", first.events_csv))
     assert "alpha" in dataset_caption(a)
 
-    b.goto(server)
+    b.goto(f"{server}/data")
     settle(b)
     assert "bundled sample" in dataset_caption(b)  # B does not see A's upload
     upload(b, ("beta_events.csv", second.events_csv))

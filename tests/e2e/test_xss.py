@@ -28,7 +28,7 @@ def test_hostile_titles_show_as_text_and_no_script_runs(server: str, browser) ->
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(server)
+    page.goto(f"{server}/data")  # the app opens on the Overview; uploads are on Data
     settle(page)
     upload(page, ("xss.csv", files.events_csv), ("xss_items.csv", files.items_csv))
     _assert_no_injection(page)
@@ -78,4 +78,14 @@ def test_hostile_titles_show_as_text_and_no_script_runs(server: str, browser) ->
     # the checks above ran over a rendered Users page, not an error or an empty one
     assert page.get_by_role("heading", name="User ").count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
+
+    # the Overview (findings, top interests, changed users) and Compare (top items) name topics
+    # and items too: rendered pages, nothing injected, no script run
+    for title in ("Overview", "Compare"):
+        goto_page(page, title)
+        _assert_no_injection(page)
+        assert page.get_by_role("heading", name=title, exact=True, level=1).count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_timeout(500)
+    assert dialogs == [], f"a script ran: {dialogs}"
     context.close()
