@@ -46,7 +46,7 @@ def _map_movielens_by_position(at) -> None:
 
 
 def test_headerless_files_of_any_name_say_what_was_detected(movielens) -> None:
-    at = new_app()
+    at = new_app(page="data")
     _upload_movielens(at, movielens)
     assert_clean(at)
     said = " ".join(m.value for m in at.markdown)
@@ -60,7 +60,7 @@ def test_headerless_files_of_any_name_say_what_was_detected(movielens) -> None:
 
 
 def test_movielens_mapped_by_position_in_both_forms_loads_real_titles(movielens) -> None:
-    at = new_app()
+    at = new_app(page="data")
     _upload_movielens(at, movielens)
     _map_movielens_by_position(at)
     assert_clean(at)
@@ -75,7 +75,7 @@ def test_movielens_mapped_by_position_in_both_forms_loads_real_titles(movielens)
 
 
 def test_the_catalogue_form_refuses_a_missing_item_id(movielens) -> None:
-    at = new_app()
+    at = new_app(page="data")
     _upload_movielens(at, movielens)
     for field, column in (("user_id", "0"), ("item_id", "1"), ("ts", "3")):
         _box(at, f"_{field}").set_value(column)
@@ -86,7 +86,7 @@ def test_the_catalogue_form_refuses_a_missing_item_id(movielens) -> None:
 
 
 def test_a_poi_table_is_detected_in_the_catalogue_form() -> None:
-    at = new_app()
+    at = new_app(page="data")
     at.file_uploader(key="up_events").set_value(("visits.log", POI_VISITS, "text/plain"))
     at.file_uploader(key="up_items").set_value(("pois.txt", POI_TABLE, "text/plain"))
     at.run()
@@ -105,7 +105,7 @@ def test_a_poi_table_is_detected_in_the_catalogue_form() -> None:
 
 
 def test_added_events_grow_the_log_and_say_what_arrived(movielens) -> None:
-    at = new_app()
+    at = new_app(page="data")
     _upload_movielens(at, movielens)
     _map_movielens_by_position(at)
     before = at.session_state["atlas_dataset"]
@@ -144,7 +144,7 @@ def test_a_watched_folder_folds_in_new_files(tmp_path, monkeypatch, movielens) -
 
     monkeypatch.setenv("ATLAS_WATCH", str(tmp_path))
     (tmp_path / "old.csv").write_text("there before the session: not new\n")
-    at = new_app()
+    at = new_app(page="data")
     assert_clean(at)
     base = at.session_state["atlas_dataset"]
     assert any("Watching" in c.value for c in at.caption)
