@@ -33,6 +33,13 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
 			chromium fonts-liberation fonts-noto-cjk; \
 	fi
+	@# Java 17 runs Spark (the atlas spark engine and its parity tests).
+	@if ! command -v java >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+			openjdk-17-jre-headless; \
+	fi
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT)

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "heatmap": "H3 / hour-of-week aggregates and a standalone HTML map",
     "train": "train the sequence model and compare it with baselines",
     "recommend": "top-k recommendations with reasons from a trained model",
+    "atlas": "build an atlas folder (manifest + Parquet tables) with the local or Spark engine",
 }
 
 

@@ -87,8 +87,16 @@ def _ppmi(
     return np.maximum(pmi, 0.0)
 
 
+#: ``(rows, cols, counts, n_items)`` as :func:`cooccurrence_pairs` returns them.
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray, int]
+
+
 def behaviour_vectors(
-    events: pd.DataFrame, dim: int = 64, window: int = 5, seed: int = 0
+    events: pd.DataFrame,
+    dim: int = 64,
+    window: int = 5,
+    seed: int = 0,
+    pairs: Pairs | None = None,
 ) -> BehaviourVectors:
     """Item vectors from co-occurrence in user sequences (PPMI + truncated SVD).
 
@@ -102,6 +110,9 @@ def behaviour_vectors(
         How many following events of the same user count as context.
     seed
         Seed of the randomised SVD and of the vectors of items with no co-occurrence.
+    pairs
+        Co-occurrence counted elsewhere (e.g. by the Spark engine) in the shape of
+        :func:`cooccurrence_pairs` for these events; default: counted here from ``events``.
 
     Returns
     -------
@@ -123,7 +134,7 @@ def behaviour_vectors(
     """
     if dim < 1:
         raise InvalidInputError(f"dim must be >= 1: got {dim}")
-    rows, cols, counts, n = cooccurrence_pairs(events, window)
+    rows, cols, counts, n = cooccurrence_pairs(events, window) if pairs is None else pairs
     item_ids = tuple(str(i) for i in codes(events[ITEM])[1])
     d = max(1, min(dim, n - 1)) if n > 1 else 1
     gen = torch.Generator().manual_seed(seed)
@@ -139,7 +150,12 @@ def behaviour_vectors(
             torch.manual_seed(seed)  # svd_lowrank draws its random projection from the global RNG
             u, s, _ = torch.svd_lowrank(mat, q=min(d + 10, n), niter=4)
         k = min(d, u.shape[1])
-        vectors[:, :k] = (u[:, :k] * s[:k].sqrt()).float()
+        # SVD signs are arbitrary: fix them (largest entry of each component positive) so that
+        # counts summed in another order (e.g. by the Spark engine) give the same vectors.
+        top = u[:, :k].abs().argmax(0)
+        signs = torch.sign(u[top, torch.arange(k)])
+        signs[signs == 0] = 1
+        vectors[:, :k] = (u[:, :k] * signs * s[:k].sqrt()).float()
     norms = vectors.norm(dim=1)
     empty = norms < 1e-8
     if bool(empty.any()):

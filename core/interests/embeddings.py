@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from core.errors import InvalidInputError, ModelUnavailableError
-from core.interests.cooccurrence import behaviour_vectors
+from core.interests.cooccurrence import Pairs, behaviour_vectors
 from core.interests.labels import generic_words
 from core.interests.language import detect_script
 from core.interests.text_encoder import (
@@ -231,6 +231,7 @@ def build_item_vectors(
     spec: EmbeddingSpec = EmbeddingSpec(),
     encoder: TextEncoder | None = None,
     progress: Callable[[int, int], object] | None = None,
+    pairs: Callable[[], Pairs] | None = None,
 ) -> ItemVectors:
     """Item vectors of an EventLog, from text, behaviour or a blend.
 
@@ -245,6 +246,10 @@ def build_item_vectors(
         the text calls for (``choose_encoder``); default: load that model.
     progress
         Passed to :meth:`TextEncoder.encode`: ``progress(done, total)`` over the texts not cached yet.
+    pairs
+        Called (at most once, only when behaviour vectors are needed) for the co-occurrence counts
+        of ``events`` in the shape of ``cooccurrence_pairs``; lets an engine that holds the events
+        elsewhere (Spark) pass a one-row-per-item ``events``. Default: counted from ``events``.
 
     Returns
     -------
@@ -272,8 +277,12 @@ def build_item_vectors(
     n = len(item_ids)
     text_tuple = tuple(t if t else None for t in text)
 
+    def beh_vectors():
+        counted = None if pairs is None else pairs()
+        return behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed, counted)
+
     def behaviour(note: str) -> ItemVectors:
-        beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed)
+        beh = beh_vectors()
         extra = f"; {beh.no_signal} item(s) never co-occur with another" if beh.no_signal else ""
         return ItemVectors(item_ids, beh.vectors, "behaviour", None, note + extra, text_tuple)
 
@@ -300,13 +309,13 @@ def build_item_vectors(
     text_vec[torch.from_numpy(has_text)] = encoded
     if spec.source == "text" or (spec.source == "auto" and n_text == n):
         if n_text < n:  # explicit text: items without text keep a zero text part, then behaviour
-            beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed).vectors
+            beh = beh_vectors().vectors
             vec = _concat_blend(text_vec, beh, 1.0 - 1e-6)
             msg = f"text vectors ({model}) for {n_text} of {n} items; the rest from behaviour"
             return ItemVectors(item_ids, vec, "text", model, f"{msg}; {why}", text_tuple, why)
         msg = f"text vectors from language model {model} for all {n} items"
         return ItemVectors(item_ids, text_vec, "text", model, f"{msg}; {why}", text_tuple, why)
-    beh = behaviour_vectors(events, spec.behaviour_dim, spec.window, spec.seed).vectors
+    beh = beh_vectors().vectors
     alpha = spec.blend_alpha
     vec = _concat_blend(text_vec, beh, alpha)
     msg = (

@@ -1,0 +1,115 @@
+"""Benchmark: build the same atlas with the local engine and Spark local[N], side by side.
+
+Run: ``.venv/bin/python bench/scale.py [--sizes 1000000] [--spark-master local[2]] [--spread]``.
+Larger runs: ``--sizes 1000000 10000000 50000000`` (the 50M log needs ~4 GB of disk for its CSV);
+``--spread`` scatters the points over a continent instead of four cities. For each size the log
+is generated once (city-clustered, ISO times with offsets, 4 cities), then each engine runs in its
+own process: wall time and peak RSS of the whole process tree (the driver, Spark's JVM and its
+Python workers, sampled from /proc every 0.2 s) are printed in one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.engines.synth import clustered_events  # noqa: E402
+
+RUN = """
+import sys
+from core.engines import AtlasSpec
+spec = AtlasSpec(k=8, source="behaviour")
+engine, src, out, master = sys.argv[1:5]
+if engine == "spark":
+    from core.engines import spark
+    conf = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": "6g",
+        "spark.sql.shuffle.partitions": sys.argv[5],
+    }
+    s = spark.session(master, **conf)
+    s.sparkContext.setLogLevel("ERROR")
+    spark.build([src], out, spec=spec, spark=s)
+else:
+    from core.engines import local
+    local.build([src], out, spec=spec)
+"""
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(stat[1])
+            rss[int(entry)] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [p for p, pp in parents.items() if pp == pid and p not in tree]
+        tree.update(kids)
+        frontier.extend(kids)
+    return sum(rss.get(p, 0) for p in tree)
+
+
+def measure(engine: str, src: Path, out: Path, master: str, partitions: int) -> tuple[float, float]:
+    """(wall seconds, peak RSS GiB) of one engine run in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN, engine, str(src), str(out), master, str(partitions)],
+        env=env,
+    )
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.2)
+    if proc.returncode:
+        raise SystemExit(f"{engine} failed with exit code {proc.returncode}")
+    return time.perf_counter() - started, peak / 2**30
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--spark-master", default="local[2]")
+    parser.add_argument("--spread", action="store_true", help="continent-spread points")
+    parser.add_argument("--engines", nargs="+", default=["local", "spark"])
+    parser.add_argument(
+        "--shuffle-partitions", type=int, default=8, help="spark.sql.shuffle.partitions"
+    )
+    args = parser.parse_args()
+    print(f"{'events':>11} {'engine':>14} {'wall s':>8} {'peak GiB':>9}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            src = Path(tmp) / f"events_{n}.csv"
+            clustered_events(
+                n, n_users=max(100, n // 50), n_items=2_000, spread=args.spread
+            ).to_csv(src, index=False)
+            for engine in args.engines:
+                label = args.spark_master if engine == "spark" else "local"
+                wall, peak = measure(
+                    engine, src, Path(tmp) / f"atlas_{engine}_{n}", args.spark_master
+                )
+                print(f"{n:>11,} {label:>14} {wall:>8.1f} {peak:>9.2f}", flush=True)
+            src.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

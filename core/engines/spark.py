@@ -1,0 +1,402 @@
+"""The Spark engine: the same atlas folder as the local engine, computed on any Spark master.
+
+What runs where:
+
+* executors: ingest (core.io's own validation per partition, see ``spark_ingest``), exact
+  duplicates, H3 cells (core.spacetime.geo in mapInPandas), every count and exact distinct-user
+  count (Spark group-bys), co-occurrence of items in user sequences (a windowed self-join), and
+  the user tables: whole users hashed into buckets, each bucket run through today's
+  core.interests code (``tables.user_tables``) decayed to the end of the whole log; the
+  exponential decay factorises per user, so a bucket needs no other user's events;
+* driver: sniffing, the catalogue, item vectors (the same torch encoder and vector cache) and
+  topics (items are few), and the assembly of the grouped counts into the local tables' shape.
+
+Nothing assumes local mode: the core package is shipped to the executors with ``addPyFile``; the
+executors need the project's requirements installed, and ``out`` must be a path every executor
+and the driver can write (a shared or distributed file system).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core import schema
+from core.engines import tables
+from core.engines.folder import EVENTS, AtlasManifest, AtlasSpec, write_atlas
+from core.engines.local import expand_inputs, item_model, topics_record
+from core.engines.spark_ingest import CANONICAL_PARSED, ORDER_STRIDE, parsed_rows, plan_file
+from core.errors import InvalidInputError
+from core.io.catalogue import catalogue_from
+from core.io.fields import REASONS
+from core.io.ingest import IngestSpec, _read
+from core.spacetime import geo
+from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
+
+
+def session(master: str = "local[2]", app: str = "interest-atlas", **conf: str):
+    """A SparkSession on ``master`` (any URL: local[N], spark://, yarn, k8s://) with UTC as the
+    session time zone and Arrow transfer on; ``conf`` adds Spark settings. On a ``local``
+    master the Python workers run this interpreter (a cluster's executors use their own
+    ``spark.pyspark.python`` / $PYSPARK_PYTHON)."""
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def ship_core(spark) -> None:
+    """Send this checkout's ``core`` package to the executors (once per SparkContext)."""
+    sc = spark.sparkContext
+    if getattr(sc, "_atlas_core_shipped", False):
+        return
+    root = Path(__file__).resolve().parents[2]
+    folder = Path(tempfile.mkdtemp(prefix="atlas-core-"))
+    archive = shutil.make_archive(str(folder / "core"), "zip", root_dir=root, base_dir="core")
+    sc.addPyFile(archive)
+    sc._atlas_core_shipped = True
+
+
+def _valid(col):
+    from pyspark.sql import functions as F
+
+    return F.col(col).isNotNull() & ~F.isnan(F.col(col))
+
+
+def _ingest(spark, files, items, ingest_spec):
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    catalogue = (
+        catalogue_from(
+            _read(items, ingest_spec.read_options(items=True)), ingest_spec.items_mapping
+        )
+        if items
+        else None
+    )
+    plans = [plan_file(f, i, ingest_spec) for i, f in enumerate(files)]
+    parsed = None
+    for plan in plans:
+        part = parsed_rows(spark, plan, ingest_spec, catalogue)
+        parsed = part if parsed is None else parsed.unionByName(part)
+    parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+    rejected = parsed.filter(F.col("reason") != "").select("file", "row_number", "reason")
+    accepted = parsed.filter(F.col("reason") == "").withColumn(
+        "ord", F.col("file").cast("long") * ORDER_STRIDE + F.col("row_number")
+    )
+    events = (
+        accepted.groupBy(*CANONICAL_PARSED, "extras")
+        .agg(F.min("ord").alias("ord"))
+        .drop("extras")
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    per_file = dict(parsed.groupBy("file").count().collect())
+    n_accepted_rows = accepted.count()
+    rejected_pd = rejected.toPandas().sort_values(["file", "row_number"], kind="stable")
+    rejected_pd = rejected_pd.reset_index(drop=True).astype({"file": np.int64})
+    stats = events.agg(
+        F.count("*").alias("n"),
+        F.countDistinct(schema.USER).alias("users"),
+        F.countDistinct(schema.ITEM).alias("items"),
+        F.sum((_valid(schema.LAT) & _valid(schema.LON)).cast("long")).alias("located"),
+        F.min(schema.TS).alias("lo"),
+        F.max(schema.TS).alias("hi"),
+        F.sum(_valid(schema.TZ_OFFSET).cast("long")).alias("with_offset"),
+        F.sum(_valid(schema.LON).cast("long")).alias("with_lon"),
+    ).first()
+    counts = rejected_pd["reason"].value_counts()
+    report = {
+        "rows_in": int(sum(per_file.values())),
+        "accepted": int(stats["n"]),
+        "rejected": len(rejected_pd),
+        "duplicates": int(n_accepted_rows - stats["n"]),
+        "rejected_by_reason": {r: int(counts[r]) for r in REASONS if r in counts.index},
+        "n_users": int(stats["users"]),
+        "n_items": int(stats["items"]),
+        "located": int(stats["located"] or 0),
+        "time_min": pd.Timestamp(int(stats["lo"]), tz="UTC").isoformat() if stats["n"] else None,
+        "time_max": pd.Timestamp(int(stats["hi"]), tz="UTC").isoformat() if stats["n"] else None,
+        "files": [{"path": p.path, "rows_in": int(per_file.get(p.index, 0))} for p in plans],
+        "warnings": [],
+    }
+    parsed.unpersist()
+    return events, rejected_pd, report, stats
+
+
+def _write_events(events, out: Path) -> None:
+    from pyspark.sql import functions as F
+
+    cols = [F.col(c) for c in schema.CANONICAL if c != schema.TS]
+    ts = F.timestamp_micros(F.floor(F.col(schema.TS) / 1000)).alias(schema.TS)
+    frame = events.select(*cols, ts).withColumn("day", F.date_format(schema.TS, "yyyy-MM-dd"))
+    (
+        frame.select(*schema.CANONICAL, "day")
+        .repartition("day")
+        .sortWithinPartitions(schema.USER, schema.TS)
+        .write.mode("overwrite")
+        .partitionBy("day")
+        .parquet(str(out / EVENTS))
+    )
+
+
+def _item_frame(events) -> pd.DataFrame:
+    from pyspark.sql import functions as F
+
+    first_key = F.when(F.col(schema.ITEM_TEXT).isNotNull(), F.struct(schema.TS, "ord"))
+    items = events.groupBy(schema.ITEM).agg(
+        F.sum(F.coalesce(F.nanvl(schema.WEIGHT, F.lit(None)), F.lit(1.0))).alias(schema.WEIGHT),
+        F.min_by(schema.ITEM_TEXT, first_key).alias(schema.ITEM_TEXT),
+    )
+    frame = items.toPandas().sort_values(schema.ITEM).reset_index(drop=True)
+    n = len(frame)
+    frame[schema.USER] = "_"
+    frame[schema.TS] = pd.Timestamp("2000-01-01", tz="UTC")
+    frame[schema.ITEM_TEXT] = frame[schema.ITEM_TEXT].astype(object)
+    return schema.conform(frame) if n else frame
+
+
+def _pairs(events, item_ids: tuple[str, ...], window: int):
+    """core.interests.cooccurrence.cooccurrence_pairs, counted in Spark."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = Window.partitionBy(schema.USER).orderBy(schema.TS, "ord")
+    seq = events.select(
+        schema.USER, F.col(schema.ITEM).alias("a"), F.row_number().over(order).alias("pos")
+    )
+    ahead = seq.select(
+        schema.USER, "a", F.explode(F.sequence(F.lit(1), F.lit(window))).alias("off"), "pos"
+    ).withColumn("bpos", F.col("pos") + F.col("off"))
+    other = seq.select(schema.USER, F.col("a").alias("b"), F.col("pos").alias("bpos"))
+    pairs = ahead.join(other, [schema.USER, "bpos"]).filter(F.col("a") != F.col("b"))
+    value = (F.lit(1.0) / F.col("off")).alias("v")
+    both = pairs.select("a", "b", value).unionByName(
+        pairs.select(F.col("b").alias("a"), F.col("a").alias("b"), value)
+    )
+    got = both.groupBy("a", "b").agg(F.sum("v").alias("v")).toPandas()
+    index = pd.Index(item_ids)
+    n = len(item_ids)
+    rows = index.get_indexer(got["a"].astype(str)).astype(np.int64)
+    cols = index.get_indexer(got["b"].astype(str)).astype(np.int64)
+    order_k = np.argsort(rows * n + cols, kind="stable")
+    return rows[order_k], cols[order_k], got["v"].to_numpy(np.float64)[order_k], n
+
+
+def _user_schema(kind: str, labels, dim: int) -> str:
+    shares = [f"`{c}` double" for c in tables.share_columns(labels)]
+    if kind == "user_interests":
+        head = ["user_id string", "n_events long", "weight double", "top_topic string"]
+        return ", ".join(head + shares + [f"v{i} float" for i in range(dim)])
+    types = {"user_id": "string", "n_events": "long", "n_before": "long", "n_after": "long"}
+    types.update({c: "string" for c in ("top_topic", "before_topic", "after_topic")})
+    types.update({c: "timestamp" for c in tables.TIMELINE_TIMES})
+    return ", ".join([f"{c} {types.get(c, 'double')}" for c in tables.TIMELINE_HEAD] + shares)
+
+
+def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Path, n_buckets: int):
+    from pyspark.sql import functions as F
+
+    ref = pd.Timestamp(ref_ns, tz="UTC")
+    slim = events.select(schema.USER, schema.ITEM, schema.TS, schema.WEIGHT, "ord").withColumn(
+        "bucket", F.pmod(F.xxhash64(schema.USER), F.lit(n_buckets))
+    )
+
+    def runner(kind: str):
+        def run(pdf: pd.DataFrame) -> pd.DataFrame:
+            pdf = pdf.sort_values([schema.TS, "ord"], kind="stable")
+            frame = schema.conform(
+                pd.DataFrame(
+                    {
+                        schema.USER: pdf[schema.USER].to_numpy(dtype=object),
+                        schema.ITEM: pdf[schema.ITEM].to_numpy(dtype=object),
+                        schema.TS: pd.to_datetime(pdf[schema.TS].to_numpy(np.int64), utc=True),
+                        schema.WEIGHT: pdf[schema.WEIGHT].to_numpy(np.float64),
+                    }
+                )
+            )
+            return tables.user_tables(frame, vectors, topics, spec, ref, which=(kind,))[kind]
+
+        return run
+
+    for kind in ("user_interests", "timeline"):
+        result = slim.groupBy("bucket").applyInPandas(
+            runner(kind), _user_schema(kind, topics.labels, vectors.dim)
+        )
+        result.write.mode("overwrite").parquet(str(out / kind))
+    from core.interests.timeline import drift_ranking
+
+    drift_schema = (
+        "user_id string, drift double, change_period timestamp, from_topic string, "
+        "to_topic string, change_ts timestamp, score double, n_before long, n_after long, "
+        "change_start timestamp, change_end timestamp"
+    )
+    tl = events.sparkSession.read.parquet(str(out / "timeline")).withColumn(
+        "bucket", F.pmod(F.xxhash64(schema.USER), F.lit(n_buckets))
+    )
+    best = tl.groupBy("bucket").applyInPandas(
+        lambda pdf: drift_ranking(pdf.drop(columns="bucket"), n=spec.top), drift_schema
+    )
+    drift = best.toPandas().sort_values(
+        ["score", schema.USER], ascending=[False, True], kind="stable"
+    )
+    drift = drift.head(spec.top).reset_index(drop=True)
+    for col in tables.DRIFT_TIMES:
+        drift[col] = pd.DatetimeIndex(pd.to_datetime(drift[col], utc=True))
+    return drift
+
+
+def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, basis: str, stats):
+    from pyspark.sql import functions as F
+
+    res, period = spec.res, spec.period
+    spark = events.sparkSession
+    topics_df = spark.createDataFrame(item_topic[[schema.ITEM, "topic"]])
+    tagged = events.join(F.broadcast(topics_df), schema.ITEM)
+
+    def keys(batches):
+        for pdf in batches:
+            lat = pdf[schema.LAT].to_numpy(np.float64)
+            lon = pdf[schema.LON].to_numpy(np.float64)
+            ts = pdf[schema.TS].to_numpy(np.int64)
+            ok = geo.valid_location(lat, lon)
+            cells = np.zeros(len(pdf), np.uint64)
+            cells[ok] = geo.h3_cells(lat[ok], lon[ok], res)
+            yield pd.DataFrame(
+                {
+                    schema.USER: pdf[schema.USER],
+                    "topic": pdf["topic"].to_numpy(np.int64),
+                    "located": ok,
+                    "h3": cells.view(np.int64),
+                    "unit": tables.bin_units(ts, period),
+                    "how": tables.local_how(
+                        ts, pdf[schema.TZ_OFFSET].to_numpy(np.float64), lon, basis
+                    ),
+                }
+            )
+
+    cols = tagged.select(schema.USER, "topic", schema.LAT, schema.LON, schema.TS, schema.TZ_OFFSET)
+    keyed = cols.mapInPandas(
+        keys, "user_id string, topic long, located boolean, h3 long, unit long, how long"
+    ).cache()
+    located = keyed.filter("located")
+    by_topic = (
+        located.groupBy("h3", "unit", "topic")
+        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
+        .toPandas()
+    )
+    cell_users = (
+        located.groupBy("h3", "unit").agg(F.countDistinct(schema.USER).alias("users")).toPandas()
+    )
+    cells, cells_by_topic = tables.cells_from_counts(by_topic, cell_users, labels, period)
+    per_bin = (
+        keyed.groupBy("unit")
+        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
+        .toPandas()
+    )
+    per_topic = keyed.groupBy("unit", "topic").agg(F.count("*").alias("events")).toPandas()
+    periods = tables.period_counts_from_counts(
+        per_bin, per_topic, labels, period, stats["lo"], stats["hi"]
+    )
+    how = keyed.groupBy("how").count().toPandas()
+    grid = tables.hour_of_week_from_counts(how["how"].to_numpy(), how["count"].to_numpy())
+    keyed.unpersist()
+    return {
+        "cells": cells,
+        "cells_by_topic": cells_by_topic,
+        "period_counts": periods,
+        "hour_of_week": grid,
+    }
+
+
+def build(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    items: str | None = None,
+    ingest_spec: IngestSpec | None = None,
+    spec: AtlasSpec | None = None,
+    master: str = "local[2]",
+    spark=None,
+) -> AtlasManifest:
+    """Build an atlas folder on Spark with the rules and tables of ``core.engines.local.build``.
+
+    Parameters
+    ----------
+    paths, out, items, ingest_spec, spec
+        As for the local engine (CSV / TSV text in UTF-8, optionally gzip, or Parquet).
+    master
+        Spark master URL, used when no ``spark`` session is given.
+    spark
+        An existing SparkSession (e.g. one a test shares between cases).
+
+    Returns
+    -------
+    AtlasManifest
+
+    Raises
+    ------
+    InvalidInputError
+        If an input is missing, unreadable or not UTF-8, or no event is accepted.
+    """
+    ingest_spec = IngestSpec() if ingest_spec is None else ingest_spec
+    spec = AtlasSpec() if spec is None else spec
+    tables.check_period(spec.period)
+    files = expand_inputs(paths)
+    spark = spark if spark is not None else session(master)
+    ship_core(spark)
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    events, rejected, report, stats = _ingest(spark, files, items, ingest_spec)
+    if not stats["n"]:
+        raise InvalidInputError("EVENTS: expected at least one accepted event, found none")
+    _write_events(events, root)
+    surrogate = _item_frame(events)
+    item_ids = tuple(surrogate[schema.ITEM].cat.categories.astype(str))
+    window = 5
+    vectors, topics = item_model(surrogate, spec, pairs=lambda: _pairs(events, item_ids, window))
+    engagement = surrogate[schema.WEIGHT].to_numpy(np.float64)
+    item_topic = tables.item_topics_frame(vectors, topics, engagement)
+    basis = (
+        BASIS_OFFSET
+        if stats["with_offset"]
+        else BASIS_LONGITUDE
+        if stats["with_lon"]
+        else BASIS_UTC
+    )
+    counted = _count_tables(events, item_topic, topics.labels, spec, basis, stats)
+    n_buckets = max(2, spark.sparkContext.defaultParallelism, int(stats["n"]) // 200_000)
+    drift = _user_tables(events, vectors, topics, spec, int(stats["hi"]), root, n_buckets)
+    events.unpersist()
+    return write_atlas(
+        root,
+        {
+            "rejected": rejected,
+            "item_topics": item_topic,
+            "topics": topics.table,
+            "drift": drift,
+            **counted,
+        },
+        engine="spark",
+        inputs=files,
+        spec=spec,
+        report=report,
+        topics=topics_record(vectors, topics),
+        time_basis=basis,
+    )

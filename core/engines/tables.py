@@ -1,0 +1,271 @@
+"""Atlas tables shared by both engines: the user tables from today's local code, and the count
+tables assembled from grouped counts (what Spark returns) with the local code's own rules.
+
+The local engine computes every table with core.spacetime / core.interests directly; the Spark
+engine computes the user tables by running :func:`user_tables` on buckets of whole users, and the
+count tables by grouping in Spark and handing the (small) grouped counts to the ``*_from_counts``
+functions here, which order, label and derive columns exactly as the local functions do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.engines.folder import SHARE, AtlasSpec
+from core.errors import InvalidInputError
+from core.interests.embeddings import ItemVectors
+from core.interests.state import InterestSpec, topic_shares, user_interests
+from core.interests.state import user_vectors as unit_user_vectors
+from core.interests.timeline import drift_ranking, timeline
+from core.interests.topics import Topics
+from core.schema import ITEM, ITEM_TEXT
+from core.spacetime import geo
+from core.spacetime.filters import OFFSETS as _OFFSETS
+from core.spacetime.filters import PERIODS, WEEKDAYS
+
+#: Timeline columns before the topic shares (core.interests.state.timeline).
+TIMELINE_HEAD = (
+    "user_id",
+    "period",
+    "period_end",
+    "n_events",
+    "weight",
+    "drift",
+    "top_topic",
+    "shift",
+    "shift_score",
+    "n_before",
+    "n_after",
+    "before_topic",
+    "after_topic",
+    "change_ts",
+    "change_period",
+    "change_start",
+    "change_end",
+)
+TIMELINE_TIMES = (
+    "period",
+    "period_end",
+    "change_ts",
+    "change_period",
+    "change_start",
+    "change_end",
+)
+DRIFT_TIMES = ("change_period", "change_ts", "change_start", "change_end")
+
+
+def share_columns(labels: Sequence[str]) -> list[str]:
+    """``share:<label>`` for each topic label: never collides with a fixed column."""
+    return [f"{SHARE}{label}" for label in labels]
+
+
+def check_period(period: str) -> str:
+    if period not in PERIODS or period == "H":
+        raise InvalidInputError(f"period: expected one of D, W, M, found {period!r}")
+    return period
+
+
+def interest_spec(spec: AtlasSpec) -> InterestSpec:
+    return InterestSpec(half_life_days=spec.half_life_days, period=spec.period, device=spec.device)
+
+
+def item_topics_frame(vectors: ItemVectors, topics: Topics, engagement: np.ndarray) -> pd.DataFrame:
+    """item_id, item_text, topic, label, engagement (summed event weight) per item."""
+    return pd.DataFrame(
+        {
+            ITEM: list(vectors.item_ids),
+            ITEM_TEXT: pd.Series(
+                list(vectors.item_text) or [None] * len(vectors.item_ids), dtype="object"
+            ),
+            "topic": topics.item_topic.astype(np.int64),
+            "label": np.asarray(topics.labels, dtype=object)[topics.item_topic],
+            "engagement": np.asarray(engagement, dtype=np.float64),
+        }
+    )
+
+
+def user_tables(
+    events: pd.DataFrame,
+    vectors: ItemVectors,
+    topics: Topics,
+    spec: AtlasSpec,
+    ref: pd.Timestamp | None = None,
+    which: tuple[str, ...] = ("user_interests", "timeline", "drift"),
+) -> dict[str, pd.DataFrame]:
+    """End-of-log interests, timeline and drift of the users in ``events`` (today's local code).
+
+    ``ref`` is the end of the whole log (a bucket of users must be decayed to the same time);
+    None = the last event of ``events``. Every user's rows depend on that user's events only.
+    """
+    ispec = interest_spec(spec)
+    out: dict[str, pd.DataFrame] = {}
+    if "user_interests" in which:
+        state = user_interests(events, vectors, topics, ispec, at=ref)
+        _ids, unit = unit_user_vectors(state)
+        dims = pd.DataFrame(
+            unit.numpy(), columns=[f"v{i}" for i in range(unit.shape[1])], dtype="float32"
+        )
+        shares = topic_shares(state)  # share:<label> columns already
+        out["user_interests"] = pd.concat([shares, dims], axis=1)
+    if "timeline" in which or "drift" in which:
+        tl = timeline(events, vectors, topics, ispec)
+        if "drift" in which:
+            out["drift"] = drift_ranking(tl, n=spec.top)
+        if "timeline" in which:
+            out["timeline"] = tl
+    return out
+
+
+def _units(ts_ns: np.ndarray, period: str) -> np.ndarray:
+    """The calendar unit number of each time as core.spacetime.trends.time_bins counts them:
+    hours, days, Monday-days (W) or months since the epoch."""
+    stamps = np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]")
+    if period == "W":
+        days = stamps.astype("datetime64[D]").astype(np.int64)
+        return days - (days + 3) % 7
+    unit = {"H": "h", "D": "D", "M": "M"}[period]
+    return stamps.astype(f"datetime64[{unit}]").astype(np.int64)
+
+
+def bin_units(ts_ns: np.ndarray, period: str) -> np.ndarray:
+    """Per-event bin key (int64) for grouping elsewhere; :func:`unit_labels` names it."""
+    return _units(ts_ns, check_period(period) if period != "H" else period)
+
+
+def unit_labels(units: np.ndarray, period: str) -> pd.DatetimeIndex:
+    unit = {"H": "h", "D": "D", "W": "D", "M": "M"}[period]
+    stamps = (
+        np.asarray(units, dtype=np.int64).astype(f"datetime64[{unit}]").astype("datetime64[ns]")
+    )
+    return pd.DatetimeIndex(stamps, tz="UTC", name="period")
+
+
+def local_how(ts_ns: np.ndarray, offset: np.ndarray, lon: np.ndarray, basis: str) -> np.ndarray:
+    """Hour of week (Monday 00:00 = 0) in local time on a basis decided for the whole log, with
+    core.spacetime.trends.local_times' rule (offset column, else longitude, else UTC)."""
+    ts = np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]")
+    if basis != "UTC":
+        from_lon = np.round(np.asarray(lon, dtype=np.float64) / 15.0) * 60.0
+        minutes = (
+            np.where(np.isfinite(offset), offset, from_lon)
+            if basis.endswith("(offset column)")
+            else from_lon
+        )
+        minutes = np.where(np.isfinite(minutes), minutes, 0.0).astype(np.int64)
+        ts = ts + minutes.astype("timedelta64[m]")
+    hours = ts.astype("datetime64[h]").astype(np.int64)
+    return (hours + 72) % 168
+
+
+def hour_of_week_from_counts(how: np.ndarray, events: np.ndarray) -> pd.DataFrame:
+    """The 7 x 24 grid (index weekday Mon..Sun, columns "0".."23") from counts per hour of week."""
+    grid = np.bincount(np.asarray(how, np.int64), weights=events, minlength=168).astype(np.int64)
+    frame = pd.DataFrame(grid.reshape(7, 24), columns=[str(h) for h in range(24)])
+    frame.insert(0, "weekday", list(WEEKDAYS))
+    return frame
+
+
+def hour_of_week_frame(grid: pd.DataFrame) -> pd.DataFrame:
+    """The local function's grid in the atlas form (weekday column, string hour columns)."""
+    out = grid.copy()
+    out.columns = [str(c) for c in out.columns]
+    out = out.reset_index()
+    return out
+
+
+def period_counts_from_counts(
+    per_bin: pd.DataFrame,
+    per_topic: pd.DataFrame,
+    labels: Sequence[str],
+    period: str,
+    ts_min_ns: int | None,
+    ts_max_ns: int | None,
+) -> pd.DataFrame:
+    """core.spacetime.trends.period_counts from ``per_bin`` (unit, events, users) and
+    ``per_topic`` (unit, topic, events): dense periods from first to last, empty ones included."""
+    step = 7 if period == "W" else 1
+    k = len(labels)
+    if len(per_bin):
+        lo, hi = int(per_bin["unit"].min()), int(per_bin["unit"].max())
+        units = np.arange(lo, hi + 1, step)
+    else:
+        units = np.zeros(0, np.int64)
+    index = unit_labels(units, period)
+    pos = (per_bin["unit"].to_numpy(np.int64) - (units[0] if len(units) else 0)) // step
+    n = len(units)
+    counts = np.zeros(n, np.int64)
+    users = np.zeros(n, np.int64)
+    counts[pos] = per_bin["events"].to_numpy(np.int64)
+    users[pos] = per_bin["users"].to_numpy(np.int64)
+    by_topic = np.zeros((n, k), np.int64)
+    tpos = (per_topic["unit"].to_numpy(np.int64) - (units[0] if len(units) else 0)) // step
+    by_topic[tpos, per_topic["topic"].to_numpy(np.int64)] = per_topic["events"].to_numpy(np.int64)
+    shares = by_topic / np.maximum(counts, 1)[:, None]
+    out = pd.DataFrame({"period": index, "events": counts, "users": users})
+    if n and ts_min_ns is not None and ts_max_ns is not None:
+        ends = (index + pd.tseries.frequencies.to_offset(_OFFSETS[period])).tz_localize(None)
+        starts = index.tz_localize(None)
+        lo_ts, hi_ts = np.datetime64(int(ts_min_ns), "ns"), np.datetime64(int(ts_max_ns), "ns")
+        out["complete"] = (starts >= lo_ts) & (ends <= hi_ts + np.timedelta64(1, "ns"))
+    else:
+        out["complete"] = np.zeros(n, dtype=bool)
+    share_frame = pd.DataFrame(shares, columns=share_columns(labels))
+    count_frame = pd.DataFrame(by_topic, columns=[f"n:{label}" for label in labels])
+    return pd.concat([out, share_frame, count_frame], axis=1)
+
+
+def cells_from_counts(
+    by_topic: pd.DataFrame, cell_users: pd.DataFrame, labels: Sequence[str], period: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """core.spacetime.heatmaps.aggregate's ``cells`` and ``by_topic`` frames from
+    ``by_topic`` (h3 as int64, unit, topic, events, users) and ``cell_users`` (h3, unit, users),
+    in the local order: ascending cell (as uint64), period, topic."""
+    k = len(labels)
+    h3 = by_topic["h3"].to_numpy(np.int64).view(np.uint64)
+    unit = by_topic["unit"].to_numpy(np.int64)
+    topic = by_topic["topic"].to_numpy(np.int64)
+    order = np.lexsort((topic, unit, h3))
+    h3, unit, topic = h3[order], unit[order], topic[order]
+    events = by_topic["events"].to_numpy(np.int64)[order]
+    users = by_topic["users"].to_numpy(np.int64)[order]
+    topics_frame = pd.DataFrame(
+        {
+            geo.CELL: h3,
+            "bin": unit_labels(unit, period),
+            "topic": pd.Categorical.from_codes(topic, categories=list(labels)),
+            "events": events,
+            "users": users,
+        }
+    )
+    # (cell, bin) groups in the same order; their topic mix from the rows above.
+    start = (
+        np.r_[True, (h3[1:] != h3[:-1]) | (unit[1:] != unit[:-1])] if len(h3) else np.zeros(0, bool)
+    )
+    group = np.cumsum(start) - 1
+    n_cb = int(start.sum())
+    mix = np.zeros((n_cb, k), dtype=np.int64)
+    mix[group, topic] = events
+    totals = mix.sum(axis=1)
+    cb_h3, cb_unit = h3[start], unit[start]
+    cu = cell_users.assign(h3=cell_users["h3"].to_numpy(np.int64).view(np.uint64))
+    key = pd.MultiIndex.from_arrays([cu["h3"].to_numpy(np.uint64), cu["unit"].to_numpy(np.int64)])
+    where = key.get_indexer(pd.MultiIndex.from_arrays([cb_h3, cb_unit]))
+    cb_users = cu["users"].to_numpy(np.int64)[where] if n_cb else np.zeros(0, np.int64)
+    shares = mix / np.maximum(totals, 1)[:, None]
+    dominant = mix.argmax(axis=1) if n_cb else np.zeros(0, dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            geo.CELL: cb_h3,
+            "h3_hex": geo.cell_strings(cb_h3),
+            "bin": unit_labels(cb_unit, period),
+            "events": totals,
+            "users": cb_users,
+            "dominant_topic": np.asarray(labels, dtype=object)[dominant],
+            "dominant_share": shares[np.arange(n_cb), dominant],
+        }
+    )
+    share_frame = pd.DataFrame(shares, columns=share_columns(labels))
+    return pd.concat([frame, share_frame], axis=1), topics_frame

@@ -1,0 +1,136 @@
+"""The Spark engine (local[2]) and the local engine build the same atlas from the same messy log."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.engines import AtlasSpec, open_atlas
+from core.engines import local as local_engine
+from core.engines.folder import TABLES
+from core.engines.synth import messy_log
+
+pyspark = pytest.importorskip("pyspark")
+if shutil.which("java") is None:  # pragma: no cover - make system-deps installs it
+    pytest.skip("no Java runtime for Spark", allow_module_level=True)
+
+SPEC = AtlasSpec(k=4, top=10)
+COUNT_TABLES = (
+    "rejected",
+    "item_topics",
+    "period_counts",
+    "cells",
+    "cells_by_topic",
+    "hour_of_week",
+)
+
+
+@pytest.fixture(scope="module")
+def atlases(tmp_path_factory):
+    from core.engines import spark as spark_engine
+
+    root = tmp_path_factory.mktemp("parity")
+    a, b, items = messy_log(root / "in")
+    spark = spark_engine.session(
+        "local[2]",
+        **{"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"},
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        local_engine.build([a, b], root / "local", items=str(items), spec=SPEC)
+        spark_engine.build([a, b], root / "spark", items=str(items), spec=SPEC, spark=spark)
+    finally:
+        spark.stop()
+    return open_atlas(root / "local"), open_atlas(root / "spark")
+
+
+def test_both_atlases_hold_every_table_with_the_same_row_counts(atlases):
+    loc, spk = atlases
+    assert loc.manifest.engine == "local" and spk.manifest.engine == "spark"
+    assert loc.manifest.rows == spk.manifest.rows
+    assert set(loc.manifest.rows) == {"events", *TABLES}
+
+
+def test_reports_agree_and_add_up(atlases):
+    loc, spk = atlases
+    keep = (
+        "rows_in",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "rejected_by_reason",
+        "n_users",
+        "n_items",
+        "located",
+        "time_min",
+        "time_max",
+    )
+    assert {k: loc.report[k] for k in keep} == {k: spk.report[k] for k in keep}
+    r = spk.report
+    assert r["accepted"] + r["rejected"] + r["duplicates"] == r["rows_in"]
+    # messy_log: 6 bad rows + 1 short row; 5 duplicates in file a + 2 rows repeated from file b.
+    assert r["rejected_by_reason"] == {
+        "malformed_row": 1,
+        "missing_user": 2,
+        "missing_item": 1,
+        "missing_time": 1,
+        "unparseable_time": 1,
+        "implausible_time": 1,
+    }
+    assert r["duplicates"] == 7
+    assert r["accepted"] == 600
+
+
+@pytest.mark.parametrize("name", COUNT_TABLES)
+def test_count_tables_are_equal_exactly(atlases, name):
+    loc, spk = atlases
+    pd.testing.assert_frame_equal(
+        loc.table(name), spk.table(name), check_dtype=False, check_categorical=False
+    )
+
+
+def test_topic_assignments_are_equal(atlases):
+    loc, spk = atlases
+    assert loc.labels == spk.labels
+    a, b = loc.table("item_topics"), spk.table("item_topics")
+    assert a["topic"].tolist() == b["topic"].tolist()
+    assert a["label"].tolist() == b["label"].tolist()
+
+
+def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.select_dtypes(include=[np.number])
+
+
+def test_user_interest_vectors_and_shares_within_1e5(atlases):
+    loc, spk = atlases
+    a, b = loc.table("user_interests"), spk.table("user_interests")
+    assert a["user_id"].tolist() == b["user_id"].tolist()
+    assert a["top_topic"].tolist() == b["top_topic"].tolist()
+    np.testing.assert_allclose(_numeric(a).to_numpy(float), _numeric(b).to_numpy(float), atol=1e-5)
+
+
+def test_timelines_and_drift_agree(atlases):
+    loc, spk = atlases
+    a, b = loc.table("timeline"), spk.table("timeline")
+    assert a[["user_id", "top_topic"]].equals(b[["user_id", "top_topic"]])
+    for col in ("period", "change_ts"):
+        assert (pd.to_datetime(a[col], utc=True) == pd.to_datetime(b[col], utc=True)).all()
+    num_a, num_b = _numeric(a), _numeric(b)
+    np.testing.assert_allclose(
+        num_a.to_numpy(float), num_b[num_a.columns].to_numpy(float), atol=1e-5
+    )
+    da, db = loc.table("drift"), spk.table("drift")
+    assert da["user_id"].tolist() == db["user_id"].tolist()
+    np.testing.assert_allclose(da["score"], db["score"], atol=1e-5)
+
+
+def test_one_users_events_read_back_from_either_atlas(atlases):
+    loc, spk = atlases
+    a, b = loc.user_events("u3"), spk.user_events("u3")
+    assert len(a) == len(b) > 0
+    assert (a["user_id"].astype(str) == "u3").all()
+    assert (a["ts"].to_numpy() == b["ts"].to_numpy()).all()
+    assert a["item_id"].astype(str).tolist() == b["item_id"].astype(str).tolist()
