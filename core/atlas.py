@@ -167,6 +167,8 @@ class Atlas(SpaceViews, UserViews, InsightViews):
         self._fingerprint = fingerprint
         self._memo: dict[str, dict[Hashable, Any]] = {}
         self._lock = threading.RLock()
+        #: The batches folded in by :meth:`extend`, oldest first.
+        self.arrivals: tuple = ()
 
     # ------------------------------------------------------------------ memo
 
@@ -266,6 +268,33 @@ class Atlas(SpaceViews, UserViews, InsightViews):
         from core.interests.timeline import drift_ranking
 
         return self._once("drift", (period, n), lambda: drift_ranking(self.timeline(period), n=n))
+
+    def seeded(self, item_vectors: ItemVectors, topics: Topics, interests=None) -> Atlas:
+        """This facade with item vectors, topics (and the end-of-log interest state) already
+        known, e.g. read back from a state folder (``core.statefolder``); returns ``self``."""
+        self.__dict__["item_vectors"], self.__dict__["topics"] = item_vectors, topics
+        if interests is not None:
+            self._memo.setdefault("interests", {})["None"] = interests
+        return self
+
+    def extend(self, new_events: pd.DataFrame, *, source: str = "") -> Atlas:
+        """This analysis with ``new_events`` folded in (exact duplicates of logged rows dropped).
+
+        Item vectors and topics are kept (the items' meaning does not move with a day of
+        events); user interests are folded forward with ``core.interests.state.update`` and
+        timelines recomputed only for the users who had new events, so every carried result
+        equals a full recompute over the combined log with these vectors and topics (1e-5).
+        Events of items without a vector make the new analysis start afresh (the arrival says
+        so); other results are computed over the combined log when first asked for.
+
+        Returns
+        -------
+        Atlas
+            A new facade; its ``arrivals`` end with this batch's :class:`core.arrivals.Arrival`.
+        """
+        from core.arrivals import extend_atlas
+
+        return extend_atlas(self, new_events, source)
 
     # ------------------------------------------------------------------ trends
 

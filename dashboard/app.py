@@ -27,4 +27,9 @@ navigation = st.navigation(
         st.Page(PAGES / "model.py", title="Model", icon=":material/model_training:"),
     ]
 )
+from dashboard.components.arrivals import watch_folder, watcher  # noqa: E402
+
+if watch_folder() is not None:  # $ATLAS_WATCH: new files are folded in while the app runs
+    with st.sidebar:
+        watcher()
 navigation.run()

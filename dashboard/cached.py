@@ -74,11 +74,32 @@ def shared_encoder(spec: AnalysisSpec) -> TextEncoder | None:
     return text_encoder(spec.model)
 
 
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _grown() -> dict[tuple[str, AnalysisSpec], Atlas]:
+    """Facades made by ``extend``, waiting for their first ``atlas`` call (then dropped here)."""
+    return {}
+
+
 @st.cache_resource(show_spinner=False, max_entries=ENTRIES)
 def atlas(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> Atlas:
     """The analysis facade of dataset ``fp`` (shared by the sessions holding the same content;
-    it keeps its own results, which are read-only)."""
-    return Atlas(_events, spec, encoder=shared_encoder(spec), fingerprint=fp)
+    it keeps its own results, which are read-only). A log grown by ``extend`` gets the facade
+    that carried its results forward."""
+    grown = _grown().pop((fp, spec), None)
+    return grown or Atlas(_events, spec, encoder=shared_encoder(spec), fingerprint=fp)
+
+
+def extend(
+    fp: str, spec: AnalysisSpec, source: str, _events: pd.DataFrame, _new: pd.DataFrame
+) -> Atlas:
+    """The facade of ``fp`` with ``_new`` folded in (``Atlas.extend``: interests and timelines
+    carried forward); later ``atlas`` calls with the grown log's fingerprint get this one."""
+    grown = atlas(fp, spec, _events).extend(_new, source=source)
+    waiting = _grown()
+    while len(waiting) >= 4:  # never picked up (the session went away): drop the oldest
+        waiting.pop(next(iter(waiting)))
+    waiting[(grown.fingerprint, spec)] = grown
+    return grown
 
 
 # --------------------------------------------------------------------------- interests

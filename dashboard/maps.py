@@ -150,17 +150,6 @@ def playback_frame_map(
         geometry=shapes.geometry,
         crs=4326,
     )
-    fmap = base_map(bounds)
-    folium.GeoJson(
-        layer.to_json(),
-        name=safe_text(value_title),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": f["properties"]["fill"],
-            "weight": 0.5,
-            "fillOpacity": 0.6,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    ).add_to(fmap)
-    fmap.add_child(maprender._Legend(f"{value_title} (fixed scale)", lo, hi))
-    return fmap
+    return maprender.fill_layer(
+        base_map(bounds), layer, value_title, f"{value_title} (fixed scale)", lo, hi
+    )

@@ -1,5 +1,9 @@
 """``python -m core interests EVENTS [--items ITEMS] --out DIR``: item vectors, topics, user interests.
 
+``python -m core interests NEW_EVENTS --update STATE_DIR [--out DIR]`` folds a new file into a saved
+state (``core.statefolder``: safetensors + JSON + Parquet): exact duplicates of logged rows are
+dropped, interests carried forward with ``update``; the first run on an empty STATE_DIR builds it.
+
 Writes ``item_vectors.parquet`` (item_id, item_text, topic, label, v0..), ``topics.parquet`` (topic,
 label, size, weight_share, top_items, top_titles), ``user_vectors.parquet`` (user_id, n_events,
 weight, top_topic, one share:<label> column per topic, v0..), ``timeline.parquet`` (one row per user and
@@ -14,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from core import statefolder
 from core.atlas import AnalysisSpec, Atlas
 from core.cli.options import add_input_arguments, read_events
+from core.errors import InvalidInputError
 from core.interests.embeddings import SOURCES
 from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors
@@ -24,7 +30,15 @@ from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
-    parser.add_argument("--out", required=True, help="output directory (created if needed)")
+    parser.add_argument(
+        "--out", default=None, help="output directory (created if needed; default: --update DIR)"
+    )
+    parser.add_argument(
+        "--update",
+        default=None,
+        metavar="STATE_DIR",
+        help="fold EVENTS into the interest state saved in STATE_DIR (built there on first use)",
+    )
     parser.add_argument(
         "--model",
         default=DEFAULT_MODEL,
@@ -55,21 +69,28 @@ def _with_vectors(head: pd.DataFrame, vectors) -> pd.DataFrame:
 
 def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    out = Path(args.out)
+    if args.out is None and args.update is None:
+        raise InvalidInputError("--out: expected an output directory (or --update STATE_DIR)")
+    out = Path(args.out or args.update)
     out.mkdir(parents=True, exist_ok=True)
     events = read_events(args).events
-    atlas = Atlas(
-        events,
-        AnalysisSpec(
-            source=args.source,
-            k=args.k,
-            half_life_days=args.half_life,
-            model=args.model,
-            device=args.device,
-            blend_alpha=args.blend_alpha,
-            cache_dir=args.cache_dir,
-        ),
-    )
+    if args.update is not None and statefolder.exists(args.update):
+        atlas = statefolder.open_state(args.update).extend(events, source=Path(args.events).name)
+        print(f"update: {atlas.arrivals[-1].summary()}")
+    else:
+        atlas = Atlas(
+            events,
+            AnalysisSpec(
+                source=args.source,
+                k=args.k,
+                half_life_days=args.half_life,
+                model=args.model,
+                device=args.device,
+                blend_alpha=args.blend_alpha,
+                cache_dir=args.cache_dir,
+            ),
+        )
+    events = atlas.events
     item_vecs, topics, state = atlas.item_vectors, atlas.topics, atlas.interests()
     tl = atlas.timeline(args.period, with_vectors=args.timeline_vectors)
     ranking = atlas.drift_ranking(args.period, n=args.top)
@@ -99,6 +120,9 @@ def main(args: argparse.Namespace) -> int:
                 f"  {row.user_id}: {row.from_topic} -> {row.to_topic} around "
                 f"{pd.Timestamp(row.change_ts):%Y-%m-%d} (shift {row.drift:.2f})"
             )
+    if args.update is not None:
+        statefolder.save_state(atlas, args.update)
+        print(f"state saved to {args.update} ({len(events):,} events)")
     print(f"wrote {', '.join(sorted(p.name for p in out.glob('*.parquet')))} to {out}")
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.atlas import Atlas
 from core.cli.options import add_input_arguments, input_options, read_events
 from core.device import describe
 from core.recsys import persist, train
@@ -62,19 +63,14 @@ def main(args: argparse.Namespace) -> int:
         use_hour_of_week=args.hour_of_week,
         device=args.device,
     )
+    atlas = Atlas(events)
     vectors, ids, item_topic = None, None, None
     if args.text == "auto":
-        from core.interests.embeddings import EmbeddingSpec, build_item_vectors
-
-        iv = build_item_vectors(events, EmbeddingSpec())
+        iv = atlas.item_vectors
         vectors, ids = iv.vectors, list(iv.item_ids)
         print(f"item vectors: {iv.message}")
         if not args.no_topics:
-            from core.interests.topics import find_topics
-
-            topics = find_topics(iv, events)
-            labels = [topics.labels[t] for t in topics.item_topic]
-            item_topic = dict(zip(ids, labels, strict=True))
+            item_topic = atlas.item_topic_labels
     t0 = time.perf_counter()
 
     def progress(epoch: int, loss: float, metric: float, eta: float) -> bool:
@@ -84,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
             )
         return True
 
-    result = train.train_and_compare(events, vectors, ids, spec, progress)
+    result = atlas.train(spec, use_text=args.text == "auto", progress=progress)
     bundle = persist.bundle_from(result, item_topic)
     # Remember where the log came from, so `python -m core recommend DIR --user U` needs nothing else.
     source = {"events": str(Path(args.events).resolve())}

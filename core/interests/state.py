@@ -250,26 +250,44 @@ def update(
     old_ref = int(state.ref_time.value)
     ref_ns = max(old_ref, int(ts.max()))
     fresh = _from_events(new_events, ts, ref_ns, item_vectors, topics, spec)
-    users = np.union1d(
-        np.array(state.user_ids, dtype=object), np.array(fresh.user_ids, dtype=object)
-    )
-    users = np.sort(users.astype(str))
-    old_pos = np.searchsorted(users, np.array(state.user_ids, dtype=str))
-    new_pos = np.searchsorted(users, np.array(fresh.user_ids, dtype=str))
-    n, d, k = len(users), state.mean.shape[1], state.topic_share.shape[1]
+    new_pos = pd.Index(state.user_ids).get_indexer(pd.Index(fresh.user_ids))
+    if (new_pos >= 0).all():  # only known users (a hash lookup, no string sort)
+        user_ids, old_pos = state.user_ids, np.arange(len(state.user_ids))
+    else:
+        users = np.union1d(
+            np.array(state.user_ids, dtype=object), np.array(fresh.user_ids, dtype=object)
+        )
+        users = np.sort(users.astype(str))
+        old_pos = np.searchsorted(users, np.array(state.user_ids, dtype=str))
+        new_pos = np.searchsorted(users, np.array(fresh.user_ids, dtype=str))
+        user_ids = tuple(users.tolist())
+    n, d, k = len(user_ids), state.mean.shape[1], state.topic_share.shape[1]
     a = float(np.exp2(-((ref_ns - old_ref) / NS_PER_DAY) / spec.half_life_days))
 
+    # Users without new events keep their mean and shares (decay scales a user's sums, it does
+    # not rotate them); only their total decays. The batch's users are recombined in float64:
+    # mean' = (mean_old * tot_old * a + mean_new * tot_new) / total'. Cost: O(users + batch * d).
     total = torch.zeros(n, dtype=torch.float64)
     old_tot = state.total * a
-    total[old_pos] += old_tot
+    total[old_pos] = old_tot
     total[new_pos] += fresh.total
-    # mean' = (mean_old * tot_old * a + mean_new * tot_new) / total': weights stay in float64.
-    mean = torch.zeros((n, d), dtype=torch.float64)
-    share = torch.zeros((n, k), dtype=torch.float64)
-    mean[old_pos] += state.mean.double() * old_tot[:, None]
-    mean[new_pos] += fresh.mean.double() * fresh.total[:, None]
-    share[old_pos] += state.topic_share * old_tot[:, None]
-    share[new_pos] += fresh.topic_share * fresh.total[:, None]
+    if n == len(state.user_ids):  # no new users: old_pos is 0..n-1
+        mean, share = state.mean.clone(), state.topic_share.clone()
+    else:
+        mean = torch.zeros((n, d), dtype=state.mean.dtype)
+        share = torch.zeros((n, k), dtype=torch.float64)
+        mean[old_pos], share[old_pos] = state.mean, state.topic_share
+    was = np.full(n, -1, dtype=np.int64)
+    was[old_pos] = np.arange(len(old_pos))
+    prev = was[new_pos]
+    known = torch.from_numpy(prev >= 0)
+    prev_t = torch.from_numpy(np.clip(prev, 0, None))
+    w_old = torch.where(known, old_tot[prev_t], torch.zeros_like(fresh.total))[:, None]
+    num_mean = state.mean[prev_t].double() * w_old + fresh.mean.double() * fresh.total[:, None]
+    num_share = state.topic_share[prev_t] * w_old + fresh.topic_share * fresh.total[:, None]
+    den = total[new_pos]
+    mean[new_pos] = _safe_div(num_mean, den).to(mean.dtype)
+    share[new_pos] = _safe_div(num_share, den)
     counts = torch.zeros(n, dtype=torch.int64)
     counts[old_pos] += state.n_events
     counts[new_pos] += fresh.n_events
@@ -277,9 +295,9 @@ def update(
     last[old_pos] = state.last_ts.view("i8")
     last[new_pos] = np.maximum(last[new_pos], fresh.last_ts.view("i8"))
     return InterestState(
-        user_ids=tuple(users.tolist()),
-        mean=_safe_div(mean, total).float(),
-        topic_share=_safe_div(share, total),
+        user_ids=user_ids,
+        mean=mean.float(),
+        topic_share=share,
         total=total,
         n_events=counts,
         last_ts=last.view("datetime64[ns]"),

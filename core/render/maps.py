@@ -155,9 +155,17 @@ def _choropleth(
     layer = gpd.GeoDataFrame(
         {"fill": fill, "tip": shapes["tip"].to_numpy()}, geometry=shapes.geometry
     )
+    return fill_layer(m, layer, title, title, lo, hi)
+
+
+def fill_layer(
+    m: folium.Map, layer: gpd.GeoDataFrame, name: str, legend: str, lo: float, hi: float
+) -> folium.Map:
+    """Draw ``layer``'s polygons filled with its ``fill`` colours, its (already escaped) ``tip``
+    as tooltip and popup, and a legend from ``lo`` to ``hi``: the one polygon layer of every map."""
     folium.GeoJson(
         layer.to_json(),
-        name=safe_text(title),
+        name=safe_text(name),
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": f["properties"]["fill"],
@@ -168,7 +176,7 @@ def _choropleth(
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         popup=folium.GeoJsonPopup(fields=["tip"], labels=False),
     ).add_to(m)
-    m.add_child(_Legend(title, lo, hi))
+    m.add_child(_Legend(legend, lo, hi))
     return m
 
 

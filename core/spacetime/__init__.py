@@ -2,7 +2,8 @@
 trends, forecasts, named areas, findings, segment comparison and map playback.
 
 Modules (imports flow down this list, never sideways): ``geo`` (H3, haversine, Earth radius) ->
-``filters`` (EventFilter, mask, located, local times, time bins) -> ``grouping`` (counts, distinct
+``filters`` (EventFilter, mask, located, local times, time bins), ``span`` (the bulk time span:
+the default window) -> ``grouping`` (counts, distinct
 users, group frames) -> ``heatmaps``, ``regions``, ``hotspots``, ``trends``, ``forecast``,
 ``areas`` -> ``signals`` -> ``insights`` (findings), ``compare``, ``playback``.
 
@@ -27,6 +28,7 @@ _EXPORTS = {
         "cell_polygons",
         "cell_strings",
     ),
+    "span": ("Span", "bulk_span"),
     "filters": (
         "EventFilter",
         "mask",

@@ -33,6 +33,12 @@ class Dataset:
     rejected: pd.DataFrame | None = None
     report: dict | None = None
     is_sample: bool = False
+    #: The catalogue the events were joined with (bytes of an upload or a path), reused for
+    #: events added later, and the IngestSpec they were read with.
+    catalogue: bytes | str | None = None
+    ingest_spec: object | None = None
+    #: Batches of events added since loading (``core.arrivals.Arrival``), oldest first.
+    arrivals: tuple = ()
     stored: object | None = None  # a core.engines.stored.StoredAtlas: an atlas folder, no events
 
 
@@ -42,9 +48,33 @@ def from_events(
     rejected: pd.DataFrame | None = None,
     report: dict | None = None,
     is_sample: bool = False,
+    *,
+    catalogue: bytes | str | None = None,
+    ingest_spec: object | None = None,
 ) -> Dataset:
     """Wrap an EventLog (computing its fingerprint, the key of every cached result)."""
-    return Dataset(name, schema.fingerprint(events), events, rejected, report, is_sample)
+    return Dataset(
+        name,
+        schema.fingerprint(events),
+        events,
+        rejected,
+        report,
+        is_sample,
+        catalogue=catalogue,
+        ingest_spec=ingest_spec,
+    )
+
+
+def extended(dataset: Dataset, atlas: object) -> Dataset:
+    """``dataset`` after ``Atlas.extend``: the combined log, its fingerprint, one more arrival."""
+    from dataclasses import replace as _replace
+
+    return _replace(
+        dataset,
+        fingerprint=atlas.fingerprint,
+        events=atlas.events,
+        arrivals=(*dataset.arrivals, atlas.arrivals[-1]),
+    )
 
 
 def current() -> Dataset:
@@ -63,7 +93,7 @@ def current() -> Dataset:
                 events, rejected, report = cached.file_dataset(
                     path, Path(path).stat().st_mtime, items
                 )
-            dataset = from_events(Path(path).name, events, rejected, report)
+            dataset = from_events(Path(path).name, events, rejected, report, catalogue=items)
         else:
             dataset = _sample()
         st.session_state[STATE_KEY] = dataset
@@ -85,16 +115,21 @@ def from_atlas(path: str | Path) -> Dataset:
 
 
 def _sample() -> Dataset:
+    from core import sample
     from dashboard import cached
 
     with st.spinner("Loading the bundled sample…"):
         events, rejected, report = cached.bundled_sample()
-    return from_events(SAMPLE_NAME, events, rejected, report, is_sample=True)
+    catalogue = str(sample.bundled_paths()[1])
+    return from_events(SAMPLE_NAME, events, rejected, report, is_sample=True, catalogue=catalogue)
 
 
-def replace(dataset: Dataset) -> None:
-    """Make ``dataset`` the session's dataset; widgets that depended on the old one are reset."""
+def replace(dataset: Dataset, *, keep_widgets: bool = False) -> None:
+    """Make ``dataset`` the session's dataset; widgets that depended on the old one are reset
+    (``keep_widgets``: kept, for the same log grown by new events)."""
     st.session_state[STATE_KEY] = dataset
+    if keep_widgets:
+        return
     for key in [k for k in st.session_state if str(k).startswith(("flt_", "map_", "usr_"))]:
         del st.session_state[key]
 
@@ -118,7 +153,15 @@ def header(dataset: Dataset) -> None:
         span = f"{ev[schema.TS].min():%Y-%m-%d} → {ev[schema.TS].max():%Y-%m-%d}"
     else:
         span = "no events"
+    grown = ""
+    if dataset.arrivals:
+        last = dataset.arrivals[-1]
+        added = sum(int(a.added) for a in dataset.arrivals)
+        grown = (
+            f" · +{added:,} events in {len(dataset.arrivals)} arrival(s), the last at "
+            f"{last.received:%H:%M:%S} UTC ({md_escape(last.source or 'upload')})"
+        )
     st.caption(
         f"Dataset: **{md_escape(dataset.name)}** · {len(ev):,} events · "
-        f"{ev[schema.USER].nunique():,} users · {ev[schema.ITEM].nunique():,} items · {span}"
+        f"{ev[schema.USER].nunique():,} users · {ev[schema.ITEM].nunique():,} items · {span}{grown}"
     )

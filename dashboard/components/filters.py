@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import schema
+from dashboard.components.feedback import md_escape
 
 PERIODS: dict[str, str] = {"D": "day", "W": "week", "M": "month"}
 
@@ -53,8 +54,26 @@ def data_span(events: pd.DataFrame) -> tuple[dt.date, dt.date]:
 
 
 def window(events: pd.DataFrame, *, key: str, label: str = "Time window") -> Window:
-    """A date-range slider over the log's span."""
+    """A date-range slider over the bulk of the log (``core.spacetime.span.bulk_span``): a few
+    events far outside it are counted in a caption, and a checkbox widens the slider to the whole
+    span."""
+    from core.spacetime.span import bulk_span
+
     first, last = data_span(events)
+    suffix = "window"
+    if len(events):
+        span = bulk_span(events[schema.TS])
+        if span.n_outside:
+            st.caption(md_escape(span.describe()))
+            whole = st.checkbox(
+                f"Include them (whole span {span.first:%Y-%m-%d} → {span.last:%Y-%m-%d})",
+                value=False,
+                key=f"{key}_whole",
+            )
+            if whole:
+                suffix = "window_all"  # other bounds, other slider state
+            else:
+                first, last = span.start.date(), span.end.date()
     if first == last:
         last = first + dt.timedelta(days=1)
     start, end = st.slider(
@@ -63,7 +82,7 @@ def window(events: pd.DataFrame, *, key: str, label: str = "Time window") -> Win
         max_value=last,
         value=(first, last),
         format="YYYY-MM-DD",
-        key=f"{key}_window",
+        key=f"{key}_{suffix}",
     )
     return Window(pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1))
 

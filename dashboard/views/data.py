@@ -8,13 +8,25 @@ import streamlit as st
 from core import schema
 from dashboard.components import dataset as ds
 from dashboard.components import exports, stored_pages
+from dashboard.components.arrivals import add_events, arrivals_table, watch_folder
 from dashboard.components.feedback import guard, md_escape
+from dashboard.components.tables import readable
 from dashboard.components.upload import limit_mb, mapping_form, read_upload
 
 
 def _pairs(value: object, columns: list[str]) -> pd.DataFrame:
     items = value.items() if isinstance(value, dict) else (value or [])
     return pd.DataFrame([(str(a), b) for a, b in items], columns=columns)
+
+
+def when(value: object) -> str:
+    """A time for people: ``2026-04-27 13:05 UTC`` (``–`` when unknown)."""
+    if value in (None, ""):
+        return "–"
+    try:
+        return f"{pd.Timestamp(value).tz_convert('UTC'):%Y-%m-%d %H:%M} UTC"
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _n(value: object) -> str:
@@ -37,16 +49,14 @@ left, right = st.columns([5, 6], gap="large")
 with left:
     st.subheader("Load your events")
     st.markdown(
-        f"CSV, TSV or Parquet (optionally gzip-compressed), one row per event: who, what, when "
-        f"and optionally where. **Files up to {limit_mb()} MB.** Everything stays on this machine."
+        f"Any event log, one row per event (who, what, when, optionally where): delimited text "
+        f"with any delimiter (`,` `;` tab `|` `::`), JSON Lines, JSON, Parquet or Excel, "
+        f"optionally gzip/zip-compressed. The content decides the format, not the file name. "
+        f"**Files up to {limit_mb()} MB.** Everything stays on this machine."
     )
-    events_file = st.file_uploader(
-        "Events file", type=["csv", "tsv", "txt", "gz", "parquet"], key="up_events"
-    )
+    events_file = st.file_uploader("Events file", key="up_events")
     items_file = st.file_uploader(
-        "Item catalogue (optional: item id + title / category / description)",
-        type=["csv", "tsv", "txt", "gz", "parquet"],
-        key="up_items",
+        "Item catalogue (optional: item id + title / category / coordinates)", key="up_items"
     )
     if events_file is None:
         st.caption("No file chosen: the pages show the bundled sample.")
@@ -54,8 +64,13 @@ with left:
         events_bytes = read_upload(events_file)
         items_bytes = read_upload(items_file) if items_file is not None else None
         if events_bytes is not None:
-            with guard("Reading the file", "Check that it is a CSV/TSV/Parquet file of events."):
-                request = mapping_form(events_file.name, events_bytes, key="up_map")
+            with guard(
+                "Reading the file", "Check that it is an event log (see the formats above)."
+            ):
+                catalogue = (items_file.name, items_bytes) if items_bytes is not None else None
+                request = mapping_form(
+                    events_file.name, events_bytes, key="up_map", items=catalogue
+                )
                 if request is not None:
                     from core.io.ingest import ingest
 
@@ -79,12 +94,47 @@ with left:
                                     result.events,
                                     result.rejected,
                                     result.report.to_dict(),
+                                    catalogue=items_bytes,
+                                    ingest_spec=request,
                                 )
                             )
                             status.update(label="Events loaded", state="complete")
                             st.rerun()
     if not data.is_sample:
         st.button("Back to the bundled sample", on_click=ds.reset_to_sample, key="back_sample")
+
+    st.subheader("Add events")
+    st.markdown(
+        "New events for the loaded log (the next day's export, say): read like it, joined with "
+        "its catalogue, exact duplicates dropped; interests and timelines are carried forward, "
+        "not recomputed."
+        + (
+            f" New files in the watched folder **{md_escape(watched.name)}/** are added too."
+            if (watched := watch_folder()) is not None
+            else " (Set `ATLAS_WATCH=DIR` to fold in new files of a folder as they arrive.)"
+        )
+    )
+    more_file = st.file_uploader("More events", key="up_more")
+    if more_file is not None:
+        more_bytes = read_upload(more_file)
+        if more_bytes is not None:
+            with guard("Adding the events", "Check that the file is an event log like the first."):
+                more = mapping_form(
+                    more_file.name, more_bytes, key="more_map", submit="Add these events"
+                )
+                if more is not None:
+                    with st.spinner("Folding the new events in…"):
+                        arrival = add_events(data, more_file.name, more_bytes, more)
+                    if arrival is None:
+                        st.error("No row of that file could be used: check its mapping.")
+                    else:
+                        st.session_state["atlas_last_arrival"] = arrival.summary()
+                        st.rerun()
+    if st.session_state.get("atlas_last_arrival"):
+        st.success(md_escape(st.session_state["atlas_last_arrival"]))
+    if data.arrivals:
+        st.markdown("**Arrivals**")
+        st.dataframe(arrivals_table(data), hide_index=True, width="stretch")
 
 with right:
     st.subheader("Ingest report")
@@ -109,8 +159,8 @@ with right:
             help="items of the events found in the item catalogue",
         )
         st.markdown(
-            f"Time range: **{md_escape(report.get('time_min') or '–')}** → "
-            f"**{md_escape(report.get('time_max') or '–')}**"
+            f"Time range: **{md_escape(when(report.get('time_min')))}** → "
+            f"**{md_escape(when(report.get('time_max')))}**"
         )
         mapping = _pairs(report.get("column_mapping"), ["field", "source column"])
         reasons = _pairs(report.get("rejected_by_reason"), ["reason", "rows"])
@@ -135,7 +185,7 @@ with right:
 
 st.subheader("First events")
 preview = data.events.head(200)
-st.dataframe(preview, hide_index=True, width="stretch")
+st.dataframe(readable(preview), hide_index=True, width="stretch")
 exports.table(data.events, "events", {"data": data.name}, key="dl_events")
 st.caption(
     f"Canonical columns: {', '.join(schema.CANONICAL)}; extra columns of the upload are kept."

@@ -12,6 +12,7 @@ from dashboard.components import exports, stored_pages
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.filters import PERIODS, trend_filters
+from dashboard.components.tables import readable
 
 st.title("Interests & trends")
 data = ds.current()
@@ -85,7 +86,7 @@ if tab_time.open:
             st.plotly_chart(fig2, width="stretch", key="ch_activity")
             exports.figure(fig2, "activity", names, key="dl_activity")
             with st.expander("Table"):
-                st.dataframe(counts, hide_index=True, width="stretch")
+                st.dataframe(readable(counts), hide_index=True, width="stretch")
                 exports.table(counts, "period_counts", names, key="dl_counts")
 
 if tab_week.open:
@@ -152,7 +153,7 @@ if tab_forecast.open:
             f"{md_escape(result.note)}"
         )
         with st.expander("Forecast and backtest tables"):
-            st.dataframe(result.forecast, hide_index=True, width="stretch")
+            st.dataframe(readable(result.forecast), hide_index=True, width="stretch")
             exports.table(result.forecast, "forecast", {**names, "series": target}, key="dl_fc_t")
-            st.dataframe(result.backtest, hide_index=True, width="stretch")
+            st.dataframe(readable(result.backtest), hide_index=True, width="stretch")
             exports.table(result.backtest, "backtest", {**names, "series": target}, key="dl_bt_t")

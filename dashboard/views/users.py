@@ -15,6 +15,7 @@ from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.filters import PERIODS
 from dashboard.components.modelstate import recommender
+from dashboard.components.tables import distinct_labels, readable
 from dashboard.components.userpick import user_picker
 
 st.title("Users")
@@ -62,7 +63,9 @@ with left, guard("Interest timeline"):
         fig = charts.user_timeline(line, info.labels, "Interest timeline (topic shares per period)")
         st.plotly_chart(fig, width="stretch", key="ch_user_timeline")
         exports.figure(fig, "user_timeline", names, key="dl_user_timeline")
-        moments = line[line["shift_score"].fillna(0) > 0].nlargest(3, "shift_score")
+        # a drift moment is a change of topic: the same topic before and after is no moment
+        changed = line["before_topic"].notna() & (line["before_topic"] != line["after_topic"])
+        moments = line[changed & (line["shift_score"].fillna(0) > 0)].nlargest(3, "shift_score")
         st.markdown("**Drift moments** (largest changes of interest)")
         if moments.empty:
             st.caption("No marked change: this user's interests stayed put.")
@@ -70,7 +73,7 @@ with left, guard("Interest timeline"):
             cols = ["change_period", "before_topic", "after_topic", "shift", "shift_score"]
             cols += ["n_before", "n_after"]
             table = moments[[c for c in cols if c in moments.columns]]
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(readable(table), hide_index=True, width="stretch")
             exports.table(table, "drift_moments", names, key="dl_drift")
 
 with right, guard("Places"):
@@ -128,7 +131,7 @@ with guard("Recommendations", "Train or load a model on the Model page."):
             st.info("Nothing to recommend: this user has seen every item.")
         else:
             shown = recs.assign(
-                label=recs[schema.ITEM_TEXT].astype("object").fillna(recs[schema.ITEM].astype(str)),
+                label=distinct_labels(recs[schema.ITEM_TEXT], recs[schema.ITEM]),
                 sequence=recs["seq_share"],
                 interest=recs["interest_share"],
                 place=recs["geo_share"],
@@ -138,11 +141,11 @@ with guard("Recommendations", "Train or load a model on the Model page."):
             st.plotly_chart(fig, width="stretch", key="ch_recs")
             exports.figure(fig, "recommendations", {**names, "k": k}, key="dl_recs_fig")
             first = [schema.ITEM_TEXT, "reason", "score", "topic"]
-            table = recs[
+            table = shown[
                 first + [c for c in recs.columns if c not in first and c != "reason_items"]
-            ]
+            ].assign(**{schema.ITEM_TEXT: shown["label"]})
             st.dataframe(
-                table,
+                readable(table),
                 hide_index=True,
                 width="stretch",
                 column_config={
@@ -156,5 +159,5 @@ with guard("Recommendations", "Train or load a model on the Model page."):
             exports.table(recs, "recommendations", {**names, "k": k}, key="dl_recs")
 
 st.subheader("Event history")
-st.dataframe(mine.head(1000), hide_index=True, width="stretch")
+st.dataframe(readable(mine.head(1000)), hide_index=True, width="stretch")
 exports.table(mine, "user_events", names, key="dl_user_events")

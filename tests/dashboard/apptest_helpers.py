@@ -70,3 +70,68 @@ def assert_clean(at) -> None:
 def figure_specs(at) -> list[str]:
     """The JSON of every plotly chart on the page."""
     return [chart.proto.spec for chart in at.get("plotly_chart")]
+
+
+GENRES = ("Sci-Fi", "Romance", "Crime", "Comedy")
+_WORDS = {
+    "Sci-Fi": ("Star", "Galaxy", "Robot", "Planet", "Alien", "Orbit"),
+    "Romance": ("Love", "Wedding", "Heart", "Kiss", "Paris", "Bride"),
+    "Crime": ("Murder", "Detective", "Heist", "Gangster", "Alibi", "Police"),
+    "Comedy": ("Laugh", "Funny", "Crazy", "Party", "Joke", "Silly"),
+}
+
+
+@dataclass(frozen=True)
+class MovieLens:
+    """MovieLens-100K shapes: ``u_data`` (tab-separated, headerless: user item rating epoch),
+    ``u_item`` (pipe-separated, Latin-1, headerless: id|title|date||url|19 genre flags),
+    ``more`` (the same users rating again, the two weeks after ``u_data``), ``titles``."""
+
+    u_data: bytes
+    u_item: bytes
+    more: bytes
+    titles: dict[str, str]
+
+
+def make_movielens(
+    seed: int = 5, n_users: int = 40, n_items: int = 48, n_ratings: int = 1600
+) -> MovieLens:
+    """Generated MovieLens-100K-shaped files: each user prefers one genre (switching half-way
+    for a quarter of them); titles are made of genre words, one with a Latin-1 accent."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    genre_of = np.arange(n_items) % len(GENRES)
+    titles: dict[str, str] = {}
+    lines = []
+    for i in range(n_items):
+        g = GENRES[genre_of[i]]
+        words = rng.choice(_WORDS[g], 2, replace=False)
+        title = f"{words[0]} {words[1]} {i} ({1990 + i % 8})"
+        if i == 0:
+            title = f"Café {title}"
+        titles[str(i + 1)] = title
+        flags = ["0"] * 19
+        flags[1 + genre_of[i]] = "1"
+        lines.append(
+            f"{i + 1}|{title}|01-Jan-{1990 + i % 8}||http://us.imdb.com/M/title-exact?x{i}|"
+            + "|".join(flags)
+        )
+    u_item = ("\n".join(lines) + "\n").encode("latin-1")
+
+    def ratings(n: int, start: int, days: int, late: bool) -> bytes:
+        users = rng.integers(1, n_users + 1, n)
+        ts = start + rng.integers(0, days * 86400, n)
+        likes = users % len(GENRES)
+        switch = (users % 4 == 0) & ((ts - 874_724_710) > 35 * 86400 if not late else True)
+        likes = np.where(switch, (likes + 1) % len(GENRES), likes)
+        pick = np.where(rng.random(n) < 0.85, likes, rng.integers(0, len(GENRES), n))
+        item = np.array([rng.choice(np.flatnonzero(genre_of == g)) + 1 for g in pick])
+        rating = rng.integers(3, 6, n)
+        rows = [f"{u}\t{i}\t{r}\t{t}" for u, i, r, t in zip(users, item, rating, ts, strict=True)]
+        return ("\n".join(rows) + "\n").encode()
+
+    start = 874_724_710  # 1997-09-20, when MovieLens-100K begins
+    u_data = ratings(n_ratings, start, 70, late=False)
+    more = ratings(n_ratings // 5, start + 70 * 86400, 14, late=True)
+    return MovieLens(u_data, u_item, more, titles)

@@ -3,6 +3,7 @@ the sample's planted truths are among the findings."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -24,8 +25,9 @@ MARKERS = (" rose from ", " fell from ", " interests changed", " happen within "
 
 
 def _findings(at) -> list[str]:
-    """The findings' sentences (bold lines of the Findings block), markdown escapes undone."""
-    texts = [re.sub(r"\\(.)", r"\1", m.value.strip("*")) for m in at.markdown]
+    """The findings' sentences (bold lines of the Findings block), markdown and HTML escapes
+    undone (category labels such as "books > science fiction" are shown escaped)."""
+    texts = [html.unescape(re.sub(r"\\(.)", r"\1", m.value.strip("*"))) for m in at.markdown]
     return [t for t in texts if any(k in t for k in MARKERS)]
 
 
@@ -47,7 +49,7 @@ def test_opens_on_the_overview_with_tiles_chart_emerging_list_map_and_findings(o
     assert_clean(at)
     assert at.title[0].value == "Overview"
     tiles = {m.label: m.value for m in at.metric}
-    assert tiles["Events"] == "149,604"  # the sample's known accepted count (test_data_page)
+    assert tiles["Events"] == "158,557"  # the sample's known accepted count (test_data_page)
     assert tiles["Users"] == "3,000" and tiles["Items"] == "1,000"
     assert tiles["Time span"].endswith("days") and tiles["Located"].endswith("%")
     assert any("bundled sample" in i.value and "Data" in i.value for i in at.info)
