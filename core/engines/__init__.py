@@ -8,12 +8,15 @@ from core.engines.folder import (
     open_atlas,
     write_atlas,
 )
+from core.engines.stored import NotInAtlasError, StoredAtlas
 
 __all__ = [
     "AtlasFolder",
     "AtlasFolderError",
     "AtlasManifest",
     "AtlasSpec",
+    "NotInAtlasError",
+    "StoredAtlas",
     "open_atlas",
     "write_atlas",
 ]
