@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.sync_api import Frame, Page
@@ -60,8 +61,10 @@ def upload(
         box = page.locator('[data-testid="stSelectbox"]').filter(
             has=page.get_by_text(field, exact=True)
         )
-        box.first.click()
-        page.get_by_role("option", name=column, exact=True).click()
+        open_select(page, box.first)
+        # options read "column · e.g. <first value>" (or the bare name when the column is empty)
+        label = re.compile(rf"^{re.escape(column)}( · e\.g\. .*)?$")
+        page.get_by_role("option", name=label).click()
     page.get_by_role("button", name="Load these events").click()
     page.wait_for_timeout(300)
     settle(page)
@@ -73,3 +76,15 @@ def map_frame(page: Page) -> Frame:
     frame = handle.content_frame()
     assert frame is not None
     return frame
+
+
+def open_select(page: Page, box) -> None:
+    """Open a select box's list (the first click after a rerun may only focus it)."""
+    for _ in range(4):  # a few tries, not a loop over data
+        box.get_by_role("button", name="Open").click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=2_000)
+            return
+        except Exception:
+            page.keyboard.press("Escape")
+    raise AssertionError("the select box did not open")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from apptest_helpers import _WORDS, make_movielens  # tests/dashboard/apptest_helpers.py
-from e2e_helpers import dataset_caption, goto_page, settle
+from e2e_helpers import dataset_caption, goto_page, open_select, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -24,24 +24,12 @@ CHART_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot')]
   .map(p => JSON.stringify(p.data)).join(' ')"""
 
 
-def _open(page, box) -> None:
-    """Open a select box's list (the first click after a rerun may only focus it)."""
-    for _ in range(4):  # a few tries, not a loop over data
-        box.get_by_role("button", name="Open").click()
-        try:
-            page.get_by_role("option").first.wait_for(timeout=2_000)
-            return
-        except Exception:
-            page.keyboard.press("Escape")
-    raise AssertionError("the select box did not open")
-
-
 def _pick(page, form, field: str, column: str, nth: int = 0) -> None:
     """Choose the headerless column ``column`` (shown as "3 · e.g. …") for ``field``."""
     box = form.locator('[data-testid="stSelectbox"]').filter(
         has=page.get_by_text(field, exact=True)
     )
-    _open(page, box.nth(nth))
+    open_select(page, box.nth(nth))
     page.get_by_role("option", name=re.compile(rf"^{column} · e\.g\. ")).first.click()
 
 
@@ -83,7 +71,7 @@ def test_u_data_and_u_item_mapped_by_position_reach_topics_with_real_titles(
     texts = form.locator('[data-testid="stMultiSelect"]').filter(
         has=page.get_by_text("item_text", exact=True)
     )
-    _open(page, texts.first)
+    open_select(page, texts.first)
     page.get_by_role("option", name=re.compile(r"^1 · e\.g\. Café")).first.click()
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Load these events").click()
@@ -109,7 +97,9 @@ def test_a_second_file_extends_the_users_timelines(page, movielens) -> None:
 
     goto_page(page, "Data")
     _files(page, 2, "u2.data", movielens.more)
-    form = page.locator('[data-testid="stForm"]').last
+    form = page.locator('[data-testid="stForm"]').filter(
+        has=page.get_by_role("button", name="Add these events")
+    )
     for field, column in EVENTS_BY_POSITION.items():
         _pick(page, form, field, column)
     page.get_by_role("button", name="Add these events").click()
