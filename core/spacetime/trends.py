@@ -270,11 +270,16 @@ def emerging(
     frame = frame.sort_values("z", ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame.attrs["window"] = (
-        f"recent {pd.Timestamp(cut, tz='UTC')} to {pd.Timestamp(stop, tz='UTC')} ({recent}, "
-        f"{int(n_r)} events) vs baseline from {pd.Timestamp(base_start, tz='UTC')} "
-        f"({int(n_b)} events)"
+        f"recent {_when(cut)} to {_when(stop)} ({recent}, {int(n_r)} events) "
+        f"vs baseline from {_when(base_start)} ({int(n_b)} events)"
     )
     return frame
+
+
+def _when(value: object) -> str:
+    """A time for people: "2026-06-01", or "2026-06-01 14:30 UTC" when not at midnight."""
+    stamp = pd.Timestamp(value, tz="UTC")
+    return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M} UTC"
 
 
 def complete_periods(counts: pd.DataFrame) -> pd.DataFrame:

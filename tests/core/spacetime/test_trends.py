@@ -147,6 +147,7 @@ def test_emerging_z_score_by_hand():
     assert top["direction"] == "emerging" and out.iloc[1]["direction"] == "fading"
     assert top["recent_events"] == 20 and top["baseline_events"] == 10
     assert "28D" in out.attrs["window"]
+    assert "+00:00" not in out.attrs["window"] and "00:00:00" not in out.attrs["window"]
 
 
 def test_emerging_rejects_bad_window(tiny):
