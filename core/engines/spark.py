@@ -32,6 +32,7 @@ from core.engines.folder import EVENTS, AtlasManifest, AtlasSpec, write_atlas
 from core.engines.local import expand_inputs, item_model, topics_record
 from core.engines.spark_ingest import CANONICAL_PARSED, ORDER_STRIDE, parsed_rows, plan_file
 from core.errors import InvalidInputError
+from core.interests.timeline import TIMELINE_COLUMNS
 from core.io.catalogue import catalogue_from
 from core.io.fields import REASONS
 from core.io.ingest import IngestSpec, _read
@@ -208,7 +209,7 @@ def _user_schema(kind: str, labels, dim: int) -> str:
     types = {"user_id": "string", "n_events": "long", "n_before": "long", "n_after": "long"}
     types.update({c: "string" for c in ("top_topic", "before_topic", "after_topic")})
     types.update({c: "timestamp" for c in tables.TIMELINE_TIMES})
-    return ", ".join([f"{c} {types.get(c, 'double')}" for c in tables.TIMELINE_HEAD] + shares)
+    return ", ".join([f"{c} {types.get(c, 'double')}" for c in TIMELINE_COLUMNS] + shares)
 
 
 def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Path, n_buckets: int):

@@ -19,15 +19,13 @@ from core.errors import InvalidInputError
 from core.interests.embeddings import ItemVectors
 from core.interests.state import InterestSpec, topic_shares, user_interests
 from core.interests.state import user_vectors as unit_user_vectors
-from core.interests.timeline import TIMELINE_COLUMNS, drift_ranking, timeline
+from core.interests.timeline import drift_ranking, timeline
 from core.interests.topics import Topics
 from core.schema import ITEM, ITEM_TEXT
 from core.spacetime import geo
 from core.spacetime.filters import OFFSETS as _OFFSETS
 from core.spacetime.filters import PERIODS, WEEKDAYS
 
-#: Timeline columns before the topic shares: the local engine's own list.
-TIMELINE_HEAD = TIMELINE_COLUMNS
 TIMELINE_TIMES = (
     "period",
     "period_end",

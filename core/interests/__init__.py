@@ -9,7 +9,7 @@ Public API (import from the sub-modules or from here):
   ``encode_item_texts``, ``choose_encoder``.
 * ``cooccurrence``: ``behaviour_vectors``.
 * ``topics``: ``TopicSpec``, ``Topics`` (``Topics.item_labels()``: item_id -> label),
-  ``find_topics``, ``kmeans``, ``silhouette``; ``labels``: ``topic_labels``, ``ctfidf_labels``,
+  ``find_topics``, ``kmeans``, ``silhouette``; ``labels``: ``topic_labels``,
   ``tokenise``.
 * ``state``: ``InterestSpec``, ``InterestState``, ``user_interests``, ``update``,
   ``user_vectors``, ``topic_shares``.
@@ -25,7 +25,7 @@ from core.interests.embeddings import (
     choose_encoder,
     encode_item_texts,
 )
-from core.interests.labels import ctfidf_labels, tokenise, topic_labels
+from core.interests.labels import tokenise, topic_labels
 from core.interests.language import ScriptReport, detect_script
 from core.interests.profile import interest_profiles
 from core.interests.state import (
@@ -53,7 +53,6 @@ __all__ = [
     "behaviour_vectors",
     "build_item_vectors",
     "choose_encoder",
-    "ctfidf_labels",
     "detect_script",
     "drift_ranking",
     "encode_item_texts",

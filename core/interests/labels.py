@@ -158,33 +158,6 @@ def _pick(
     return out
 
 
-def ctfidf_labels(
-    item_text: pd.Series, item_topic: np.ndarray, k: int, n_terms: int = 3
-) -> list[str | None]:
-    """Top ``n_terms`` terms of each topic by class-based TF-IDF; None for a topic with no text.
-
-    tf(t, c) = count of t in topic c / terms in c; idf(t) = log(1 + mean terms per topic / count
-    of t over all topics). Distinctive terms (at least half of their uses in the topic) come first.
-
-    Parameters
-    ----------
-    item_text
-        One text per item (missing allowed), in ``item_topic`` order.
-    item_topic
-        (n_items,) topic of each item (negative = none).
-    k
-        Number of topics.
-    n_terms
-        Terms per label.
-
-    Returns
-    -------
-    list of str or None
-        One label per topic, terms joined by " · ".
-    """
-    return topic_labels(item_text, item_topic, k, n_terms)
-
-
 def topic_labels(
     item_text: pd.Series,
     item_topic: np.ndarray,

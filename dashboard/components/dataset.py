@@ -165,3 +165,16 @@ def header(dataset: Dataset) -> None:
         f"Dataset: **{md_escape(dataset.name)}** · {len(ev):,} events · "
         f"{ev[schema.USER].nunique():,} users · {ev[schema.ITEM].nunique():,} items · {span}{grown}"
     )
+
+
+def open_page(title: str, page: str) -> Dataset:
+    """Every page's opening: its title, the caption naming the dataset, and, when the dataset is
+    an atlas folder, that page drawn from the stored tables (``stored_pages.render`` then stops
+    the script). Returns the session's dataset."""
+    from dashboard.components import stored_pages
+
+    st.title(title)
+    data = current()
+    header(data)
+    stored_pages.render(data, page)
+    return data

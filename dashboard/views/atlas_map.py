@@ -8,15 +8,12 @@ from streamlit_folium import st_folium
 
 from dashboard import cached, maps
 from dashboard.components import dataset as ds
-from dashboard.components import exports, stored_pages
+from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard
 from dashboard.components.mapcontrols import map_controls, play_controls, region_upload
 
-st.title("Map")
-data = ds.current()
-ds.header(data)
-stored_pages.render(data, "atlas_map")
+data = ds.open_page("Map", "atlas_map")
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 

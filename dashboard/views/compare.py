@@ -7,15 +7,12 @@ import streamlit as st
 
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
-from dashboard.components import exports, stored_pages
+from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.segments import segment_pair
 
-st.title("Compare")
-data = ds.current()
-ds.header(data)
-stored_pages.render(data, "compare")
+data = ds.open_page("Compare", "compare")
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 

@@ -39,10 +39,7 @@ def _n(value: object) -> str:
     return f"{n:,}"
 
 
-st.title("Data")
-data = ds.current()
-ds.header(data)
-stored_pages.render(data, "data")
+data = ds.open_page("Data", "data")
 
 left, right = st.columns([5, 6], gap="large")
 

@@ -8,16 +8,13 @@ import streamlit as st
 from core.spacetime.trends import EventFilter, TrendSpec
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
-from dashboard.components import exports, stored_pages
+from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.filters import PERIODS, trend_filters
 from dashboard.components.tables import readable
 
-st.title("Interests & trends")
-data = ds.current()
-ds.header(data)
-stored_pages.render(data, "interests")
+data = ds.open_page("Interests & trends", "interests")
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 

@@ -12,14 +12,11 @@ import streamlit as st
 from core.recsys import train
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
-from dashboard.components import exports, modelstate, stored_pages
+from dashboard.components import exports, modelstate
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.modelfiles import load_form, save_button
 
-st.title("Model")
-data = ds.current()
-ds.header(data)
-stored_pages.render(data, "model")
+data = ds.open_page("Model", "model")
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 default = train.TrainSpec.for_log(len(events))

@@ -13,7 +13,7 @@ from core.spacetime.insights import findings_markdown
 from core.spacetime.trends import EventFilter
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
-from dashboard.components import exports, stored_pages
+from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 
@@ -40,10 +40,7 @@ def pct(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
-st.title("Overview")
-data = ds.current()
-ds.header(data)
-stored_pages.render(data, "overview")
+data = ds.open_page("Overview", "overview")
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 names = {"data": data.name}

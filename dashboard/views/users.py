@@ -10,7 +10,7 @@ from core.interests import drift_ranking, interest_profiles
 from core.recsys.recommend import BlendWeights
 from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
-from dashboard.components import exports, stored_pages
+from dashboard.components import exports
 from dashboard.components.analysis import topic_info
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.filters import PERIODS
@@ -18,10 +18,7 @@ from dashboard.components.modelstate import recommender
 from dashboard.components.tables import distinct_labels, readable
 from dashboard.components.userpick import user_picker
 
-st.title("Users")
-data = ds.current()
-ds.header(data)
-stored_pages.render(data, "users")
+data = ds.open_page("Users", "users")
 spec = cached.AnalysisSpec()
 fp, events = data.fingerprint, data.events
 

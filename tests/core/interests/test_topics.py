@@ -9,7 +9,7 @@ import torch
 
 from core.errors import InvalidInputError
 from core.interests.embeddings import EmbeddingSpec, ItemVectors, build_item_vectors
-from core.interests.labels import ctfidf_labels
+from core.interests.labels import topic_labels
 from core.interests.text_encoder import EncoderSpec
 from core.interests.topics import TopicSpec, find_topics, kmeans, silhouette
 from core.sample import SampleSpec, bundled_event_log, bundled_truth, generate, to_event_log
@@ -77,13 +77,13 @@ def test_ctfidf_prefers_distinctive_terms() -> None:
     text = pd.Series(
         ["red coffee mug", "blue coffee beans", "red running shoes", "blue running socks"]
     )
-    labels = ctfidf_labels(text, np.array([0, 0, 1, 1]), 2, n_terms=1)
+    labels = topic_labels(text, np.array([0, 0, 1, 1]), 2, n_terms=1)
     assert labels == ["coffee", "running"]
 
 
 def test_chinese_titles_get_real_word_labels() -> None:
     text = pd.Series(["咖啡豆", "手冲咖啡", "跑步鞋", "越野跑步"])
-    labels = ctfidf_labels(text, np.array([0, 0, 1, 1]), 2, n_terms=1)
+    labels = topic_labels(text, np.array([0, 0, 1, 1]), 2, n_terms=1)
     assert labels == ["咖啡", "跑步"]
 
 
