@@ -29,6 +29,7 @@ def test_opens_on_the_overview_with_findings_then_plays_the_map(server: str, bro
     assert (
         "pickleball" in findings.first.inner_text() and "rose from" in findings.first.inner_text()
     )
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # drawn after settling
     assert page.locator(".js-plotly-plot").count() >= 1  # top interests
     assert page.get_by_text("Emerging", exact=True).count() == 1
     frame = map_frame(page)

@@ -37,6 +37,7 @@ def test_hostile_titles_show_as_text_and_no_script_runs(server: str, browser) ->
     goto_page(page, "Interests & trends")
     hover_texts = []
     bars = page.locator(".js-plotly-plot").first.locator(".bars path")
+    bars.first.wait_for(timeout=60_000)  # the chart draws after the page settles
     for i in range(bars.count()):
         bars.nth(i).hover(force=True, timeout=5_000)
         page.wait_for_timeout(150)
