@@ -33,8 +33,8 @@ from core.io.columns import PLACE, detect_mapping, names_tried
 from core.io.delimited import _parse_csv
 from core.io.fields import fields, text, timestamp_bounds, validate
 from core.io.formats import read_json_lines
-from core.io.reader import flatten
 from core.io.ingest import IngestSpec, sniff
+from core.io.reader import flatten
 from core.schema import CANONICAL, EVENT, ITEM, ITEM_TEXT, LAT, LON, TS, TZ_OFFSET, USER, WEIGHT
 
 #: Columns of the parsed rows (reason "" = accepted; on rejected rows ts is 0, the rest null).
@@ -88,9 +88,9 @@ def plan_file(path: str, index: int, spec: IngestSpec) -> FilePlan:
             f"EVENTS: expected a one-character delimiter for the spark engine, found "
             f"{found.delimiter!r} in {path!r}; use --engine local"
         )
-    if found.format in ("csv", "jsonl") and not str(found.encoding).lower().replace("_", "-").startswith(
-        ("utf-8", "ascii")
-    ):
+    if found.format in ("csv", "jsonl") and not str(found.encoding).lower().replace(
+        "_", "-"
+    ).startswith(("utf-8", "ascii")):
         raise InvalidInputError(
             f"EVENTS: expected UTF-8 text for the spark engine, found {found.encoding} in "
             f"{path!r}; convert it or use --engine local"
