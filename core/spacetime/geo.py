@@ -191,7 +191,7 @@ def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray of uint64.
+    numpy.ndarray of uint64: one ancestor per input cell, in input order.
 
     Raises
     ------
