@@ -9,10 +9,14 @@ join several text columns.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from typing import Any, TypeVar
 
 from core.errors import InvalidInputError
 from core.io.columns import CATALOGUE_FIELDS, MAPPABLE
 from core.io.ingest import IngestResult, IngestSpec, ingest
+
+T = TypeVar("T")
 
 EVENTS_HELP = (
     "event log: delimited text (any delimiter, e.g. , \\t ; | ::), JSON Lines, JSON, Parquet or "
@@ -104,3 +108,24 @@ def spec_from(args: argparse.Namespace) -> IngestSpec:
 def read_events(args: argparse.Namespace) -> IngestResult:
     """Ingest ``args.events`` (and ``args.items``) with the shared options."""
     return ingest(args.events, items=args.items, spec=spec_from(args))
+
+
+def spec_args(spec_type: type[T], args: argparse.Namespace, **given: Any) -> T:
+    """A frozen spec built from the options whose ``dest`` names one of its fields.
+
+    Parameters
+    ----------
+    spec_type
+        A dataclass (e.g. ``AnalysisSpec``); its fields that no option names keep their defaults.
+    args
+        Parsed options.
+    **given
+        Fields set here instead of from ``args``.
+
+    Returns
+    -------
+    T
+        ``spec_type(**fields)``.
+    """
+    names = {f.name for f in dataclasses.fields(spec_type)}  # type: ignore[arg-type]
+    return spec_type(**{k: v for k, v in vars(args).items() if k in names}, **given)
