@@ -20,9 +20,8 @@ import pandas as pd
 
 from core import statefolder
 from core.atlas import AnalysisSpec, Atlas
-from core.cli.options import add_input_arguments, read_events, spec_args
+from core.cli.options import add_analysis_arguments, add_input_arguments, read_events, spec_args
 from core.errors import InvalidInputError
-from core.interests.embeddings import SOURCES
 from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors
 from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -47,21 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             f"English text, {MULTILINGUAL_MODEL} (bundled) otherwise, chosen by script detection"
         ),
     )
-    parser.add_argument("--source", default="auto", choices=SOURCES, help="where vectors come from")
     parser.add_argument("--blend-alpha", type=float, default=0.5, help="text weight in a blend")
-    parser.add_argument("--k", type=int, default=None, help="number of topics (default: automatic)")
-    parser.add_argument(
-        "--half-life",
-        dest="half_life_days",
-        metavar="HALF_LIFE",
-        type=float,
-        default=14.0,
-        help="interest half-life in days",
-    )
-    parser.add_argument("--period", default="W", help="timeline period: D, W or M")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    parser.add_argument("--cache-dir", default=None, help="vector cache (default $ATLAS_CACHE_DIR)")
-    parser.add_argument("--top", type=int, default=20, help="users in the drift ranking")
+    add_analysis_arguments(parser, any_period=True)
     parser.add_argument(
         "--timeline-vectors", action="store_true", help="store each timeline row's vector too"
     )

@@ -1,8 +1,10 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from recsys_logs import cycle_items, item_titles, walk_log
+from recsys_logs import TINY, cycle_items, item_titles, walk_log
 
 from core.errors import InvalidInputError
 from core.recsys import persist, recommend, train
@@ -29,17 +31,7 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def bundle(events) -> persist.ModelBundle:
-    spec = train.TrainSpec(
-        d_model=16,
-        n_heads=1,
-        n_layers=1,
-        dropout=0.0,
-        epochs=10,
-        lr=1e-2,
-        batch_size=16,
-        max_len=8,
-        patience=10,
-    )
+    spec = dataclasses.replace(TINY, epochs=10, patience=10)
     vecs = torch.nn.functional.normalize(
         torch.randn(N_ITEMS, 6, generator=torch.Generator().manual_seed(0)), dim=1
     )
