@@ -55,7 +55,7 @@ def save_state(atlas: Atlas, folder: str | Path) -> Path:
     Returns
     -------
     Path
-        The folder.
+        ``folder``, ready for :func:`open_state` and later ``--update`` runs.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

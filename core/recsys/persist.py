@@ -89,10 +89,17 @@ def bundle_from(
 def save(bundle: ModelBundle, directory: str | Path) -> Path:
     """Write ``model.safetensors`` and ``model.json`` into ``directory`` (created if needed).
 
+    Parameters
+    ----------
+    bundle
+        A trained model with its vocabulary and report (from :func:`bundle_from`).
+    directory
+        Where to write; files of an earlier model there are replaced.
+
     Returns
     -------
     Path
-        The directory.
+        ``directory``, which :func:`load` (and ``python -m core recommend DIR``) reads back.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

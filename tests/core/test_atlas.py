@@ -34,6 +34,7 @@ def _log() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def atlas() -> Atlas:
+    """One facade for the module: 600 random events of 30 users on 12 items, three topics."""
     return Atlas(_log(), AnalysisSpec(source="behaviour", k=3))
 
 
