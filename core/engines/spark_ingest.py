@@ -45,7 +45,12 @@ ORDER_STRIDE = 1 << 40
 
 @dataclass(frozen=True)
 class FilePlan:
-    """What the driver decided about one input file."""
+    """What the driver decided about one input file.
+
+    ``index`` is the file's position among the inputs (rows are ordered by
+    ``index * ORDER_STRIDE + row number``); ``mapping`` pairs canonical fields with the file's
+    columns; ``delimiter`` is None for Parquet.
+    """
 
     path: str
     index: int

@@ -50,7 +50,14 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class BlendWeights:
-    """Weights of the score parts and the constants they use."""
+    """Weights of the score parts and the constants they use.
+
+    ``sequence``, ``interest`` and ``geo`` weigh the min-max scaled sequence-model, interest
+    (cosine to the user's decayed item vectors) and nearness scores; each is divided by their total
+    (``geo`` only counts when a location is given), so a recommendation's score parts add up to its
+    score. ``half_life_days`` decays the history behind the interest part and the reasons;
+    ``geo_scale_km`` is the distance scale of :func:`geo_scores`.
+    """
 
     sequence: float = 0.6
     interest: float = 0.3

@@ -79,6 +79,9 @@ def period_counts(
 ) -> pd.DataFrame:
     """Events, distinct users and topic shares per calendar period (UTC), empty periods included.
 
+    Periods run from the first to the last event's period, so a gap in the log is a row of zeros
+    rather than a missing row (a chart's line then drops to 0 instead of bridging the gap).
+
     Parameters
     ----------
     events
