@@ -30,12 +30,10 @@ from core import schema
 from core.engines import tables
 from core.engines.folder import EVENTS, AtlasManifest, AtlasSpec, write_atlas
 from core.engines.local import expand_inputs, item_model, topics_record
-from core.engines.spark_ingest import CANONICAL_PARSED, ORDER_STRIDE, parsed_rows, plan_file
+from core.engines.spark_ingest import ingest_on_spark
 from core.errors import InvalidInputError
 from core.interests.timeline import TIMELINE_COLUMNS
-from core.io.catalogue import catalogue_from
-from core.io.fields import REASONS
-from core.io.ingest import IngestSpec, _read
+from core.io.ingest import IngestSpec
 from core.spacetime import geo
 from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
@@ -74,72 +72,6 @@ def ship_core(spark) -> None:
     archive = shutil.make_archive(str(folder / "core"), "zip", root_dir=root, base_dir="core")
     sc.addPyFile(archive)
     sc._atlas_core_shipped = True
-
-
-def _valid(col):
-    from pyspark.sql import functions as F
-
-    return F.col(col).isNotNull() & ~F.isnan(F.col(col))
-
-
-def _ingest(spark, files, items, ingest_spec):
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    catalogue = (
-        catalogue_from(
-            _read(items, ingest_spec.read_options(items=True)), ingest_spec.items_mapping
-        )
-        if items
-        else None
-    )
-    plans = [plan_file(f, i, ingest_spec) for i, f in enumerate(files)]
-    parsed = None
-    for plan in plans:
-        part = parsed_rows(spark, plan, ingest_spec, catalogue)
-        parsed = part if parsed is None else parsed.unionByName(part)
-    parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
-    rejected = parsed.filter(F.col("reason") != "").select("file", "row_number", "reason")
-    accepted = parsed.filter(F.col("reason") == "").withColumn(
-        "ord", F.col("file").cast("long") * ORDER_STRIDE + F.col("row_number")
-    )
-    events = (
-        accepted.groupBy(*CANONICAL_PARSED, "extras")
-        .agg(F.min("ord").alias("ord"))
-        .drop("extras")
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    per_file = dict(parsed.groupBy("file").count().collect())
-    n_accepted_rows = accepted.count()
-    rejected_pd = rejected.toPandas().sort_values(["file", "row_number"], kind="stable")
-    rejected_pd = rejected_pd.reset_index(drop=True).astype({"file": np.int64})
-    stats = events.agg(
-        F.count("*").alias("n"),
-        F.countDistinct(schema.USER).alias("users"),
-        F.countDistinct(schema.ITEM).alias("items"),
-        F.sum((_valid(schema.LAT) & _valid(schema.LON)).cast("long")).alias("located"),
-        F.min(schema.TS).alias("lo"),
-        F.max(schema.TS).alias("hi"),
-        F.sum(_valid(schema.TZ_OFFSET).cast("long")).alias("with_offset"),
-        F.sum(_valid(schema.LON).cast("long")).alias("with_lon"),
-    ).first()
-    counts = rejected_pd["reason"].value_counts()
-    report = {
-        "rows_in": int(sum(per_file.values())),
-        "accepted": int(stats["n"]),
-        "rejected": len(rejected_pd),
-        "duplicates": int(n_accepted_rows - stats["n"]),
-        "rejected_by_reason": {r: int(counts[r]) for r in REASONS if r in counts.index},
-        "n_users": int(stats["users"]),
-        "n_items": int(stats["items"]),
-        "located": int(stats["located"] or 0),
-        "time_min": pd.Timestamp(int(stats["lo"]), tz="UTC").isoformat() if stats["n"] else None,
-        "time_max": pd.Timestamp(int(stats["hi"]), tz="UTC").isoformat() if stats["n"] else None,
-        "files": [{"path": p.path, "rows_in": int(per_file.get(p.index, 0))} for p in plans],
-        "warnings": [],
-    }
-    parsed.unpersist()
-    return events, rejected_pd, report, stats
 
 
 def _write_events(events, out: Path) -> None:
@@ -364,7 +296,7 @@ def build(
     ship_core(spark)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    events, rejected, report, stats = _ingest(spark, files, items, ingest_spec)
+    events, rejected, report, stats = ingest_on_spark(spark, files, items, ingest_spec)
     if not stats["n"]:
         raise InvalidInputError("EVENTS: expected at least one accepted event, found none")
     _write_events(events, root)
