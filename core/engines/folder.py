@@ -295,6 +295,16 @@ class AtlasFolder:
 def open_atlas(path: str | Path) -> AtlasFolder:
     """Open an atlas folder written by :func:`write_atlas` (any engine).
 
+    Parameters
+    ----------
+    path
+        The atlas folder (holding ``manifest.json`` and the Parquet tables).
+
+    Returns
+    -------
+    AtlasFolder
+        The parsed manifest and the paths of its tables (tables are read on demand).
+
     Raises
     ------
     AtlasFolderError

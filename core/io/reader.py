@@ -206,8 +206,21 @@ def detect_format(data: bytes) -> str:
 
 
 def detect_encoding(data: bytes) -> str:
-    """The text encoding of ``data``: a BOM, UTF-16 by its zero bytes, strict UTF-8, else cp1252
-    (or Latin-1 where cp1252 has holes). Never guesses a single-byte code page for valid UTF-8."""
+    """The text encoding of ``data``.
+
+    A BOM, UTF-16 by its zero bytes, strict UTF-8, else cp1252 (or Latin-1 where cp1252 has holes).
+    Never guesses a single-byte code page for valid UTF-8.
+
+    Parameters
+    ----------
+    data
+        The raw bytes; a head sample is enough.
+
+    Returns
+    -------
+    str
+        A Python codec name, e.g. ``"utf-8"``, ``"utf-8-sig"``, ``"utf-16-le"``, ``"cp1252"``.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -325,10 +325,22 @@ def score_all_users(
 ) -> pd.DataFrame:
     """Top-``k`` recommendations with reasons for every user of the model, in batches on its device.
 
+    Parameters
+    ----------
+    model_bundle, events, k, at_time, near, weights
+        As for :func:`top_k`, for all users of the model's vocabulary at once.
+    batch_size
+        Users scored together (bounds the (batch, n_items) score matrix in memory).
+
     Returns
     -------
     pd.DataFrame
         ``user_id``, ``rank`` (1 = best) and the columns of ``top_k``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``k`` is not a positive integer.
     """
     weights.validate()
     if k < 1:

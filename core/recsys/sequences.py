@@ -56,7 +56,19 @@ class Vocab:
 
 
 def build_vocab(events: pd.DataFrame) -> Vocab:
-    """Users, items and event types of an EventLog, in category order."""
+    """Users, items and event types of an EventLog, in category order.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog (only its user, item and event columns are read).
+
+    Returns
+    -------
+    Vocab
+        ``users``, ``items`` and ``events`` as string indexes: the categories of a categorical
+        column, else its sorted distinct values.
+    """
 
     def cats(col: str) -> pd.Index:
         s = events[col]
@@ -204,7 +216,19 @@ class Split:
 
 
 def make_splits(steps: Steps) -> tuple[Split, Split]:
-    """Validation and test splits (time-ordered leave-one-out)."""
+    """Validation and test splits (time-ordered leave-one-out).
+
+    Parameters
+    ----------
+    steps
+        From :func:`build_steps`.
+
+    Returns
+    -------
+    tuple of (Split, Split)
+        ``(validation, test)``: each user's second-to-last and last step as the target, the steps
+        before it as the history (users with fewer than 3 steps only train).
+    """
     users = np.flatnonzero(steps.length >= 3)
     lo = steps.start[users]
     end = lo + steps.length[users]

@@ -32,7 +32,13 @@ def leaflet_file(name: str) -> bytes:
 
 
 def leaflet_text() -> tuple[str, str]:
-    """Leaflet's JS and CSS as text, for inlining into a ``<script>`` / ``<style>``."""
+    """Leaflet's JS and CSS as text, for inlining into a ``<script>`` / ``<style>``.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``(js, css)`` from the installed, bundled Leaflet files.
+    """
     return leaflet_file("leaflet.js").decode("utf-8"), leaflet_file("leaflet.css").decode("utf-8")
 
 

@@ -41,6 +41,15 @@ EARTH_RADIUS_M = 6_371_008.8
 def check_res(res: int) -> int:
     """``res`` as an int when it is an H3 resolution 0..15.
 
+    Parameters
+    ----------
+    res
+        The resolution to check.
+
+    Returns
+    -------
+    int
+
     Raises
     ------
     InvalidInputError
@@ -52,7 +61,18 @@ def check_res(res: int) -> int:
 
 
 def valid_location(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """True where (lat, lon) is a finite WGS84 coordinate."""
+    """True where (lat, lon) is a finite WGS84 coordinate.
+
+    Parameters
+    ----------
+    lat, lon
+        Coordinates in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask (latitude within ±90, longitude within ±180, both finite).
+    """
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     return np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
@@ -65,6 +85,18 @@ def haversine_m(
     lon2: np.ndarray | float,
 ) -> np.ndarray:
     """Great-circle distance in metres between points given in degrees (vectorised, broadcasts).
+
+    Parameters
+    ----------
+    lat1, lon1
+        First points.
+    lat2, lon2
+        Second points (broadcast against the first).
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances in metres on a sphere of radius ``EARTH_RADIUS_M``.
 
     Examples
     --------
@@ -171,7 +203,18 @@ def h3_cells_loop(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
 
 
 def cell_strings(cells: np.ndarray) -> np.ndarray:
-    """Hex strings ("882a1072d7fffff") of uint64 cells, object array; "" for cell 0."""
+    """Hex strings ("882a1072d7fffff") of uint64 cells.
+
+    Parameters
+    ----------
+    cells
+        H3 cells as uint64.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of strings; "" for cell 0.
+    """
     cells = np.asarray(cells, dtype=np.uint64)
     if len(cells) == 0:
         return np.zeros(0, dtype=object)
