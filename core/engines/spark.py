@@ -28,9 +28,9 @@ import pandas as pd
 
 from core import schema
 from core.engines import tables
-from core.engines.folder import EVENTS, AtlasManifest, AtlasSpec, write_atlas
+from core.engines.folder import AtlasManifest, AtlasSpec, write_atlas
 from core.engines.local import expand_inputs, item_model, topics_record
-from core.engines.spark_ingest import ingest_on_spark
+from core.engines.spark_events import ingest_on_spark, write_events
 from core.errors import InvalidInputError
 from core.interests.timeline import TIMELINE_COLUMNS
 from core.io.ingest import IngestSpec
@@ -72,22 +72,6 @@ def ship_core(spark) -> None:
     archive = shutil.make_archive(str(folder / "core"), "zip", root_dir=root, base_dir="core")
     sc.addPyFile(archive)
     sc._atlas_core_shipped = True
-
-
-def _write_events(events, out: Path) -> None:
-    from pyspark.sql import functions as F
-
-    cols = [F.col(c) for c in schema.CANONICAL if c != schema.TS]
-    ts = F.timestamp_micros(F.floor(F.col(schema.TS) / 1000)).alias(schema.TS)
-    frame = events.select(*cols, ts).withColumn("day", F.date_format(schema.TS, "yyyy-MM-dd"))
-    (
-        frame.select(*schema.CANONICAL, "day")
-        .repartition("day")
-        .sortWithinPartitions(schema.USER, schema.TS)
-        .write.mode("overwrite")
-        .partitionBy("day")
-        .parquet(str(out / EVENTS))
-    )
 
 
 def _item_frame(events) -> pd.DataFrame:
@@ -299,7 +283,7 @@ def build(
     events, rejected, report, stats = ingest_on_spark(spark, files, items, ingest_spec)
     if not stats["n"]:
         raise InvalidInputError("EVENTS: expected at least one accepted event, found none")
-    _write_events(events, root)
+    write_events(events, root)
     surrogate = _item_frame(events)
     item_ids = tuple(surrogate[schema.ITEM].cat.categories.astype(str))
     window = 5

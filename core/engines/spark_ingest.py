@@ -7,30 +7,34 @@ user / item / time, unparseable and implausible times, places, catalogue join). 
 are then dropped in Spark over the parsed canonical columns plus the raw text of the unmapped
 columns, keeping the first occurrence (by file, then row).
 
+JSON Lines files are split by line like delimited text and each batch is read by the local
+reader's JSON path (nested objects flattened to dotted names).
+
 Differences from the local reader, by design: text must be UTF-8 (the local reader also detects
 UTF-16 and cp1252); a quoted field must not span lines; where a time column mixes formats the
 format choice that the local parser makes over the whole column (epoch unit by median, day-first
-dates) is made per partition.
+dates) is made per partition, and so is the type Arrow infers for a JSON key (a key holding numbers
+in one part of a file and text in another is read as it is in each part).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core import schema
 from core.errors import InvalidInputError, MissingColumnsError
-from core.io.catalogue import Catalogue, catalogue_from, join_catalogue
+from core.io.catalogue import Catalogue, join_catalogue
 from core.io.columns import PLACE, detect_mapping, names_tried
 from core.io.delimited import _parse_csv
-from core.io.fields import REASONS, fields, text, timestamp_bounds, validate
-from core.io.ingest import IngestSpec, _read, sniff
+from core.io.fields import fields, text, timestamp_bounds, validate
+from core.io.formats import read_json_lines
+from core.io.ingest import IngestSpec, sniff
+from core.io.reader import flatten
 from core.schema import CANONICAL, EVENT, ITEM, ITEM_TEXT, LAT, LON, TS, TZ_OFFSET, USER, WEIGHT
 
 #: Columns of the parsed rows (reason "" = accepted; on rejected rows ts is 0, the rest null).
@@ -74,19 +78,24 @@ def plan_file(path: str, index: int, spec: IngestSpec) -> FilePlan:
         If user, item or time cannot be found.
     """
     found = sniff(path, spec)
-    if found.format not in ("csv", "parquet"):
+    if found.format not in ("csv", "jsonl", "parquet"):
         raise InvalidInputError(
-            f"EVENTS: expected delimited text or Parquet for the spark engine, found "
+            f"EVENTS: expected delimited text, JSON Lines or Parquet for the spark engine, found "
             f"{found.format} in {path!r}; convert it or use --engine local"
+        )
+    if found.compression == "zip":
+        raise InvalidInputError(
+            f"EVENTS: expected plain or gzip-compressed files for the spark engine (Spark cannot "
+            f"split a zip archive), found a zip archive at {path!r}; unzip it or use --engine local"
         )
     if found.format == "csv" and len(found.delimiter or ",") > 1:
         raise InvalidInputError(
             f"EVENTS: expected a one-character delimiter for the spark engine, found "
             f"{found.delimiter!r} in {path!r}; use --engine local"
         )
-    if found.format == "csv" and not str(found.encoding).lower().replace("_", "-").startswith(
-        ("utf-8", "ascii")
-    ):
+    if found.format in ("csv", "jsonl") and not str(found.encoding).lower().replace(
+        "_", "-"
+    ).startswith(("utf-8", "ascii")):
         raise InvalidInputError(
             f"EVENTS: expected UTF-8 text for the spark engine, found {found.encoding} in "
             f"{path!r}; convert it or use --engine local"
@@ -267,6 +276,33 @@ def _csv_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
     return parse
 
 
+def _jsonl_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
+    """JSON Lines batches read by the local reader's own JSON path (nested objects flattened to
+    dotted names), missing keys as nulls in the file's columns."""
+    names = list(plan.columns)
+
+    def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            if not len(pdf):
+                continue
+            data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
+            table, numbers, malformed = read_json_lines(data)
+            table = flatten(table)
+            rows = pdf["row_number"].to_numpy(np.int64)
+            if len(malformed):
+                yield _malformed(plan, rows[malformed["row_number"].to_numpy(np.int64) - 1])
+            if table.num_rows:
+                columns = {
+                    name: table.column(name)
+                    if name in table.column_names
+                    else pa.nulls(table.num_rows, pa.string())
+                    for name in names
+                }
+                yield validate_table(pa.table(columns), rows[numbers - 1], plan, spec, catalogue)
+
+    return parse
+
+
 def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -290,6 +326,13 @@ def parsed_rows(spark, plan: FilePlan, spec: IngestSpec, catalogue):
             F.col("_metadata.row_index").alias("__row_index"),
         )
         return frame.mapInArrow(_as_arrow(_parquet_batches(plan, spec, catalogue)), PARSED_SCHEMA)
+    if plan.format == "jsonl":  # records are the non-blank lines, numbered from 1 as locally
+        lines = spark.sparkContext.textFile(plan.path).filter(lambda li: li.strip() != "")
+        rows = lines.zipWithIndex().map(
+            lambda li: (li[0].lstrip("\ufeff") if li[1] == 0 else li[0], li[1] + 1)
+        )
+        frame = spark.createDataFrame(rows, "line string, row_number long")
+        return frame.mapInArrow(_as_arrow(_jsonl_batches(plan, spec, catalogue)), PARSED_SCHEMA)
     header = plan.has_header
     lines = spark.sparkContext.textFile(plan.path).zipWithIndex()
     rows = lines.filter(lambda li: not (header and li[1] == 0)).map(
@@ -298,92 +341,3 @@ def parsed_rows(spark, plan: FilePlan, spec: IngestSpec, catalogue):
     rows = rows.filter(lambda r: r[0] != "")
     frame = spark.createDataFrame(rows, "line string, row_number long")
     return frame.mapInArrow(_as_arrow(_csv_batches(plan, spec, catalogue)), PARSED_SCHEMA)
-
-
-def _valid(col):
-    from pyspark.sql import functions as F
-
-    return F.col(col).isNotNull() & ~F.isnan(F.col(col))
-
-
-def ingest_on_spark(
-    spark, files: Sequence[str], items: str | None, ingest_spec: IngestSpec
-) -> tuple[Any, pd.DataFrame, dict[str, Any], Any]:
-    """Read and validate ``files`` on Spark with the local rules; drop exact duplicates.
-
-    Parameters
-    ----------
-    spark
-        A SparkSession (``core.engines.spark.session``).
-    files
-        Event files, already expanded (``core.engines.local.expand_inputs``).
-    items
-        Optional item catalogue, read on the driver and joined on the executors.
-    ingest_spec
-        Column mapping and read options.
-
-    Returns
-    -------
-    tuple
-        ``(events, rejected, report, stats)``: the accepted, deduplicated events as a persisted
-        Spark DataFrame of ``CANONICAL_PARSED`` plus ``ord`` (file order); the rejected rows as
-        pandas (``file, row_number, reason``); the ingest report dict (local keys); and the Spark
-        row of counts (``n, users, items, located, lo, hi, with_offset, with_lon``).
-    """
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    catalogue = (
-        catalogue_from(
-            _read(items, ingest_spec.read_options(items=True)), ingest_spec.items_mapping
-        )
-        if items
-        else None
-    )
-    plans = [plan_file(f, i, ingest_spec) for i, f in enumerate(files)]
-    parsed = None
-    for plan in plans:
-        part = parsed_rows(spark, plan, ingest_spec, catalogue)
-        parsed = part if parsed is None else parsed.unionByName(part)
-    parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
-    rejected = parsed.filter(F.col("reason") != "").select("file", "row_number", "reason")
-    accepted = parsed.filter(F.col("reason") == "").withColumn(
-        "ord", F.col("file").cast("long") * ORDER_STRIDE + F.col("row_number")
-    )
-    events = (
-        accepted.groupBy(*CANONICAL_PARSED, "extras")
-        .agg(F.min("ord").alias("ord"))
-        .drop("extras")
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    per_file = dict(parsed.groupBy("file").count().collect())
-    n_accepted_rows = accepted.count()
-    rejected_pd = rejected.toPandas().sort_values(["file", "row_number"], kind="stable")
-    rejected_pd = rejected_pd.reset_index(drop=True).astype({"file": np.int64})
-    stats = events.agg(
-        F.count("*").alias("n"),
-        F.countDistinct(schema.USER).alias("users"),
-        F.countDistinct(schema.ITEM).alias("items"),
-        F.sum((_valid(schema.LAT) & _valid(schema.LON)).cast("long")).alias("located"),
-        F.min(schema.TS).alias("lo"),
-        F.max(schema.TS).alias("hi"),
-        F.sum(_valid(schema.TZ_OFFSET).cast("long")).alias("with_offset"),
-        F.sum(_valid(schema.LON).cast("long")).alias("with_lon"),
-    ).first()
-    counts = rejected_pd["reason"].value_counts()
-    report = {
-        "rows_in": int(sum(per_file.values())),
-        "accepted": int(stats["n"]),
-        "rejected": len(rejected_pd),
-        "duplicates": int(n_accepted_rows - stats["n"]),
-        "rejected_by_reason": {r: int(counts[r]) for r in REASONS if r in counts.index},
-        "n_users": int(stats["users"]),
-        "n_items": int(stats["items"]),
-        "located": int(stats["located"] or 0),
-        "time_min": pd.Timestamp(int(stats["lo"]), tz="UTC").isoformat() if stats["n"] else None,
-        "time_max": pd.Timestamp(int(stats["hi"]), tz="UTC").isoformat() if stats["n"] else None,
-        "files": [{"path": p.path, "rows_in": int(per_file.get(p.index, 0))} for p in plans],
-        "warnings": [],
-    }
-    parsed.unpersist()
-    return events, rejected_pd, report, stats
