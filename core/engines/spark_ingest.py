@@ -19,7 +19,7 @@ in one part of a file and text in another is read as it is in each part).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -256,54 +256,57 @@ def _as_arrow(parse):
     return run
 
 
-def _csv_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
-    names = list(plan.columns)
+def _line_blocks(parse_block: Callable[[bytes, np.ndarray], Iterator[pd.DataFrame]]) -> Callable:
+    """A partition parser over text lines: each non-empty batch's lines, joined into one UTF-8
+    block, go to ``parse_block(data, row_numbers)``."""
 
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
-            if not len(pdf):
-                continue
-            data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
-            table, bad = _parse_csv(data, names, plan.delimiter, False, threads=False)
-            numbers = pdf["row_number"].to_numpy(np.int64)
-            bad_pos = np.array([b - 1 for b, _ in bad], dtype=np.int64)
-            good = np.setdiff1d(np.arange(len(pdf)), bad_pos, assume_unique=True)
-            if len(bad_pos):
-                yield _malformed(plan, numbers[bad_pos])
-            if table.num_rows:
-                yield validate_table(table, numbers[good], plan, spec, catalogue)
+            if len(pdf):
+                data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
+                yield from parse_block(data, pdf["row_number"].to_numpy(np.int64))
 
     return parse
 
 
-def _jsonl_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
+def _csv_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
+    names = list(plan.columns)
+
+    def block(data: bytes, numbers: np.ndarray) -> Iterator[pd.DataFrame]:
+        table, bad = _parse_csv(data, names, plan.delimiter, False, threads=False)
+        bad_pos = np.array([b - 1 for b, _ in bad], dtype=np.int64)
+        good = np.setdiff1d(np.arange(len(numbers)), bad_pos, assume_unique=True)
+        if len(bad_pos):
+            yield _malformed(plan, numbers[bad_pos])
+        if table.num_rows:
+            yield validate_table(table, numbers[good], plan, spec, catalogue)
+
+    return _line_blocks(block)
+
+
+def _jsonl_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
     """JSON Lines batches read by the local reader's own JSON path (nested objects flattened to
     dotted names), missing keys as nulls in the file's columns."""
     names = list(plan.columns)
 
-    def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            if not len(pdf):
-                continue
-            data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
-            table, numbers, malformed = read_json_lines(data)
-            table = flatten(table)
-            rows = pdf["row_number"].to_numpy(np.int64)
-            if len(malformed):
-                yield _malformed(plan, rows[malformed["row_number"].to_numpy(np.int64) - 1])
-            if table.num_rows:
-                columns = {
-                    name: table.column(name)
-                    if name in table.column_names
-                    else pa.nulls(table.num_rows, pa.string())
-                    for name in names
-                }
-                yield validate_table(pa.table(columns), rows[numbers - 1], plan, spec, catalogue)
+    def block(data: bytes, rows: np.ndarray) -> Iterator[pd.DataFrame]:
+        table, numbers, malformed = read_json_lines(data)
+        table = flatten(table)
+        if len(malformed):
+            yield _malformed(plan, rows[malformed["row_number"].to_numpy(np.int64) - 1])
+        if table.num_rows:
+            columns = {
+                name: table.column(name)
+                if name in table.column_names
+                else pa.nulls(table.num_rows, pa.string())
+                for name in names
+            }
+            yield validate_table(pa.table(columns), rows[numbers - 1], plan, spec, catalogue)
 
-    return parse
+    return _line_blocks(block)
 
 
-def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
+def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
             if not len(pdf):

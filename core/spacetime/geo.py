@@ -223,7 +223,8 @@ def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray of uint64.
+    numpy.ndarray of uint64
+        The parent of each cell at ``res``.
 
     Raises
     ------
