@@ -362,7 +362,17 @@ class Atlas(SpaceViews, UserViews, InsightViews, ModelViews):
 
 
 def shared_encoder(spec: AnalysisSpec) -> TextEncoder | None:
-    """Load the encoder of ``spec``, or None when no model loads (vectors then say why)."""
+    """Load the encoder of ``spec``, or None when no model loads (vectors then say why).
+
+    Parameters
+    ----------
+    spec
+        Its ``model`` and ``device`` choose the encoder.
+
+    Returns
+    -------
+    TextEncoder or None
+    """
     from core.interests.text_encoder import load_encoder
 
     try:

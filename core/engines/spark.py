@@ -39,10 +39,25 @@ from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 
 def session(master: str = "local[2]", app: str = "interest-atlas", **conf: str):
-    """A SparkSession on ``master`` (any URL: local[N], spark://, yarn, k8s://) with UTC as the
-    session time zone and Arrow transfer on; ``conf`` adds Spark settings. On a ``local``
-    master the Python workers run this interpreter (a cluster's executors use their own
-    ``spark.pyspark.python`` / $PYSPARK_PYTHON)."""
+    """A SparkSession with UTC as the session time zone and Arrow transfer on.
+
+    On a ``local`` master the Python workers run this interpreter (a cluster's executors use their
+    own ``spark.pyspark.python`` / $PYSPARK_PYTHON).
+
+    Parameters
+    ----------
+    master
+        Any master URL: ``local[N]``, ``spark://``, ``yarn``, ``k8s://``.
+    app
+        The application name.
+    **conf
+        Further Spark settings.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+        An existing session of this process is reused (``getOrCreate``).
+    """
     import os
     import sys
 
@@ -63,7 +78,13 @@ def session(master: str = "local[2]", app: str = "interest-atlas", **conf: str):
 
 
 def ship_core(spark) -> None:
-    """Send this checkout's ``core`` package to the executors (once per SparkContext)."""
+    """Send this checkout's ``core`` package to the executors (once per SparkContext).
+
+    Parameters
+    ----------
+    spark
+        The SparkSession whose executors need ``core``.
+    """
     sc = spark.sparkContext
     if getattr(sc, "_atlas_core_shipped", False):
         return

@@ -34,9 +34,30 @@ def change_points(
     is the total-variation distance between the user's (undecayed, weighted) topic shares before
     and from then on; ``score = shift - 0.5 / sqrt(n_eff)``, with ``n_eff = nb * na / (nb + na)``
     active days, discounts splits that rest on few days. Each row keeps its best unit boundary.
-    Returns per row: shift, score (-inf where no boundary), days before, days after, shares
-    before (R, k), shares after (R, k), boundary time (ns, midway between the last event before and
-    the first event after).
+
+    Parameters
+    ----------
+    ev_row
+        Timeline row of every event (events sorted by user, then time).
+    upos
+        User position of every event.
+    ts
+        Event times, int64 ns since the epoch.
+    w
+        Event weights.
+    topic_of
+        Topic index of every event.
+    n_rows
+        Number of timeline rows.
+    k
+        Number of topics.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Per row: shift, score (-inf where no boundary), days before, days after, shares before
+        (R, k), shares after (R, k), boundary time (ns, midway between the last event before and the
+        first event after), the last event time before and the first event time after.
     """
     day = ts // 86_400_000_000_000  # UTC calendar days: a day never straddles two periods
     day = day - day.min()

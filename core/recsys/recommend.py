@@ -110,6 +110,27 @@ def geo_scores(
 
     Local popularity is ``log1p(events within 2 * scale_km of near)`` divided by its maximum.
     Items without any located event score 0.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    items
+        The model's items (vocab order).
+    near
+        ``(lat, lon)`` in degrees.
+    scale_km
+        Distance scale.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_items,)`` float32 scores in [0, 1].
+
+    Raises
+    ------
+    InvalidInputError
+        If ``near`` is not a coordinate.
     """
     lat0, lon0 = float(near[0]), float(near[1])
     if not (-90 <= lat0 <= 90 and -180 <= lon0 <= 180):

@@ -52,7 +52,19 @@ class EventFilter:
 
 
 def utc_ns(value: object, name: str) -> np.datetime64:
-    """``value`` (naive = UTC) as a naive datetime64[ns] in UTC, comparable with the TS column."""
+    """``value`` (naive = UTC) as a naive datetime64[ns] in UTC, comparable with the TS column.
+
+    Parameters
+    ----------
+    value
+        A timestamp or date string (see :func:`core.io.timeparse.as_utc`).
+    name
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    numpy.datetime64
+    """
     return as_utc(value, name).tz_localize(None).to_datetime64()
 
 

@@ -23,7 +23,21 @@ DENSE_LIMIT = 64_000_000
 
 
 def bincount(values: np.ndarray, minlength: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """``numpy.bincount`` that returns int64 counts (float sums when ``weights`` are given)."""
+    """``numpy.bincount`` that returns int64 counts (float sums when ``weights`` are given).
+
+    Parameters
+    ----------
+    values
+        Non-negative integer codes.
+    minlength
+        Length of the result at least (the number of codes).
+    weights
+        Optional weight per value.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     out = np.bincount(values, weights=weights, minlength=minlength)
     return out if weights is not None else out.astype(np.int64)
 
