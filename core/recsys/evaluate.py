@@ -48,7 +48,24 @@ def _eval_batch_rows(n_rows: int, n_items: int) -> int:
 def seen_mask(
     steps: Steps, split: Split, rows: slice, n_items: int, device: torch.device
 ) -> torch.Tensor:
-    """``(rows, n_items)`` True where the item is in the row's history before its target."""
+    """``(rows, n_items)`` True where the item is in the row's history before its target.
+
+    Parameters
+    ----------
+    steps, split
+        The steps and the split.
+    rows
+        The slice of the split's users.
+    n_items
+        Items ranked.
+    device
+        Where to build the mask.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean mask.
+    """
     r, idx = ranges(split.lo[rows], split.hi[rows] - split.lo[rows])
     mask = torch.zeros(len(split.lo[rows]), n_items, dtype=torch.bool, device=device)
     mask[torch.as_tensor(r, device=device), torch.as_tensor(steps.item[idx] - 1, device=device)] = (
@@ -60,7 +77,24 @@ def seen_mask(
 def model_scores(
     model: SeqRec, steps: Steps, split: Split, rows: slice, exclude_seen: bool
 ) -> torch.Tensor:
-    """Full-catalogue scores of the model for ``split`` rows, seen items ``-inf`` if excluded."""
+    """Full-catalogue scores of the model for ``split`` rows, seen items ``-inf`` if excluded.
+
+    Parameters
+    ----------
+    model
+        A trained sequence model.
+    steps, split
+        The steps and the split.
+    rows
+        The slice of the split's users to score.
+    exclude_seen
+        Set items of each user's history to ``-inf``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(len(rows), n_items)`` scores.
+    """
     device = model.device
     batch = batch_from(steps, split.lo[rows], split.hi[rows], model.config.max_len).to(device)
     scores = model.full_sort_predict(batch)
@@ -74,7 +108,24 @@ def model_scores(
 def evaluate_scores(
     score_fn: ScoreFn, steps: Steps, split: Split, n_items: int, k: int = 10
 ) -> RankMetrics:
-    """Rank metrics of ``score_fn`` on ``split``, scored in batches of users."""
+    """Rank metrics of ``score_fn`` on ``split``, scored in batches of users.
+
+    Parameters
+    ----------
+    score_fn
+        ``score_fn(rows)`` -> ``(len(rows), n_items)`` scores for a slice of the split's users.
+    steps, split
+        The steps and the split to evaluate.
+    n_items
+        Items ranked.
+    k
+        The cut-off.
+
+    Returns
+    -------
+    RankMetrics
+        From :func:`core.recsys.metrics.batched_rank_metrics`, the one implementation.
+    """
     n = len(split.users)
     size = _eval_batch_rows(n, n_items)
     targets = torch.from_numpy(split.targets(steps))
@@ -89,7 +140,21 @@ def evaluate_scores(
 
 
 def evaluate_model(model: SeqRec, steps: Steps, split: Split, exclude_seen: bool) -> RankMetrics:
-    """HR@10, NDCG@10, MRR, coverage of ``model`` on ``split`` (full ranking)."""
+    """HR@10, NDCG@10, MRR, coverage of ``model`` on ``split`` (full ranking).
+
+    Parameters
+    ----------
+    model
+        A trained sequence model.
+    steps, split
+        The steps and the split to evaluate (:func:`core.recsys.sequences.make_splits`).
+    exclude_seen
+        Rank only items outside the user's history.
+
+    Returns
+    -------
+    RankMetrics
+    """
     model.eval()
     return evaluate_scores(
         lambda rows: model_scores(model, steps, split, rows, exclude_seen),
@@ -100,7 +165,20 @@ def evaluate_model(model: SeqRec, steps: Steps, split: Split, exclude_seen: bool
 
 
 def propensity_scores(model: SeqRec, steps: Steps, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    """P(next step is a purchase) for each split user, and whether it was (0/1)."""
+    """P(next step is a purchase) for each split user, and whether it was (0/1).
+
+    Parameters
+    ----------
+    model
+        A model with a propensity head.
+    steps, split
+        The steps and the split.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        ``(prob, label)`` per user of the split.
+    """
     n = len(split.users)
     probs = []
     for s in range(0, n, 4096):  # batches of users, not a loop over rows

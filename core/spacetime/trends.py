@@ -101,6 +101,11 @@ def period_counts(
         whole period: the first and last are usually partial), then ``share:<label>`` (share of
         the period's events in each topic, 0 when the period is empty) and ``n:<label>`` counts.
 
+    Raises
+    ------
+    InvalidInputError
+        If ``spec.period`` is not one of those, or the filter or topics are invalid.
+
     Examples
     --------
     >>> period_counts(log, None, (), TrendSpec(period="D"))  # doctest: +SKIP
