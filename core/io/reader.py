@@ -104,6 +104,13 @@ class Raw:
 
 
 def no_malformed() -> pd.DataFrame:
+    """The empty malformed-rows frame of a read that split every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``row_number`` (int64) and ``raw_line``, no rows.
+    """
     return pd.DataFrame({"row_number": np.array([], dtype=np.int64), "raw_line": []})
 
 
@@ -111,7 +118,23 @@ def no_malformed() -> pd.DataFrame:
 
 
 def read_bytes(source: Source) -> bytes:
-    """The bytes of a path, a bytes object or a binary file object (read once)."""
+    """The bytes of a path, a bytes object or a binary file object (read once).
+
+    Parameters
+    ----------
+    source
+        ``str`` or ``Path``, ``bytes`` / ``bytearray`` / ``memoryview``, or a binary file object.
+
+    Returns
+    -------
+    bytes
+        The whole content, still compressed if it was.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``source`` is another type, names no file, or is a text file object.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, Path)):
@@ -137,8 +160,25 @@ def _is_xlsx(archive: zipfile.ZipFile) -> bool:
 
 
 def unpack(data: bytes, head_only: bool = False) -> tuple[bytes, str | None]:
-    """Undo gzip or zip (one file inside, an .xlsx is left whole); ``head_only`` decompresses
-    about the first MiB of a gzip stream (enough to sniff a text file)."""
+    """Undo gzip or zip (one file inside; an .xlsx is left whole).
+
+    Parameters
+    ----------
+    data
+        The source's bytes.
+    head_only
+        Decompress only about the first MiB of a gzip stream (enough to sniff a text file).
+
+    Returns
+    -------
+    tuple of (bytes, str or None)
+        The content and ``"gzip"``, ``"zip"`` or None.
+
+    Raises
+    ------
+    InvalidInputError
+        If the compressed data is corrupt or a zip archive holds other than one file.
+    """
     if data[:2] == b"\x1f\x8b":
         if head_only:
             head = zlib.decompressobj(wbits=31).decompress(data, 1 << 20)
@@ -176,7 +216,22 @@ def unpack(data: bytes, head_only: bool = False) -> tuple[bytes, str | None]:
 
 
 def detect_format(data: bytes) -> str:
-    """``csv``, ``jsonl``, ``json``, ``parquet`` or ``excel``, by content (after :func:`unpack`)."""
+    """``csv``, ``jsonl``, ``json``, ``parquet`` or ``excel``, by content (after :func:`unpack`).
+
+    Parameters
+    ----------
+    data
+        Unpacked bytes (the head is enough for every format but a JSON array).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InvalidInputError
+        If the content is none of those (e.g. a PDF or an image).
+    """
     if data[:4] == b"PAR1":
         return "parquet"
     if data[:4] == b"PK\x03\x04":
@@ -247,7 +302,25 @@ def detect_encoding(data: bytes) -> str:
 
 
 def to_utf8(data: bytes, encoding: str) -> bytes:
-    """``data`` re-encoded as UTF-8 without a BOM."""
+    """``data`` re-encoded as UTF-8 without a BOM.
+
+    Parameters
+    ----------
+    data
+        Text bytes.
+    encoding
+        Their encoding (e.g. from :func:`detect_encoding`).
+
+    Returns
+    -------
+    bytes
+        UTF-8 text, a BOM removed.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``data`` does not decode in ``encoding``.
+    """
     if encoding not in ("utf-8", "utf8", "ascii"):
         try:
             data = data.decode(encoding).encode("utf-8")
@@ -277,7 +350,27 @@ def _read_excel(data: bytes, opts: ReadOptions) -> tuple[pa.Table, bool]:
 
 
 def read(data: bytes, opts: ReadOptions = ReadOptions(), compression: str | None = None) -> Raw:
-    """Read unpacked bytes (see :func:`unpack`) into a :class:`Raw` table."""
+    """Read unpacked bytes (see :func:`unpack`) into a :class:`Raw` table.
+
+    Parameters
+    ----------
+    data
+        Unpacked bytes.
+    opts
+        Encoding, delimiter, header and sheet overrides (None: detect).
+    compression
+        What :func:`unpack` undid, recorded in the result.
+
+    Returns
+    -------
+    Raw
+        The raw columns, each row's 1-based data row, the malformed rows and what was detected.
+
+    Raises
+    ------
+    InvalidInputError
+        If the content cannot be read in its detected format.
+    """
     fmt = detect_format(data)
     if fmt == "parquet":
         try:
@@ -302,7 +395,18 @@ def read(data: bytes, opts: ReadOptions = ReadOptions(), compression: str | None
 
 
 def flatten(table: pa.Table) -> pa.Table:
-    """Nested struct columns flattened to dotted names; list columns written as JSON text."""
+    """Nested struct columns flattened to dotted names; list columns written as JSON text.
+
+    Parameters
+    ----------
+    table
+        An Arrow table, e.g. read from JSON.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``table`` itself when nothing is nested.
+    """
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     for i, f in enumerate(table.schema):
@@ -318,7 +422,19 @@ def flatten(table: pa.Table) -> pa.Table:
 
 
 def read_json_head(utf8: bytes) -> pa.Table:
-    """The first JSON Lines records (for a preview), read with Arrow."""
+    """The first JSON Lines records (for a preview), read with Arrow.
+
+    Parameters
+    ----------
+    utf8
+        The head of a JSON Lines file, UTF-8.
+
+    Returns
+    -------
+    pyarrow.Table
+        Up to 21 records from the first 40 lines, flattened (:func:`flatten`); if Arrow
+        refuses a line, the lenient JSON Lines reader reads them.
+    """
     lines = [line for line in utf8.splitlines()[:40] if line.strip()][:21]
     try:
         return flatten(pa_json.read_json(io.BytesIO(b"\n".join(lines) + b"\n")))
