@@ -18,13 +18,10 @@ if shutil.which("java") is None:  # pragma: no cover - make system-deps installs
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
 SPEC = AtlasSpec(k=4, top=10)
-COUNT_TABLES = (
-    "rejected",
-    "item_topics",
-    "period_counts",
-    "cells",
-    "cells_by_topic",
-    "hour_of_week",
+#: The tables of counts: every table but the topic table and the user tables (those are compared
+#: with tolerances below).
+COUNT_TABLES = tuple(
+    t for t in TABLES if t not in ("topics", "user_interests", "timeline", "drift")
 )
 
 
@@ -182,7 +179,7 @@ def test_a_nested_gzip_json_lines_file_gives_the_same_atlas_on_both_engines(atla
     pd.testing.assert_frame_equal(
         loc.table("rejected"), spk.table("rejected"), check_dtype=False, check_categorical=False
     )
-    for name in ("cells", "cells_by_topic", "period_counts", "hour_of_week"):
+    for name in ("cells", "cells_by_topic", "regions", "period_counts", "hour_of_week"):
         pd.testing.assert_frame_equal(
             loc.table(name), spk.table(name), check_dtype=False, check_categorical=False
         )
@@ -192,3 +189,25 @@ def test_a_nested_gzip_json_lines_file_gives_the_same_atlas_on_both_engines(atla
             check_dtype=False,
             check_categorical=False,
         )
+
+
+def test_regions_count_the_located_events_in_the_cities_countries(atlases):
+    import shapely
+
+    from core.spacetime.regions import load_regions
+
+    loc, spk = atlases
+    events = pd.read_parquet(loc.path / "events")
+    events = events[events["lat"].notna()]
+    layer = load_regions()
+    # by hand with shapely: the countries holding each located event (a coarse coastline leaves
+    # some seaside events outside every country)
+    expected = {}
+    for name in ("Japan", "United States of America", "Germany", "Australia"):
+        shape = shapely.union_all(layer.geometry[layer["region"] == name].to_numpy())
+        inside = shapely.contains_xy(shape, events["lon"], events["lat"])
+        expected[name] = int(inside.sum())
+    assert sum(expected.values()) > 0.8 * len(events)
+    for atlas in (loc, spk):
+        table = atlas.table("regions")
+        assert table.groupby("region")["events"].sum().to_dict() == expected
