@@ -200,7 +200,17 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def h3_cells_loop(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
-    """The plain h3-py loop (one Python call per point): the reference and the benchmark peer."""
+    """The plain h3-py loop (one Python call per point): the reference and the benchmark peer.
+
+    Parameters
+    ----------
+    lat, lon, res
+        As for :func:`h3_cells` (valid points only).
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+    """
     to_cell = h3.api.basic_int.latlng_to_cell
     return np.fromiter(
         (to_cell(a, b, res) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)),

@@ -115,7 +115,18 @@ def _dense_groups(key: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Ten
 
 
 def factorize_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes 0..C-1 of uint64 cells (in ascending cell order) and the distinct cells."""
+    """Dense codes 0..C-1 of uint64 cells (in ascending cell order) and the distinct cells.
+
+    Parameters
+    ----------
+    cells
+        uint64 cells in any order, repeats allowed.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        The code of every cell, and the distinct cells sorted ascending.
+    """
     code, uniques = pd.factorize(cells)
     uniques = np.asarray(uniques, dtype=np.uint64)
     order = np.argsort(uniques, kind="stable")
