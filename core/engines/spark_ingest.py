@@ -19,7 +19,7 @@ in one part of a file and text in another is read as it is in each part).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +51,12 @@ ORDER_STRIDE = 1 << 40
 
 @dataclass(frozen=True)
 class FilePlan:
-    """What the driver decided about one input file."""
+    """What the driver decided about one input file.
+
+    ``index`` is the file's position among the inputs (rows are ordered by
+    ``index * ORDER_STRIDE + row number``); ``mapping`` pairs canonical fields with the file's
+    columns; ``delimiter`` is None for Parquet.
+    """
 
     path: str
     index: int
@@ -274,7 +279,7 @@ def _read_json_lines(
     return pa.table(columns), numbers - 1, malformed["row_number"].to_numpy(np.int64) - 1
 
 
-def _line_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
+def _line_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
     """Batches of numbered text lines (delimited or JSON Lines) read as the local reader does."""
     read = _read_json_lines if plan.format == "jsonl" else _read_csv_lines
 
@@ -293,7 +298,7 @@ def _line_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
     return parse
 
 
-def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
+def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
             if not len(pdf):
