@@ -264,10 +264,17 @@ class Atlas(SpaceViews, UserViews, InsightViews):
         )
 
     def drift_ranking(self, period: str = "W", n: int = 20) -> pd.DataFrame:
-        """The ``n`` users whose interests moved most."""
-        from core.interests.timeline import drift_ranking
+        """The ``n`` users whose interests moved most (``core.interests.changes``: from the
+        events, no timeline needed; equal to ``drift_ranking(self.timeline(period), n)``)."""
+        from core.interests.changes import change_ranking
 
-        return self._once("drift", (period, n), lambda: drift_ranking(self.timeline(period), n=n))
+        return self._once(
+            "drift",
+            (period, n),
+            lambda: change_ranking(
+                self.events, self.item_vectors, self.topics, self.interest_spec(period), n
+            ),
+        )
 
     def seeded(self, item_vectors: ItemVectors, topics: Topics, interests=None) -> Atlas:
         """This facade with item vectors, topics (and the end-of-log interest state) already

@@ -13,10 +13,12 @@ Public API (import from the sub-modules or from here):
   ``tokenise``.
 * ``state``: ``InterestSpec``, ``InterestState``, ``user_interests``, ``update``,
   ``user_vectors``, ``topic_shares``.
-* ``timeline``: ``timeline``, ``drift_ranking`` (share columns are ``share:<label>``).
+* ``timeline``: ``timeline`` (share columns are ``share:<label>``); ``changes``:
+  ``drift_ranking`` (of a timeline), ``change_ranking`` (the same ranking from the events).
 * ``profile``: ``interest_profiles`` (one line of words per user).
 """
 
+from core.interests.changes import change_ranking, drift_ranking
 from core.interests.cooccurrence import behaviour_vectors
 from core.interests.embeddings import (
     EmbeddingSpec,
@@ -37,7 +39,7 @@ from core.interests.state import (
     user_vectors,
 )
 from core.interests.text_encoder import EncoderSpec, TextEncoder, load_encoder
-from core.interests.timeline import drift_ranking, timeline
+from core.interests.timeline import timeline
 from core.interests.topics import Topics, TopicSpec, find_topics, kmeans, silhouette
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "Topics",
     "behaviour_vectors",
     "build_item_vectors",
+    "change_ranking",
     "choose_encoder",
     "detect_script",
     "drift_ranking",
