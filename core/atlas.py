@@ -268,12 +268,19 @@ class Atlas(SpaceViews, UserViews, InsightViews):
         events, no timeline needed; equal to ``drift_ranking(self.timeline(period), n)``)."""
         from core.interests.changes import change_ranking
 
+        if n < 0:
+            raise InvalidInputError(f"n must be >= 0: got {n}")
+
+        def every_user() -> pd.DataFrame:  # once per period: the Overview asks for 8 and for all
+            spec = self.interest_spec(period)
+            return change_ranking(
+                self.events, self.item_vectors, self.topics, spec, n=len(self.events)
+            )
+
         return self._once(
             "drift",
             (period, n),
-            lambda: change_ranking(
-                self.events, self.item_vectors, self.topics, self.interest_spec(period), n
-            ),
+            lambda: self._once("drift_all", period, every_user).head(n).reset_index(drop=True),
         )
 
     def seeded(self, item_vectors: ItemVectors, topics: Topics, interests=None) -> Atlas:

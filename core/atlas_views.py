@@ -181,7 +181,9 @@ class InsightViews(_Facade):
 
     @property
     def summary(self) -> Summary:
-        """Events, users, items, time span and the share of events with a valid location."""
+        """Events, users, items, time span and the share of events with a valid location (a
+        located log starts reading the city names that label its areas, in the background)."""
+        from core.spacetime.areas import warm_cities
         from core.spacetime.geo import valid_location
 
         def compute() -> Summary:
@@ -190,6 +192,8 @@ class InsightViews(_Facade):
                 ev[schema.LAT].to_numpy(dtype=np.float64), ev[schema.LON].to_numpy(dtype=np.float64)
             )
             ts = ev[schema.TS]
+            if ok.any():
+                warm_cities()
             return Summary(
                 events=len(ev),
                 users=int(ev[schema.USER].nunique()),
