@@ -149,6 +149,16 @@ class SpaceViews(_Facade):
 
         return playback_html(self.playback(pspec), title=title, interval_ms=interval_ms)
 
+    def playback_gif(
+        self, pspec: PlaybackSpec, title: str = "Map playback", bounds=None, aspec=None
+    ) -> bytes:
+        """The playback as an animated GIF, one frame per period (at most ``aspec.max_frames``,
+        the most recent) on the fixed colour scale (``core.render.animation``; needs kaleido and a
+        local Chromium: ``BrowserUnavailableError`` otherwise)."""
+        from core.render.animation import playback_gif
+
+        return playback_gif(self.playback(pspec), title=title, bounds=bounds, spec=aspec)
+
 
 class UserViews(_Facade):
     """Users: the most active, one user's events and places, search by id."""
