@@ -146,3 +146,33 @@ def test_the_playback_gif_button_sits_by_the_html_one_and_says_when_chromium_is_
         b.proto for b in at.get("download_button") if b.proto.label.startswith("Playback GIF")
     )
     assert gif.disabled and "needs Chromium on the server" in gif.help
+
+
+def test_a_widely_spread_log_starts_the_map_at_a_coarser_resolution(
+    small_dataset, monkeypatch
+) -> None:
+    import h3
+
+    from core.spacetime import geo
+    from dashboard import cached
+
+    located = small_dataset.events.dropna(subset=["lat", "lon"])
+    per_res = {
+        r: len({h3.latlng_to_cell(a, b, r) for a, b in zip(located.lat, located.lon, strict=True)})
+        for r in (5, 6, 7)
+    }
+    assert per_res[6] < per_res[7]
+    # as if the browser could draw only the res-6 cells: the map must start at res 6
+    monkeypatch.setattr(geo, "MAP_CELLS", per_res[6])
+    cached.map_res.clear()
+    try:
+        at = new_app(small_dataset, page="atlas_map")
+        assert_clean(at)
+        assert at.select_slider(key="map_res").value == 6
+        assert any(
+            f"starts at H3 resolution 6 ({per_res[6]:,} cells) instead of 7" in c.value
+            for c in at.caption
+        )
+        assert len(_cells_table(at)) == per_res[6]
+    finally:
+        cached.map_res.clear()
