@@ -265,10 +265,24 @@ class Atlas(SpaceViews, UserViews, InsightViews, ModelViews):
         )
 
     def drift_ranking(self, period: str = "W", n: int = 20) -> pd.DataFrame:
-        """The ``n`` users whose interests moved most."""
-        from core.interests.timeline import drift_ranking
+        """The ``n`` users whose interests moved most (``core.interests.changes``: from the
+        events, no timeline needed; equal to ``drift_ranking(self.timeline(period), n)``)."""
+        from core.interests.changes import change_ranking
 
-        return self._once("drift", (period, n), lambda: drift_ranking(self.timeline(period), n=n))
+        if n < 0:
+            raise InvalidInputError(f"n must be >= 0: got {n}")
+
+        def every_user() -> pd.DataFrame:  # once per period: the Overview asks for 8 and for all
+            spec = self.interest_spec(period)
+            return change_ranking(
+                self.events, self.item_vectors, self.topics, spec, n=len(self.events)
+            )
+
+        return self._once(
+            "drift",
+            (period, n),
+            lambda: self._once("drift_all", period, every_user).head(n).reset_index(drop=True),
+        )
 
     def seeded(self, item_vectors: ItemVectors, topics: Topics, interests=None) -> Atlas:
         """This facade with item vectors, topics (and the end-of-log interest state) already

@@ -149,6 +149,16 @@ class SpaceViews(_Facade):
 
         return playback_html(self.playback(pspec), title=title, interval_ms=interval_ms)
 
+    def playback_gif(
+        self, pspec: PlaybackSpec, title: str = "Map playback", bounds=None, aspec=None
+    ) -> bytes:
+        """The playback as an animated GIF, one frame per period (at most ``aspec.max_frames``,
+        the most recent) on the fixed colour scale (``core.render.animation``; needs kaleido and a
+        local Chromium: ``BrowserUnavailableError`` otherwise)."""
+        from core.render.animation import playback_gif
+
+        return playback_gif(self.playback(pspec), title=title, bounds=bounds, spec=aspec)
+
 
 class UserViews(_Facade):
     """Users: the most active, one user's events and places, search by id."""
@@ -181,7 +191,9 @@ class InsightViews(_Facade):
 
     @property
     def summary(self) -> Summary:
-        """Events, users, items, time span and the share of events with a valid location."""
+        """Events, users, items, time span and the share of events with a valid location (a
+        located log starts reading the city names that label its areas, in the background)."""
+        from core.spacetime.areas import warm_cities
         from core.spacetime.geo import valid_location
 
         def compute() -> Summary:
@@ -190,6 +202,8 @@ class InsightViews(_Facade):
                 ev[schema.LAT].to_numpy(dtype=np.float64), ev[schema.LON].to_numpy(dtype=np.float64)
             )
             ts = ev[schema.TS]
+            if ok.any():
+                warm_cities()
             return Summary(
                 events=len(ev),
                 users=int(ev[schema.USER].nunique()),

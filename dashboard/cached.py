@@ -271,6 +271,14 @@ def playback_html(
     return atlas(fp, spec, _events).playback_html(pspec, title)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def playback_gif(
+    fp: str, spec: AnalysisSpec, pspec, title: str, bounds: tuple, _events: pd.DataFrame
+) -> bytes:
+    """The playback as an animated GIF (one frame per period, at most 60) seen on ``bounds``."""
+    return atlas(fp, spec, _events).playback_gif(pspec, title, bounds)
+
+
 # --------------------------------------------------------------------------- overview
 
 

@@ -13,13 +13,13 @@ Public API (import from the sub-modules or from here):
   ``tokenise``.
 * ``state``: ``InterestSpec``, ``InterestState``, ``user_interests``, ``update``,
   ``user_vectors``, ``topic_shares``.
-* ``timeline``: ``timeline`` (share columns are ``share:<label>``); ``drift``: ``drift_ranking``,
-  ``change_points`` (also importable from ``timeline``).
+* ``timeline``: ``timeline`` (share columns are ``share:<label>``); ``changes``:
+  ``drift_ranking`` (of a timeline), ``change_ranking`` (the same ranking from the events).
 * ``profile``: ``interest_profiles`` (one line of words per user).
 """
 
+from core.interests.changes import change_ranking, drift_ranking
 from core.interests.cooccurrence import behaviour_vectors
-from core.interests.drift import drift_ranking
 from core.interests.embeddings import (
     EmbeddingSpec,
     ItemVectors,
@@ -54,6 +54,7 @@ __all__ = [
     "Topics",
     "behaviour_vectors",
     "build_item_vectors",
+    "change_ranking",
     "choose_encoder",
     "detect_script",
     "drift_ranking",

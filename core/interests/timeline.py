@@ -22,14 +22,23 @@ import pandas as pd
 import torch
 
 from core.device import pick_device
-from core.interests import _kernels as kernels
-from core.interests.drift import change_points, drift_ranking
+from core.interests._kernels import (
+    NS_PER_DAY,
+    item_rows,
+    segment_sum,
+    share_columns,
+    ts_ns,
+    user_index,
+    validate,
+    weights,
+)
+from core.interests.changes import _change_points, _utc, drift_ranking
 from core.interests.embeddings import ItemVectors
 from core.interests.state import InterestSpec
 from core.interests.topics import Topics
 from core.schema import TS, USER
 
-__all__ = ["TIMELINE_COLUMNS", "drift_ranking", "timeline"]
+__all__ = ["TIMELINE_COLUMNS", "drift_ranking", "timeline"]  # drift_ranking: core.interests.changes
 
 _DEFAULT_SPEC = InterestSpec()
 
@@ -92,8 +101,7 @@ def timeline(
         One row per (user, active period), sorted by user then period, with columns ``user_id,
         period`` (period start, UTC), ``period_end, n_events, weight`` (decayed total at the period
         end), ``drift`` (cosine distance to the user's previous row; NaN on the first),
-        ``top_topic``, then the best change boundary inside this period (see
-        :func:`core.interests.drift.change_points`):
+        ``top_topic``, then the best change boundary inside this period (see ``_change_points``):
         ``shift`` (0..1), ``shift_score``, ``n_before, n_after`` (active days), ``before_topic,
         after_topic``, ``change_ts`` (midway between the last event before and the first after),
         ``change_period`` (its period start), ``change_start, change_end`` (that gap), then one
@@ -104,18 +112,18 @@ def timeline(
     InvalidInputError
         If columns are missing, the period alias is unknown or an item has no vector.
     """
-    kernels.validate(events, item_vectors, topics, spec.half_life_days, spec.period)
+    validate(events, item_vectors, topics, spec.half_life_days, spec.period)
     if users is not None:
         events = events[events[USER].astype(str).isin(pd.Index(users).astype(str))]
     labels = list(topics.labels)
     k = topics.k
     if events.empty:
-        return pd.DataFrame(columns=[*TIMELINE_COLUMNS, *kernels.share_columns(labels)])
+        return pd.DataFrame(columns=[*TIMELINE_COLUMNS, *share_columns(labels)])
     device = pick_device(spec.device)
-    rows_of = kernels.item_rows(events, item_vectors)
-    ts = kernels.ts_ns(events[TS])
-    w = kernels.weights(events)
-    user_str, upos = kernels.user_index(events[USER])
+    rows_of = item_rows(events, item_vectors)
+    ts = ts_ns(events[TS])
+    w = weights(events)
+    user_str, upos = user_index(events[USER])
     n_users = len(user_str)
 
     # Rows: distinct (user, period), sorted by user then period.
@@ -134,7 +142,7 @@ def timeline(
     row_end_ns = pend_cats.to_numpy("datetime64[ns]").view("i8")[row_period]
 
     # Per-row sums decayed to the row's period end.
-    dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / kernels.NS_PER_DAY) / spec.half_life_days)
+    dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / NS_PER_DAY) / spec.half_life_days)
     row_w = np.bincount(ev_row, weights=dw, minlength=n_rows)
     rel = dw / np.where(row_w > 0, row_w, 1.0)[ev_row]  # float32-safe, as in _aggregate
     topic_of = topics.item_topic[rows_of]
@@ -158,7 +166,7 @@ def timeline(
     shares = np.where(tot[:, None] > 0, top / np.maximum(tot, 1e-300)[:, None], 0.0)
 
     raw_events = np.bincount(ev_row, minlength=n_rows)
-    cp = change_points(ev_row, upos, ts, w, topic_of, n_rows, k)
+    cp = _change_points(ev_row, upos, ts, w, topic_of, n_rows, k)
     shift, score, n_before, n_after, p_before, p_after, change_ns, gap_start, gap_end = cp
 
     change_idx = pd.DatetimeIndex(change_ns.view("datetime64[ns]"))
@@ -185,7 +193,7 @@ def timeline(
             "change_end": _utc(gap_end),
         }
     )
-    frame = pd.concat([frame, pd.DataFrame(shares, columns=kernels.share_columns(labels))], axis=1)
+    frame = pd.concat([frame, pd.DataFrame(shares, columns=share_columns(labels))], axis=1)
     if with_vectors:
         frame["vector"] = list(unit)
     return frame
@@ -233,7 +241,7 @@ def _carry(
         ev = ev_order[ev_bounds[j] : ev_bounds[j + 1]]
         local = np.searchsorted(r, ev_row[ev])
         sums = (
-            kernels.segment_sum(
+            segment_sum(
                 torch.from_numpy(local).to(device),
                 torch.from_numpy(ev_items[ev]).to(device),
                 torch.from_numpy(rel[ev]).to(device),
@@ -245,7 +253,7 @@ def _carry(
         users = row_user[r]
         a = np.where(
             j > 0,
-            np.exp2(-((row_end_ns[r] - user_end[users]) / kernels.NS_PER_DAY) / half_life_days),
+            np.exp2(-((row_end_ns[r] - user_end[users]) / NS_PER_DAY) / half_life_days),
             0.0,
         )
         users_t = torch.from_numpy(users).to(device)
@@ -263,7 +271,3 @@ def _carry(
         if unit is not None:
             unit[r] = torch.nn.functional.normalize(new, dim=1).float().cpu().numpy()
     return tot, top, drift, unit
-
-
-def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")

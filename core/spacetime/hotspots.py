@@ -2,7 +2,9 @@
 
 Events are first snapped to a grid of ``grid_m`` metres and each occupied grid point is weighted by
 its event count, so DBSCAN sees thousands of weighted points instead of millions of events; a
-cluster's core needs ``min_events`` events within ``eps_m`` metres.
+cluster's core needs ``min_events`` events within ``eps_m`` metres. Only the grid points near a
+voxel dense enough to hold a core point are clustered (``density_clusters``), so the cost grows
+with the dense part of the map, not with the events.
 """
 
 from __future__ import annotations
@@ -53,12 +55,90 @@ class HotspotResult:
 
 
 def _snap(lat: np.ndarray, lon: np.ndarray, grid_m: float) -> np.ndarray:
-    """Grid point index of every location (dense codes)."""
+    """Grid point index of every location (dense codes, numbered in order of first appearance)."""
     step = grid_m / (EARTH_RADIUS_M * np.pi / 180)  # degrees of latitude per grid step
     row = np.floor(lat / step)
     lon_step = step / np.maximum(np.cos(np.radians(row * step)), 1e-6)
     col = np.floor(lon / lon_step)
-    return pd.factorize(pd.MultiIndex.from_arrays([row, col]))[0]
+    # (row, col) as one integer: factorizing it numbers the points as the pair would, ~10x quicker
+    row_code = pd.factorize(row)[0].astype(np.int64)
+    col_code, cols = pd.factorize(col)
+    return pd.factorize(row_code * len(cols) + col_code)[0]
+
+
+#: Bits per axis of a voxel key (three axes in one int64).
+_BITS = 21
+#: The finest voxel side (unit-sphere chord) the keys can hold; finer radii use this side.
+_MIN_SIDE = 2.0 ** (2 - _BITS)
+
+
+def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """(n, 3) points on the unit sphere."""
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=1)
+
+
+def density_clusters(
+    lat: np.ndarray, lon: np.ndarray, weight: np.ndarray, eps_m: float, min_weight: int
+) -> np.ndarray:
+    """DBSCAN (haversine ``eps_m``, ``min_weight`` summed weight for a core point) of weighted points.
+
+    The same labels as ``sklearn.cluster.DBSCAN(eps=eps_m / R, min_samples=min_weight,
+    metric="haversine")`` with ``sample_weight=weight``, at a cost that grows with the dense part
+    of the data only: points become 3-d unit vectors (the chord is monotone in the great-circle
+    distance, so the neighbourhoods are the same) binned in voxels of one chord radius; a point's
+    neighbours lie in its own and the 26 adjacent voxels, so a voxel whose 27 voxels weigh less
+    than ``min_weight`` holds no core point. DBSCAN then runs (a k-d tree in 3-d) on the points
+    next to a voxel that may hold one, in their original order, so clusters are numbered and
+    border points are assigned as on the whole set.
+
+    Parameters
+    ----------
+    lat, lon
+        Degrees, (n,).
+    weight
+        Positive weight of each point, (n,).
+    eps_m
+        Neighbourhood radius in metres (> 0).
+    min_weight
+        Summed weight within ``eps_m`` (the point included) that makes a core point.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) int64 cluster of each point (0, 1, ... in DBSCAN's order; -1 for noise).
+    """
+    labels = np.full(len(lat), -1, dtype=np.int64)
+    if len(lat) == 0:
+        return labels
+    xyz = _unit_xyz(lat, lon)
+    chord = 2.0 * np.sin(min(eps_m / EARTH_RADIUS_M, np.pi) / 2.0)
+    side = max(chord, _MIN_SIDE)
+    half = 1 << (_BITS - 1)
+    vox = np.floor(xyz / side).astype(np.int64) + half
+    key = (vox[:, 0] << (2 * _BITS)) | (vox[:, 1] << _BITS) | vox[:, 2]
+    voxels, point_voxel = np.unique(key, return_inverse=True)
+    point_voxel = point_voxel.reshape(-1)
+    voxel_weight = np.bincount(point_voxel, weights=weight, minlength=len(voxels))
+    steps = np.array([-1, 0, 1], dtype=np.int64)
+    offsets = (
+        (steps[:, None, None] << (2 * _BITS)) + (steps[None, :, None] << _BITS) + steps
+    ).ravel()
+    # The 27 neighbour voxels of every voxel (index into ``voxels``, -1 where empty).
+    wanted = voxels[:, None] + offsets[None, :]
+    at = np.minimum(np.searchsorted(voxels, wanted), len(voxels) - 1)
+    neighbour = np.where(voxels[at] == wanted, at, -1)
+    bound = np.where(neighbour >= 0, voxel_weight[np.maximum(neighbour, 0)], 0.0).sum(axis=1)
+    may_hold_core = bound >= min_weight
+    if not may_hold_core.any():
+        return labels
+    near = np.zeros(len(voxels), dtype=bool)
+    reached = neighbour[may_hold_core]
+    near[reached[reached >= 0]] = True
+    subset = np.flatnonzero(near[point_voxel])  # ascending: the original order
+    model = DBSCAN(eps=chord, min_samples=min_weight, algorithm="kd_tree")
+    labels[subset] = model.fit_predict(xyz[subset], sample_weight=weight[subset])
+    return labels
 
 
 def _top_text(group: np.ndarray, value: np.ndarray, names: np.ndarray, n_groups: int) -> np.ndarray:
@@ -135,15 +215,7 @@ def hotspots(
     weight = np.bincount(point, minlength=n_points).astype(np.float64)
     p_lat = np.bincount(point, lat, n_points) / weight
     p_lon = np.bincount(point, lon, n_points) / weight
-    model = DBSCAN(
-        eps=spec.eps_m / EARTH_RADIUS_M,
-        min_samples=min_events,
-        metric="haversine",
-        algorithm="ball_tree",
-    )
-    point_label = model.fit_predict(
-        np.radians(np.stack([p_lat, p_lon], axis=1)), sample_weight=weight
-    )
+    point_label = density_clusters(p_lat, p_lon, weight, spec.eps_m, min_events)
     n_clusters = int(point_label.max()) + 1
     if n_clusters == 0:
         return HotspotResult(empty, event_hotspot, tuple(labels), n_events, int(keep.sum()))

@@ -6,7 +6,10 @@ cache, so two sessions with different uploads never see each other's data.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,11 +80,23 @@ def extended(dataset: Dataset, atlas: object) -> Dataset:
     )
 
 
+#: Libraries the first analysis needs that take seconds to import (the sentence encoder's).
+WARM_IMPORTS = ("sentence_transformers",)
+
+
+def _warm_imports() -> None:
+    """Import ``WARM_IMPORTS`` on a background thread while the log loads, so that the first page
+    after it (the Overview: item vectors) does not wait for them (imports are once per process)."""
+    for name in (n for n in WARM_IMPORTS if n not in sys.modules):
+        threading.Thread(target=importlib.import_module, args=(name,), daemon=True).start()
+
+
 def current() -> Dataset:
     """The session's dataset; on first use the file named by $ATLAS_DATASET (with the catalogue
     $ATLAS_ITEMS), if set, else the bundled sample."""
     dataset = st.session_state.get(STATE_KEY)
     if dataset is None:
+        _warm_imports()
         from dashboard import cached
 
         path = os.environ.get(DATASET_ENV)

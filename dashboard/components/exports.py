@@ -141,6 +141,32 @@ def html_page(
     )
 
 
+def animation(
+    make: Callable[[], bytes],
+    base: str,
+    filters: Mapping[str, object] | None = None,
+    *,
+    key: str,
+    label: str = "Animated GIF",
+) -> None:
+    """A download button for an animated GIF (the map playback), made on click; disabled with
+    a hint where the server has no Chromium for kaleido."""
+    _show_failure(f"{key}_gif")
+    has_browser = export.configure_browser() is not None
+    st.download_button(
+        label,
+        data=_safe(make, f"{key}_gif"),
+        file_name=export.file_name(base, filters, "gif"),
+        mime="image/gif",
+        key=f"{key}_gif",
+        on_click="ignore",
+        icon=":material/download:",
+        type="tertiary",
+        disabled=not has_browser,
+        help=None if has_browser else "needs Chromium on the server (make system-deps)",
+    )
+
+
 def markdown(
     make: Callable[[], bytes],
     base: str,

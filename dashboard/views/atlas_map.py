@@ -65,13 +65,23 @@ with guard("Map"):
     if ctl.view == "cells":
         play = play_controls("map")
         pspec = ctl.playback_spec()
-        exports.html_page(
-            lambda: cached.playback_html(fp, spec, pspec, "Map playback", events),
-            "map_playback",
-            ctl.as_dict(None) | {"period": ctl.period},
-            key="dl_playback",
-            label="Playback HTML (plays offline)",
-        )
+        play_names = ctl.as_dict(None) | {"period": ctl.period}
+        view = (float(area.south), float(area.west), float(area.north), float(area.east))
+        with st.container(horizontal=True, gap="small"):
+            exports.html_page(
+                lambda: cached.playback_html(fp, spec, pspec, "Map playback", events),
+                "map_playback",
+                play_names,
+                key="dl_playback",
+                label="Playback HTML (plays offline)",
+            )
+            exports.animation(
+                lambda: cached.playback_gif(fp, spec, pspec, "Map playback", view, events),
+                "map_playback",
+                play_names | {"area": area.area},
+                key="dl_playback",
+                label="Playback GIF (last 60 periods at most)",
+            )
 
         @st.fragment(run_every=play.seconds if play.on else None)
         def cells_view() -> None:

@@ -128,6 +128,26 @@ def test_play_steps_through_periods_on_one_colour_scale_and_pause_stops() -> Non
     assert "Playback HTML (plays offline)" in labels
 
 
+def test_the_playback_gif_button_sits_by_the_html_one_and_says_when_chromium_is_missing(
+    monkeypatch,
+) -> None:
+    at = new_app(page="atlas_map")
+    assert_clean(at)
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert "Playback HTML (plays offline)" in buttons
+    gif = buttons["Playback GIF (last 60 periods at most)"]
+    from core.io import export
+
+    assert gif.disabled == (export.find_browser() is None)
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setattr(export.shutil, "which", lambda name: None)
+    at.run()
+    gif = next(
+        b.proto for b in at.get("download_button") if b.proto.label.startswith("Playback GIF")
+    )
+    assert gif.disabled and "needs Chromium on the server" in gif.help
+
+
 def test_a_widely_spread_log_starts_the_map_at_a_coarser_resolution(
     small_dataset, monkeypatch
 ) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import DBSCAN
 
 from core.errors import InvalidInputError
 from core.schema import ITEM, conform
-from core.spacetime.geo import haversine_m
-from core.spacetime.hotspots import HotspotSpec, hotspots
+from core.spacetime.geo import EARTH_RADIUS_M, haversine_m
+from core.spacetime.hotspots import HotspotSpec, density_clusters, hotspots
 
 A = (40.7580, -73.9855)  # Times Square: mostly topic "bar"
 B = (40.7060, -74.0090)  # Financial District: mostly topic "office"
@@ -92,3 +93,38 @@ def test_the_input_log_is_left_untouched_when_items_are_named_by_their_text():
     before = events[ITEM].cat.categories.tolist()
     hotspots(events, item_topic, ["bar", "office"], HotspotSpec(eps_m=150, min_events=20))
     assert events[ITEM].cat.categories.tolist() == before  # was overwritten with the item texts
+
+
+@pytest.mark.parametrize(
+    ("centre", "eps_m", "min_weight"),
+    [((40.75, -73.98), 200.0, 40), ((0.0, 179.999), 300.0, 25), ((89.9, 10.0), 500.0, 30)],
+)
+def test_density_clusters_label_like_sklearn_haversine_dbscan(centre, eps_m, min_weight):
+    # Weighted blobs and noise around a city, across the antimeridian and next to the pole: the
+    # voxel pruning and the 3-d chord neighbourhoods give DBSCAN's own labels, numbering included.
+    rng = np.random.default_rng(3)
+    spread = np.array([1e-3, 1.5e-3, 2e-3, 3e-2])
+    which = rng.integers(0, 4, 3000)
+    shift = np.array([[0, 0], [2e-2, 0], [-2e-2, 1e-3], [0, 0]])[which]
+    lat = np.clip(centre[0] + shift[:, 0] + rng.normal(0, 1, 3000) * spread[which], -90, 90)
+    stretch = 1 / np.cos(np.radians(centre[0]))  # round blobs in metres, even next to the pole
+    lon = centre[1] + (shift[:, 1] + rng.normal(0, 1, 3000) * spread[which]) * stretch
+    lon = (lon + 180) % 360 - 180
+    weight = rng.integers(1, 6, 3000).astype(float)
+    got = density_clusters(lat, lon, weight, eps_m, min_weight)
+    want = DBSCAN(
+        eps=eps_m / EARTH_RADIUS_M,
+        min_samples=min_weight,
+        metric="haversine",
+        algorithm="ball_tree",
+    ).fit_predict(np.radians(np.stack([lat, lon], axis=1)), sample_weight=weight)
+    assert want.max() >= 1  # more than one cluster, and noise: the case is not trivial
+    assert (want == -1).any()
+    np.testing.assert_array_equal(got, want)
+
+
+def test_density_clusters_with_nothing_dense_enough_is_all_noise():
+    lat, lon = np.array([10.0, 10.001, 50.0]), np.array([20.0, 20.0, 20.0])
+    assert density_clusters(lat, lon, np.ones(3), 500.0, 3).tolist() == [-1, -1, -1]
+    assert density_clusters(lat, lon, np.array([1.0, 2.0, 9.0]), 500.0, 3).tolist() == [0, 0, 1]
+    assert density_clusters(lat[:0], lon[:0], np.ones(0), 500.0, 3).tolist() == []

@@ -1,10 +1,11 @@
-"""Change points and the drift ranking: which users' interests moved, when, and from what to what.
+"""Who changed interests, when and from what to what: change points and the drift ranking.
 
-Each active-day boundary of a user compares their topic shares before and after it (undecayed):
-``shift`` is the total-variation distance and ``shift_score = shift - 0.5 / sqrt(n_eff)``
-(``n_eff = n_before * n_after / (n_before + n_after)`` active days) discounts splits resting on few
-days. :func:`core.interests.timeline.timeline` keeps the best boundary of every row;
-:func:`drift_ranking` picks each user's best row.
+At each of a user's active days, the user's (undecayed, weighted) topic shares before and from then
+on are compared: ``shift`` is their total-variation distance and ``shift_score = shift - 0.5 /
+sqrt(n_eff)`` (``n_eff = n_before * n_after / (n_before + n_after)`` active days) discounts splits
+resting on few days. ``core.interests.timeline`` keeps each timeline row's best boundary;
+``drift_ranking`` ranks users by their best row, and ``change_ranking`` gives the same ranking
+straight from the events (no interest vectors, no timeline: what the Overview needs on open).
 """
 
 from __future__ import annotations
@@ -13,12 +14,31 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidInputError
-from core.schema import USER
+from core.interests._kernels import item_rows, ts_ns, user_index, validate, weights
+from core.interests.embeddings import ItemVectors
+from core.interests.state import InterestSpec
+from core.interests.topics import Topics
+from core.schema import TS, USER
 
-__all__ = ["change_points", "drift_ranking"]
+__all__ = ["RANKING_COLUMNS", "change_ranking", "drift_ranking"]
+
+#: The columns of a drift ranking, in order.
+RANKING_COLUMNS = (
+    USER,
+    "drift",
+    "change_period",
+    "from_topic",
+    "to_topic",
+    "change_ts",
+    "score",
+    "n_before",
+    "n_after",
+    "change_start",
+    "change_end",
+)
 
 
-def change_points(
+def _change_points(
     ev_row: np.ndarray,
     upos: np.ndarray,
     ts: np.ndarray,
@@ -34,30 +54,9 @@ def change_points(
     is the total-variation distance between the user's (undecayed, weighted) topic shares before
     and from then on; ``score = shift - 0.5 / sqrt(n_eff)``, with ``n_eff = nb * na / (nb + na)``
     active days, discounts splits that rest on few days. Each row keeps its best unit boundary.
-
-    Parameters
-    ----------
-    ev_row
-        Timeline row of every event (events sorted by user, then time).
-    upos
-        User position of every event.
-    ts
-        Event times, int64 ns since the epoch.
-    w
-        Event weights.
-    topic_of
-        Topic index of every event.
-    n_rows
-        Number of timeline rows.
-    k
-        Number of topics.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        Per row: shift, score (-inf where no boundary), days before, days after, shares before
-        (R, k), shares after (R, k), boundary time (ns, midway between the last event before and the
-        first event after), the last event time before and the first event time after.
+    Returns per row: shift, score (-inf where no boundary), days before, days after, shares
+    before (R, k), shares after (R, k), boundary time (ns, midway between the last event before and
+    the first event after).
     """
     day = ts // 86_400_000_000_000  # UTC calendar days: a day never straddles two periods
     day = day - day.min()
@@ -109,6 +108,10 @@ def change_points(
     )
 
 
+def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+
+
 def _rownorm(x: np.ndarray) -> np.ndarray:
     s = x.sum(1, keepdims=True)
     return np.where(s > 0, x / np.where(s > 0, s, 1.0), 0.0)
@@ -149,10 +152,8 @@ def drift_ranking(timeline_frame: pd.DataFrame, n: int = 20) -> pd.DataFrame:
         )
     if n < 0:
         raise InvalidInputError(f"n must be >= 0: got {n}")
-    cols = [USER, "drift", "change_period", "from_topic", "to_topic", "change_ts", "score"]
-    cols += ["n_before", "n_after", "change_start", "change_end"]
     if timeline_frame.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=list(RANKING_COLUMNS))
     best = (
         timeline_frame.sort_values([USER, "shift_score"], ascending=[True, False], kind="stable")
         .drop_duplicates(USER, keep="first")
@@ -173,5 +174,76 @@ def drift_ranking(timeline_frame: pd.DataFrame, n: int = 20) -> pd.DataFrame:
             "n_after": best["n_after"].to_numpy(),
             "change_start": pd.DatetimeIndex(best["change_start"]),
             "change_end": pd.DatetimeIndex(best["change_end"]),
+        }
+    )
+
+
+def change_ranking(
+    events: pd.DataFrame,
+    item_vectors: ItemVectors,
+    topics: Topics,
+    spec: InterestSpec | None = None,
+    n: int = 20,
+) -> pd.DataFrame:
+    """``drift_ranking(timeline(events, item_vectors, topics, spec), n)`` without the timeline.
+
+    A user's best change boundary is the best over all of their active days, so the boundaries
+    are scored once per user (ties: the earliest day, as the timeline keeps them) and the interest
+    vectors are never carried through the periods: the cost is a few passes over the events.
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    item_vectors, topics
+        Item vectors and the topics found from them (every event's item needs a vector).
+    spec
+        The period that ``change_period`` names (``spec.period``); half-life and device do not
+        enter the ranking.
+    n
+        How many users to return.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As ``drift_ranking``, equal to it.
+
+    Raises
+    ------
+    InvalidInputError
+        If columns are missing, the period alias is unknown, an item has no vector or ``n`` < 0.
+    """
+    spec = InterestSpec() if spec is None else spec
+    validate(events, item_vectors, topics, spec.half_life_days, spec.period)
+    if n < 0:
+        raise InvalidInputError(f"n must be >= 0: got {n}")
+    if events.empty:
+        return pd.DataFrame(columns=list(RANKING_COLUMNS))
+    topic_of = topics.item_topic[item_rows(events, item_vectors)]
+    user_str, upos = user_index(events[USER])
+    cp = _change_points(
+        upos, upos, ts_ns(events[TS]), weights(events), topic_of, len(user_str), topics.k
+    )
+    shift, score, n_before, n_after, p_before, p_after, change_ns, gap_start, gap_end = cp
+    # user_str is sorted, so the position breaks ties of score as the user id does
+    order = np.lexsort((np.arange(len(score)), -score))
+    order = order[np.isfinite(score[order])][:n]
+    lab = np.array(topics.labels, dtype=object)
+    change_ts = _utc(change_ns[order])
+    return pd.DataFrame(
+        {
+            USER: user_str[order].astype(object),
+            "drift": shift[order].astype(np.float64),
+            "change_period": change_ts.tz_convert(None)
+            .to_period(spec.period)
+            .start_time.tz_localize("UTC"),
+            "from_topic": np.where(n_before[order] > 0, lab[p_before[order].argmax(1)], None),
+            "to_topic": lab[p_after[order].argmax(1)],
+            "change_ts": change_ts,
+            "score": score[order].astype(np.float64),
+            "n_before": n_before[order],
+            "n_after": n_after[order],
+            "change_start": _utc(gap_start[order]),
+            "change_end": _utc(gap_end[order]),
         }
     )
