@@ -143,10 +143,10 @@ def open_state(folder: str | Path) -> Atlas:
         silhouette=float(manifest["silhouette"]),
         item_ids=item_ids,
     )
-    state = InterestState(
-        user_ids=tuple(pd.read_parquet(src / "users.parquet")["user_id"].astype(str)),
-        mean=t["mean"],
-        topic_share=t["topic_share"],
+    state = InterestState.of(
+        pd.read_parquet(src / "users.parquet")["user_id"].astype(str),
+        t["mean"],
+        t["topic_share"],
         total=t["total"],
         n_events=t["n_events"],
         last_ts=t["last_ts"].numpy().view("datetime64[ns]"),
