@@ -197,13 +197,26 @@ def fold_timeline(frame: pd.DataFrame, touched: tuple[str, ...], compute) -> pd.
     """
     if not touched:
         return frame
-    user_col = frame[schema.USER].astype(str)
-    wanted = set(touched)
-    fresh = compute(sorted(wanted))
-    kept = frame[~user_col.isin(wanted).to_numpy()]
-    out = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
-    period = pd.DatetimeIndex(out["period"]).asi8
-    order = np.lexsort((period, out[schema.USER].astype(str).to_numpy()))
+    wanted = pd.Index(sorted(set(touched)))
+    fresh = compute(list(wanted))
+    users = frame[schema.USER]
+    mine = users.isin(wanted).to_numpy()
+    kept = frame[~mine]
+    if not len(kept):
+        return fresh.reset_index(drop=True)
+    # Both are sorted by user then period, and hold different users: each block of fresh rows
+    # goes where its user sorts among the kept rows (a binary search per user, no sort of all).
+    kept_users = kept[schema.USER].to_numpy(dtype=object)
+    fresh_users = fresh[schema.USER].to_numpy(dtype=object)
+    names, first = np.unique(fresh_users, return_inverse=True)
+    at = np.searchsorted(kept_users, names.astype(object))[first.reshape(-1)]
+    n_kept, n_fresh = len(kept), len(fresh)
+    order = np.empty(n_kept + n_fresh, dtype=np.int64)
+    order[np.arange(n_kept) + np.searchsorted(at, np.arange(n_kept), side="right")] = np.arange(
+        n_kept
+    )
+    order[at + np.arange(n_fresh)] = n_kept + np.arange(n_fresh)
+    out = pd.concat([kept, fresh], ignore_index=True)
     return out.iloc[order].reset_index(drop=True)
 
 
