@@ -112,9 +112,9 @@ def append_events(
     seen = pd.Series(new_hash).duplicated().to_numpy()
     if len(new) and len(old):
         window = old
-        if old[schema.TS].is_monotonic_increasing:
+        ts, span = old[schema.TS].array.asi8, new[schema.TS].array.asi8[[0, -1]]
+        if bool((ts[1:] >= ts[:-1]).all()):  # sorted (numpy: the Index check is far slower)
             # a duplicate has the same time: only the old rows in the batch's span are hashed
-            ts, span = old[schema.TS].array.asi8, new[schema.TS].array.asi8[[0, -1]]
             window = old.iloc[
                 np.searchsorted(ts, span[0], "left") : np.searchsorted(ts, span[1], "right")
             ]
@@ -123,13 +123,8 @@ def append_events(
     keep = ~seen
     added = new[keep].reset_index(drop=True)
     for col, (dtype, codes) in recoded.items():
-        # one dtype on both sides: the concatenation below joins codes, no category union
         added[col] = pd.Categorical.from_codes(codes[keep], dtype=dtype, validate=False)
-        if dtype is not old[col].dtype:
-            old[col] = pd.Categorical.from_codes(
-                old[col].cat.codes.to_numpy(), dtype=dtype, validate=False
-            )
-    combined = pd.concat([old, added], ignore_index=True)
+    combined = _concat(old, added, {c: dtype for c, (dtype, _codes) in recoded.items()})
     if len(old) and len(added) and added[schema.TS].iloc[0] < old[schema.TS].iloc[-1]:
         combined = combined.sort_values(schema.TS, kind="stable").reset_index(drop=True)
     ts = added[schema.TS]
@@ -148,6 +143,26 @@ def append_events(
         touched_users=tuple(touched.astype(str)),
     )
     return combined, added, arrival
+
+
+def _concat(old: pd.DataFrame, added: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    """``old`` then ``added``, column by column: category columns join their codes under the
+    shared ``dtypes`` (``pd.concat`` would hash every category list to compare the dtypes)."""
+    n_old, n_new = len(old), len(added)
+    old_names, new_names = set(old.columns), set(added.columns)
+    columns = list(dict.fromkeys([*old.columns, *added.columns]))
+    out = {}
+    for col in columns:
+        if col in dtypes:
+            codes = np.concatenate([old[col].cat.codes.to_numpy(), added[col].cat.codes.to_numpy()])
+            out[col] = pd.Categorical.from_codes(codes, dtype=dtypes[col], validate=False)
+            continue
+        parts = [
+            frame[col] if col in names else pd.Series(np.nan, index=range(size))
+            for frame, names, size in ((old, old_names, n_old), (added, new_names, n_new))
+        ]
+        out[col] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out, index=pd.RangeIndex(n_old + n_new))
 
 
 def _recode(
@@ -174,8 +189,14 @@ def _recode(
 def _row_hash(events: pd.DataFrame, codes: dict[str, np.ndarray]) -> np.ndarray:
     """One hash per row over every canonical field; category columns enter by their codes in
     the shared dtype (so the log and the batch hash alike, without hashing category strings)."""
-    parts = {c: codes[c] if c in codes else events[c].to_numpy() for c in schema.CANONICAL}
-    parts[schema.TS] = events[schema.TS].array.asi8
+    parts = {
+        c: codes[c]
+        if c in codes
+        else events[c].array.asi8
+        if c == schema.TS
+        else events[c].to_numpy()
+        for c in schema.CANONICAL
+    }  # times as int64 ns: a tz-aware column's to_numpy() makes one Timestamp object per row
     return pd.util.hash_pandas_object(pd.DataFrame(parts), index=False).to_numpy()
 
 

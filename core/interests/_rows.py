@@ -54,6 +54,9 @@ class UserRows:
         return self._take(self.index[positions])
 
     def _take(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        if len(self.means) == 1:  # one gather, no scatter
+            rows_t = torch.from_numpy(rows)
+            return self.means[0][rows_t], self.shares[0][rows_t]
         first = self.means[0]
         mean = first.new_empty((len(rows), first.shape[1]))
         share = self.shares[0].new_empty((len(rows), self.shares[0].shape[1]))
