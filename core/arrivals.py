@@ -66,11 +66,6 @@ class Arrival:
         return replace(self, incremental=incremental, carried=carried, how=how)
 
 
-def _row_hash(events: pd.DataFrame) -> np.ndarray:
-    # Categoricals hash by value, so two logs with different category sets hash alike.
-    return pd.util.hash_pandas_object(events[list(schema.CANONICAL)], index=False).to_numpy()
-
-
 def append_events(
     events: pd.DataFrame, new_events: pd.DataFrame, *, source: str = ""
 ) -> tuple[pd.DataFrame, pd.DataFrame, Arrival]:
@@ -106,52 +101,109 @@ def append_events(
                 f"found {list(frame.columns)}"
             )
     new = schema.conform(new_events)
-    new_hash = _row_hash(new)
+    old = events.copy(deep=False)
+    recoded = {}
+    for col in _CATEGORICAL:  # the batch on the log's categories (new ones appended)
+        if not isinstance(old[col].dtype, pd.CategoricalDtype):
+            old[col] = old[col].astype("object").astype("category")
+        recoded[col] = _recode(old[col].dtype, new[col])
+    n_known = {c: len(old[c].cat.categories) for c in (schema.USER, schema.ITEM)}
+    new_hash = _row_hash(new, {c: codes for c, (_dtype, codes) in recoded.items()})
     seen = pd.Series(new_hash).duplicated().to_numpy()
-    if len(new) and len(events):
-        window = events
-        if events[schema.TS].is_monotonic_increasing:
+    if len(new) and len(old):
+        window = old
+        ts, span = old[schema.TS].array.asi8, new[schema.TS].array.asi8[[0, -1]]
+        if bool((ts[1:] >= ts[:-1]).all()):  # sorted (numpy: the Index check is far slower)
             # a duplicate has the same time: only the old rows in the batch's span are hashed
-            ts, span = events[schema.TS].array.asi8, new[schema.TS].array.asi8[[0, -1]]
-            window = events.iloc[
+            window = old.iloc[
                 np.searchsorted(ts, span[0], "left") : np.searchsorted(ts, span[1], "right")
             ]
-        seen |= pd.Series(new_hash).isin(_row_hash(window)).to_numpy()
-    added = new[~seen].reset_index(drop=True)
-    known_users = events[schema.USER].cat.categories
-    known_items = events[schema.ITEM].cat.categories
-    combined = pd.concat([events, added], ignore_index=True)
-    for col in _CATEGORICAL:
-        combined[col] = _union(events[col], added[col])
-    if len(events) and len(added) and added[schema.TS].iloc[0] < events[schema.TS].iloc[-1]:
+        old_codes = {c: window[c].cat.codes.to_numpy(np.int64) for c in _CATEGORICAL}
+        seen |= pd.Series(new_hash).isin(_row_hash(window, old_codes)).to_numpy()
+    keep = ~seen
+    added = new[keep].reset_index(drop=True)
+    for col, (dtype, codes) in recoded.items():
+        added[col] = pd.Categorical.from_codes(codes[keep], dtype=dtype, validate=False)
+    combined = _concat(old, added, {c: dtype for c, (dtype, _codes) in recoded.items()})
+    if len(old) and len(added) and added[schema.TS].iloc[0] < old[schema.TS].iloc[-1]:
         combined = combined.sort_values(schema.TS, kind="stable").reset_index(drop=True)
     ts = added[schema.TS]
+    user_codes = added[schema.USER].cat.codes.to_numpy()
+    touched = added[schema.USER].cat.categories[pd.unique(user_codes[user_codes >= 0])]
     arrival = Arrival(
         rows=len(new),
         duplicates=int(seen.sum()),
         added=len(added),
-        new_users=len(_unknown(added[schema.USER], known_users)),
-        new_items=len(_unknown(added[schema.ITEM], known_items)),
+        new_users=_count_new(added[schema.USER], n_known[schema.USER]),
+        new_items=_count_new(added[schema.ITEM], n_known[schema.ITEM]),
         time_min=ts.min() if len(added) else None,
         time_max=ts.max() if len(added) else None,
         received=pd.Timestamp.now(tz="UTC"),
         source=source,
-        touched_users=tuple(pd.unique(added[schema.USER].astype(str))),
+        touched_users=tuple(touched.astype(str)),
     )
     return combined, added, arrival
 
 
-def _unknown(column: pd.Series, known: pd.Index) -> pd.Index:
-    used = column.cat.remove_unused_categories().cat.categories if len(column) else column[:0]
-    return pd.Index(used).difference(known)
+def _concat(old: pd.DataFrame, added: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    """``old`` then ``added``, column by column: category columns join their codes under the
+    shared ``dtypes`` (``pd.concat`` would hash every category list to compare the dtypes)."""
+    n_old, n_new = len(old), len(added)
+    old_names, new_names = set(old.columns), set(added.columns)
+    columns = list(dict.fromkeys([*old.columns, *added.columns]))
+    out = {}
+    for col in columns:
+        if col in dtypes:
+            codes = np.concatenate([old[col].cat.codes.to_numpy(), added[col].cat.codes.to_numpy()])
+            out[col] = pd.Categorical.from_codes(codes, dtype=dtypes[col], validate=False)
+            continue
+        parts = [
+            frame[col] if col in names else pd.Series(np.nan, index=range(size))
+            for frame, names, size in ((old, old_names, n_old), (added, new_names, n_new))
+        ]
+        out[col] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out, index=pd.RangeIndex(n_old + n_new))
 
 
-def _union(old: pd.Series, new: pd.Series) -> pd.Series:
-    """The two columns as one categorical with ``old``'s categories first (codes unchanged)."""
-    cats = old.cat.categories
-    extra = pd.Index(new.cat.remove_unused_categories().cat.categories).difference(cats)
-    dtype = pd.CategoricalDtype(cats.append(extra))
-    return pd.concat([old.astype(dtype), new.astype(dtype)], ignore_index=True)
+def _recode(
+    dtype: pd.CategoricalDtype, column: pd.Series
+) -> tuple[pd.CategoricalDtype, np.ndarray]:
+    """``dtype`` with the categories of ``column`` it lacks appended (codes of known values do
+    not move), and the codes of ``column`` in it. Only the categories in use are looked up, so a
+    batch costs O(batch), not O(categories of the log)."""
+    codes = column.cat.codes.to_numpy(np.int64)
+    if column.cat.categories.equals(dtype.categories):  # the same order: the codes hold
+        return dtype, codes
+    used = np.unique(codes[codes >= 0])
+    names = column.cat.categories[used]
+    pos = dtype.categories.get_indexer(names)
+    extra = names[pos < 0]
+    if len(extra):
+        pos[pos < 0] = len(dtype.categories) + np.arange(len(extra))
+        dtype = pd.CategoricalDtype(dtype.categories.append(pd.Index(extra)))
+    lut = np.full(len(column.cat.categories), -1, dtype=np.int64)
+    lut[used] = pos
+    return dtype, np.where(codes >= 0, lut[np.maximum(codes, 0)], -1)
+
+
+def _row_hash(events: pd.DataFrame, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """One hash per row over every canonical field; category columns enter by their codes in
+    the shared dtype (so the log and the batch hash alike, without hashing category strings)."""
+    parts = {
+        c: codes[c]
+        if c in codes
+        else events[c].array.asi8
+        if c == schema.TS
+        else events[c].to_numpy()
+        for c in schema.CANONICAL
+    }  # times as int64 ns: a tz-aware column's to_numpy() makes one Timestamp object per row
+    return pd.util.hash_pandas_object(pd.DataFrame(parts), index=False).to_numpy()
+
+
+def _count_new(column: pd.Series, n_known: int) -> int:
+    """Distinct values of ``column`` whose code is past the ``n_known`` categories of the log."""
+    codes = column.cat.codes.to_numpy()
+    return len(np.unique(codes[codes >= n_known]))
 
 
 def fold_timeline(frame: pd.DataFrame, touched: tuple[str, ...], compute) -> pd.DataFrame:
@@ -166,13 +218,26 @@ def fold_timeline(frame: pd.DataFrame, touched: tuple[str, ...], compute) -> pd.
     """
     if not touched:
         return frame
-    user_col = frame[schema.USER].astype(str)
-    wanted = set(touched)
-    fresh = compute(sorted(wanted))
-    kept = frame[~user_col.isin(wanted).to_numpy()]
-    out = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
-    period = pd.DatetimeIndex(out["period"]).asi8
-    order = np.lexsort((period, out[schema.USER].astype(str).to_numpy()))
+    wanted = pd.Index(sorted(set(touched)))
+    fresh = compute(list(wanted))
+    users = frame[schema.USER]
+    mine = users.isin(wanted).to_numpy()
+    kept = frame[~mine]
+    if not len(kept):
+        return fresh.reset_index(drop=True)
+    # Both are sorted by user then period, and hold different users: each block of fresh rows
+    # goes where its user sorts among the kept rows (a binary search per user, no sort of all).
+    kept_users = kept[schema.USER].to_numpy(dtype=object)
+    fresh_users = fresh[schema.USER].to_numpy(dtype=object)
+    names, first = np.unique(fresh_users, return_inverse=True)
+    at = np.searchsorted(kept_users, names.astype(object))[first.reshape(-1)]
+    n_kept, n_fresh = len(kept), len(fresh)
+    order = np.empty(n_kept + n_fresh, dtype=np.int64)
+    order[np.arange(n_kept) + np.searchsorted(at, np.arange(n_kept), side="right")] = np.arange(
+        n_kept
+    )
+    order[at + np.arange(n_fresh)] = n_kept + np.arange(n_fresh)
+    out = pd.concat([kept, fresh], ignore_index=True)
     return out.iloc[order].reset_index(drop=True)
 
 

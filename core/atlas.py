@@ -284,13 +284,24 @@ class Atlas(SpaceViews, UserViews, InsightViews, ModelViews):
             lambda: self._once("drift_all", period, every_user).head(n).reset_index(drop=True),
         )
 
-    def seeded(self, item_vectors: ItemVectors, topics: Topics, interests=None) -> Atlas:
-        """This facade with item vectors, topics (and the end-of-log interest state) already
-        known, e.g. read back from a state folder (``core.statefolder``); returns ``self``."""
+    def seeded(
+        self, item_vectors: ItemVectors, topics: Topics, interests=None, timelines=None
+    ) -> Atlas:
+        """This facade with item vectors, topics (and the end-of-log interest state and
+        whole-log timelines, ``{(period, with_vectors): frame}``) already known, e.g. read back
+        from a state folder (``core.statefolder``); returns ``self``."""
         self.__dict__["item_vectors"], self.__dict__["topics"] = item_vectors, topics
         if interests is not None:
             self._memo.setdefault("interests", {})["None"] = interests
+        for (period, with_vectors), frame in (timelines or {}).items():
+            self._memo.setdefault("timeline", {})[(period, None, with_vectors)] = frame
         return self
+
+    def computed_timelines(self) -> dict[tuple[str, bool], pd.DataFrame]:
+        """The whole-log timelines computed so far, ``{(period, with_vectors): frame}``."""
+        with self._lock:
+            store = dict(self._memo.get("timeline", {}))
+        return {(p, v): frame for (p, users, v), frame in store.items() if users is None}
 
     def extend(self, new_events: pd.DataFrame, *, source: str = "") -> Atlas:
         """This analysis with ``new_events`` folded in (exact duplicates of logged rows dropped).

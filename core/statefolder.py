@@ -12,6 +12,8 @@ Layout (no pickle anywhere)::
     DIR/users.parquet         user_id in state row order
     DIR/topics.parquet        the topic table
     DIR/events.parquet        the event log so far (for duplicates and timelines)
+    DIR/timeline-P[-vectors].parquet  each whole-log timeline computed so far (period P), folded
+                              forward on the next update for the users with new events only
 """
 
 from __future__ import annotations
@@ -91,6 +93,13 @@ def save_state(atlas: Atlas, folder: str | Path) -> Path:
     pd.DataFrame({"user_id": list(state.user_ids)}).to_parquet(out / "users.parquet", index=False)
     topics.table.to_parquet(out / "topics.parquet", index=False)
     atlas.events.to_parquet(out / "events.parquet", index=False)
+    timelines = []
+    for old in out.glob("timeline-*.parquet"):  # an earlier state's timelines
+        old.unlink()
+    for (period, with_vectors), frame in atlas.computed_timelines().items():
+        name = f"timeline-{period}{'-vectors' if with_vectors else ''}.parquet"
+        frame.to_parquet(out / name, index=False)
+        timelines.append({"period": period, "with_vectors": with_vectors, "file": name})
     manifest = {
         "format": FORMAT,
         "version": VERSION,
@@ -105,6 +114,7 @@ def save_state(atlas: Atlas, folder: str | Path) -> Path:
         "vector_message": vectors.message,
         "events": len(atlas.events),
         "arrivals": [_arrival_dict(a) for a in atlas.arrivals],
+        "timelines": timelines,
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return out
@@ -164,10 +174,10 @@ def open_state(folder: str | Path) -> Atlas:
         silhouette=float(manifest["silhouette"]),
         item_ids=item_ids,
     )
-    state = InterestState(
-        user_ids=tuple(pd.read_parquet(src / "users.parquet")["user_id"].astype(str)),
-        mean=t["mean"],
-        topic_share=t["topic_share"],
+    state = InterestState.of(
+        pd.read_parquet(src / "users.parquet")["user_id"].astype(str),
+        t["mean"],
+        t["topic_share"],
         total=t["total"],
         n_events=t["n_events"],
         last_ts=t["last_ts"].numpy().view("datetime64[ns]"),
@@ -175,7 +185,12 @@ def open_state(folder: str | Path) -> Atlas:
         half_life_days=float(manifest["half_life_days"]),
         topic_labels=labels,
     )
-    atlas = Atlas(events, AnalysisSpec(**manifest["spec"])).seeded(vectors, topics, state)
+    timelines = {  # extend() folds these forward
+        (entry["period"], bool(entry["with_vectors"])): pd.read_parquet(src / entry["file"])
+        for entry in manifest.get("timelines", ())
+    }
+    atlas = Atlas(events, AnalysisSpec(**manifest["spec"]))
+    atlas.seeded(vectors, topics, state, timelines)
     atlas.arrivals = tuple(manifest.get("arrivals", ()))
     return atlas
 

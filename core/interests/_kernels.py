@@ -6,6 +6,7 @@ same way, so the checks, the event-to-row maps and the sparse segment sum live h
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -58,7 +59,10 @@ def validate(
 def item_rows(events: pd.DataFrame, item_vectors: ItemVectors) -> np.ndarray:
     """Row of each event's item in ``item_vectors`` (raises if an item has no vector)."""
     ev_codes, cats = codes(events[ITEM])
-    pos = pd.Index(item_vectors.item_ids).get_indexer(cats.astype(str))
+    # only the categories present are looked up (a batch of new events names a few items)
+    present = np.flatnonzero(np.bincount(ev_codes[ev_codes >= 0], minlength=len(cats)))
+    pos = np.full(len(cats), -1, dtype=np.int64)
+    pos[present] = _item_index(tuple(item_vectors.item_ids)).get_indexer(cats[present].astype(str))
     rows = pos[ev_codes] if len(ev_codes) else np.empty(0, np.int64)
     if (rows < 0).any():
         unknown = pd.unique(events[ITEM].astype(str).to_numpy()[rows < 0])
@@ -67,6 +71,12 @@ def item_rows(events: pd.DataFrame, item_vectors: ItemVectors) -> np.ndarray:
             "expected item_vectors built from a log that contains them"
         )
     return rows.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=4)
+def _item_index(item_ids: tuple[str, ...]) -> pd.Index:
+    # one hash table per set of item vectors, not one per call
+    return pd.Index(item_ids)
 
 
 def weights(events: pd.DataFrame) -> np.ndarray:
@@ -118,7 +128,7 @@ def user_index(users: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     ev_codes, cats = codes(users)
     present = np.flatnonzero(np.bincount(ev_codes, minlength=len(cats)))  # O(n), no sort
-    names = np.asarray(cats.astype(str))[present]
+    names = np.asarray(cats[present].astype(str))  # only the users present (a batch: a few)
     order = np.argsort(names, kind="stable")
     lut = np.full(len(cats), -1, dtype=np.int64)
     lut[present[order]] = np.arange(len(present))

@@ -14,6 +14,7 @@ interests move over time (timeline, change points, drift ranking) is in ``core.i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from core.interests._kernels import (
     validate,
     weights,
 )
+from core.interests._rows import UserRows
 from core.interests.embeddings import ItemVectors
 from core.interests.topics import Topics
 from core.io.timeparse import as_utc
@@ -54,18 +56,63 @@ class InterestState:
     (n_users, k) float64 decayed weighted mean of topic memberships; ``total``: (n_users,) float64
     decayed total weight at ``ref_time``; ``n_events``: (n_users,) int64; ``last_ts``: last event
     time per user (datetime64[ns], UTC). The decayed sums are ``mean * total`` and
-    ``topic_share * total``. Tensors live on the CPU.
+    ``topic_share * total``. Tensors live on the CPU and are read-only.
+
+    ``mean`` and ``topic_share`` are read from ``rows``, which a state folded forward by
+    ``update`` shares with the state it came from (only the users with new events get new rows):
+    reading them all gathers the rows once; :meth:`rows_of` reads a few users only. Build a state
+    from whole tensors with :meth:`of`.
     """
 
     user_ids: tuple[str, ...]
-    mean: torch.Tensor
-    topic_share: torch.Tensor
+    rows: UserRows
     total: torch.Tensor
     n_events: torch.Tensor
     last_ts: np.ndarray
     ref_time: pd.Timestamp
     half_life_days: float
     topic_labels: tuple[str, ...]
+
+    @classmethod
+    def of(cls, user_ids, mean: torch.Tensor, topic_share: torch.Tensor, **fields) -> InterestState:
+        """A state over whole ``mean`` (n_users, d) and ``topic_share`` (n_users, k) tensors;
+        ``fields``: the other fields (``total``, ``n_events``, ``last_ts``, ``ref_time``,
+        ``half_life_days``, ``topic_labels``)."""
+        return cls(user_ids=tuple(user_ids), rows=UserRows.of(mean, topic_share), **fields)
+
+    @cached_property
+    def _read(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.rows.read()
+
+    @property
+    def mean(self) -> torch.Tensor:
+        """(n_users, d) float32 decayed weighted mean of item vectors."""
+        return self._read[0]
+
+    @property
+    def topic_share(self) -> torch.Tensor:
+        """(n_users, k) float64 decayed weighted mean of topic memberships."""
+        return self._read[1]
+
+    @cached_property
+    def user_index(self) -> pd.Index:
+        """``user_ids`` as an index (position of a user id: ``get_indexer``)."""
+        return pd.Index(self.user_ids)
+
+    def rows_of(self, users) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean vectors and topic shares of ``users`` only (ids in ``user_ids``).
+
+        Raises
+        ------
+        InvalidInputError
+            If a user id is not in the state.
+        """
+        pos = self.user_index.get_indexer(pd.Index(list(users)).astype(str))
+        if (pos < 0).any():
+            raise InvalidInputError(
+                f"users: expected ids of this state, found {int((pos < 0).sum())} unknown"
+            )
+        return self.rows.read_at(pos)
 
     @property
     def sums(self) -> torch.Tensor:
@@ -105,11 +152,6 @@ def _aggregate(
         torch.from_numpy(top.reshape(n_users, k)),
         torch.from_numpy(tot),
     )
-
-
-def _safe_div(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
-    den = den.reshape(den.shape + (1,) * (num.ndim - den.ndim))
-    return torch.where(den > 0, num / den.clamp_min(1e-300).to(num.dtype), torch.zeros_like(num))
 
 
 # -- public ----------------------------------------------------------------------------------------
@@ -187,10 +229,10 @@ def _from_events(
     )
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last, upos, ts)
-    return InterestState(
-        user_ids=tuple(users.tolist()),
-        mean=vec.float(),
-        topic_share=top,
+    return InterestState.of(
+        users.tolist(),
+        vec.float(),
+        top,
         total=tot,
         n_events=torch.from_numpy(np.bincount(upos, minlength=n).astype(np.int64)),
         last_ts=last.view("datetime64[ns]"),
@@ -250,61 +292,81 @@ def update(
     old_ref = int(state.ref_time.value)
     ref_ns = max(old_ref, int(ts.max()))
     fresh = _from_events(new_events, ts, ref_ns, item_vectors, topics, spec)
-    new_pos = pd.Index(state.user_ids).get_indexer(pd.Index(fresh.user_ids))
-    if (new_pos >= 0).all():  # only known users (a hash lookup, no string sort)
-        user_ids, old_pos = state.user_ids, np.arange(len(state.user_ids))
-    else:
-        users = np.union1d(
-            np.array(state.user_ids, dtype=object), np.array(fresh.user_ids, dtype=object)
-        )
-        users = np.sort(users.astype(str))
-        old_pos = np.searchsorted(users, np.array(state.user_ids, dtype=str))
-        new_pos = np.searchsorted(users, np.array(fresh.user_ids, dtype=str))
-        user_ids = tuple(users.tolist())
-    n, d, k = len(user_ids), state.mean.shape[1], state.topic_share.shape[1]
+    user_ids, old_pos, new_pos, prev = _merge_users(state, fresh)
+    n = len(user_ids)
     a = float(np.exp2(-((ref_ns - old_ref) / NS_PER_DAY) / spec.half_life_days))
 
     # Users without new events keep their mean and shares (decay scales a user's sums, it does
-    # not rotate them); only their total decays. The batch's users are recombined in float64:
-    # mean' = (mean_old * tot_old * a + mean_new * tot_new) / total'. Cost: O(users + batch * d).
-    total = torch.zeros(n, dtype=torch.float64)
-    old_tot = state.total * a
+    # not rotate them) and their rows; only their total decays. The batch's users are
+    # recombined in float64: mean' = (mean_old * tot_old * a + mean_new * tot_new) / total'.
+    # Cost: O(users) scalars + O(batch * d); the (users x d) table is neither copied nor decayed.
+    # Scalars per user in numpy (a torch tensor indexed by a numpy array is read element-wise).
+    old_tot = state.total.numpy() * a
+    fresh_tot = fresh.total.numpy()
+    total = np.zeros(n)
     total[old_pos] = old_tot
-    total[new_pos] += fresh.total
-    if n == len(state.user_ids):  # no new users: old_pos is 0..n-1
-        mean, share = state.mean.clone(), state.topic_share.clone()
+    total[new_pos] += fresh_tot
+    # Each batch user's new mean is a convex mix of the old and the batch's means (weights
+    # w_old / total' and w_new / total', in float64): float32 keeps it within 1e-7.
+    known, seen = prev >= 0, np.clip(prev, 0, None)
+    if known.any():  # a new user reads any old row, with weight 0
+        w_old = np.where(known, old_tot[seen], 0.0)
+        old_mean, old_share = state.rows.read_at(seen)
     else:
-        mean = torch.zeros((n, d), dtype=state.mean.dtype)
-        share = torch.zeros((n, k), dtype=torch.float64)
-        mean[old_pos], share[old_pos] = state.mean, state.topic_share
-    was = np.full(n, -1, dtype=np.int64)
-    was[old_pos] = np.arange(len(old_pos))
-    prev = was[new_pos]
-    known = torch.from_numpy(prev >= 0)
-    prev_t = torch.from_numpy(np.clip(prev, 0, None))
-    w_old = torch.where(known, old_tot[prev_t], torch.zeros_like(fresh.total))[:, None]
-    num_mean = state.mean[prev_t].double() * w_old + fresh.mean.double() * fresh.total[:, None]
-    num_share = state.topic_share[prev_t] * w_old + fresh.topic_share * fresh.total[:, None]
+        w_old = np.zeros(len(prev))
+        old_mean, old_share = torch.zeros_like(fresh.mean), torch.zeros_like(fresh.topic_share)
     den = total[new_pos]
-    mean[new_pos] = _safe_div(num_mean, den).to(mean.dtype)
-    share[new_pos] = _safe_div(num_share, den)
-    counts = torch.zeros(n, dtype=torch.int64)
-    counts[old_pos] += state.n_events
-    counts[new_pos] += fresh.n_events
+    safe = np.where(den > 0, den, 1.0)
+    c_old = torch.from_numpy(np.where(den > 0, w_old / safe, 0.0))[:, None]
+    c_new = torch.from_numpy(np.where(den > 0, fresh_tot / safe, 0.0))[:, None]
+    mean = old_mean * c_old.float()
+    mean.addcmul_(fresh.mean, c_new.float())
+    share = old_share * c_old + fresh.topic_share * c_new
+    rows = state.rows.replaced(new_pos, mean, share, n, old_pos)
+    counts = np.zeros(n, dtype=np.int64)
+    counts[old_pos] = state.n_events.numpy()
+    counts[new_pos] += fresh.n_events.numpy()
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     last[old_pos] = state.last_ts.view("i8")
     last[new_pos] = np.maximum(last[new_pos], fresh.last_ts.view("i8"))
-    return InterestState(
+    out = InterestState(
         user_ids=user_ids,
-        mean=mean.float(),
-        topic_share=share,
-        total=total,
-        n_events=counts,
+        rows=rows,
+        total=torch.from_numpy(total),
+        n_events=torch.from_numpy(counts),
         last_ts=last.view("datetime64[ns]"),
         ref_time=pd.Timestamp(ref_ns, tz="UTC"),
         half_life_days=state.half_life_days,
         topic_labels=state.topic_labels,
     )
+    if user_ids is state.user_ids:
+        out.__dict__["user_index"] = state.user_index  # same ids: the hash table carries over
+    return out
+
+
+def _merge_users(
+    state: InterestState, fresh: InterestState
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """The ids of both states (sorted), where the old users went, where the batch's users are,
+    and each batch user's old position (-1: new user).
+
+    New users are inserted into the sorted old ids (a binary search each, then one O(users)
+    move), so the ids of all users are never sorted again.
+    """
+    prev = state.user_index.get_indexer(fresh.user_index)
+    n_old = len(state.user_ids)
+    unknown = prev < 0
+    if not unknown.any():  # only known users: a hash lookup
+        return state.user_ids, np.arange(n_old), prev, prev
+    old_ids = np.asarray(state.user_ids, dtype=object)
+    names = np.asarray(fresh.user_ids, dtype=object)[unknown]  # sorted, as fresh.user_ids
+    at = np.searchsorted(old_ids, names)
+    ids = np.insert(old_ids, at, names)
+    old_pos = np.arange(n_old) + np.searchsorted(at, np.arange(n_old), side="right")
+    new_pos = np.empty(len(prev), dtype=np.int64)
+    new_pos[~unknown] = old_pos[prev[~unknown]]
+    new_pos[unknown] = at + np.arange(len(at))
+    return tuple(ids.tolist()), old_pos, new_pos, prev
 
 
 def user_vectors(state: InterestState) -> tuple[tuple[str, ...], torch.Tensor]:

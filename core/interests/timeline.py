@@ -114,7 +114,11 @@ def timeline(
     """
     validate(events, item_vectors, topics, spec.half_life_days, spec.period)
     if users is not None:
-        events = events[events[USER].astype(str).isin(pd.Index(users).astype(str))]
+        col, wanted = events[USER], pd.Index(users).astype(str)
+        if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.categories.dtype == object:
+            events = events[col.isin(wanted)]  # categories looked up, codes compared
+        else:
+            events = events[col.astype(str).isin(wanted)]
     labels = list(topics.labels)
     k = topics.k
     if events.empty:

@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from core.device import pick_device, serial_cpu
+from core.display import distinct_labels
 from core.errors import InvalidInputError
 from core.interests.embeddings import ItemVectors
 from core.interests.labels import topic_labels
@@ -288,11 +289,12 @@ def _assemble(
     labels = [terms[c] if terms[c] else str(central_names.get(c, f"topic {c}")) for c in range(k)]
     labels = _unique(labels)
     top_items = pd.Series(item_ids[top], dtype="object").groupby(top_topic).agg(list)
-    top_titles = (
-        pd.Series(shown.to_numpy()[top], dtype="object")
-        .groupby(top_topic)
-        .agg(lambda s: " | ".join(dict.fromkeys(map(str, s))))  # distinct: venues share a category
+    # items that share a title (ten "Tim Hortons", venues named by their category) are told
+    # apart as everywhere in the product (``core.display``), never merged into one name
+    shown_top = distinct_labels(
+        pd.Series(shown.to_numpy()[top], dtype="object"), pd.Series(item_ids[top], dtype="object")
     )
+    top_titles = pd.Series(shown_top.to_numpy(), dtype="object").groupby(top_topic).agg(" | ".join)
     total = topic_weight.sum()
     table = pd.DataFrame(
         {

@@ -21,7 +21,7 @@ from dashboard.components.feedback import md_escape
 
 WATCH_ENV = "ATLAS_WATCH"
 POLL = "5s"
-SEEN_KEY = "watch_seen"  # file name -> (mtime, size) already handled (or there at the start)
+SEEN_KEY = "watch_seen"  # file name -> (mtime, size) already handled (or the dataset's own)
 PENDING_KEY = "watch_pending"  # file name -> (mtime, size) first seen: read when it stops changing
 FAILED_KEY = "watch_failed"  # file name -> message
 
@@ -76,13 +76,18 @@ def _files(folder: Path) -> dict[str, tuple[float, int]]:
 
 
 def poll(folder: Path) -> list[str]:
-    """Fold the folder's new files into the session's dataset (a file is read once it has stopped
-    changing between two polls); return what happened, one line per file."""
+    """Fold the folder's files into the session's dataset, each version of a file once (a file is
+    read once it has stopped changing between two polls; those there at the start of the session
+    too, except the dataset's own); return what happened, one line per file."""
     now = _files(folder)
     state = st.session_state
-    if SEEN_KEY not in state:  # the files already there when the session began are not new
-        state[SEEN_KEY], state[PENDING_KEY], state[FAILED_KEY] = dict(now), {}, {}
-        return []
+    if SEEN_KEY not in state:
+        # Files already there when the session began are events the analyst put there to be
+        # added, so they are read once too, like new ones; only the loaded dataset's own files
+        # ($ATLAS_DATASET and its catalogue $ATLAS_ITEMS) are not events to add to it.
+        own = own_files(folder)
+        state[SEEN_KEY] = {name: stamp for name, stamp in now.items() if name in own}
+        state[PENDING_KEY], state[FAILED_KEY] = {}, {}
     seen, pending, failed = state[SEEN_KEY], state[PENDING_KEY], state[FAILED_KEY]
     lines: list[str] = []
     for name, stamp in sorted(now.items()):
@@ -99,8 +104,22 @@ def poll(folder: Path) -> list[str]:
             failed[name] = f"{type(exc).__name__}: {exc}"
             lines.append(f"{name}: not read ({failed[name]})")
             continue
-        lines.append(arrival.summary() if arrival else f"{name}: no usable row")
+        if arrival is None:  # said in the sidebar like a file that failed to read
+            failed[name] = "no usable event row in it"
+            lines.append(f"{name}: {failed[name]}")
+            continue
+        lines.append(arrival.summary())
     return lines
+
+
+def own_files(folder: Path) -> set[str]:
+    """Names of the files in ``folder`` that the loaded dataset was read from."""
+    out = set()
+    for env in (ds.DATASET_ENV, ds.ITEMS_ENV):
+        value = os.environ.get(env)
+        if value and Path(value).resolve().parent == folder.resolve():
+            out.add(Path(value).name)
+    return out
 
 
 def watch_folder() -> Path | None:

@@ -106,7 +106,8 @@ with left:
         "its catalogue, exact duplicates dropped; interests and timelines are carried forward, "
         "not recomputed."
         + (
-            f" New files in the watched folder **{md_escape(watched.name)}/** are added too."
+            f" Files in the watched folder **{md_escape(watched.name)}/** are added too, each"
+            " once: those already there when the session began, then each new or changed one."
             if (watched := watch_folder()) is not None
             else " (Set `ATLAS_WATCH=DIR` to fold in new files of a folder as they arrive.)"
         )

@@ -128,3 +128,21 @@ def test_new_items_start_the_analysis_afresh_and_say_so() -> None:
     arrival = nxt.arrivals[-1]
     assert not arrival.incremental and "1 new items" in arrival.how
     assert "item_vectors" not in nxt.__dict__  # computed again over the combined log
+
+
+def test_a_batch_with_its_categories_in_another_order_keeps_each_value() -> None:
+    old = _three_rows()  # users a, b; items x, y
+    new = schema.conform(
+        pd.DataFrame(
+            {
+                "user_id": pd.Categorical(["b", "a", "q"], categories=["q", "b", "a"]),
+                "item_id": pd.Categorical(["y", "x", "x"], categories=["y", "x"]),
+                "ts": pd.to_datetime(["2026-01-04", "2026-01-05", "2026-01-06"], utc=True),
+            }
+        )
+    )
+    combined, _added, arrival = append_events(old, new)
+    assert combined["user_id"].astype(str).tolist() == ["a", "a", "b", "b", "a", "q"]
+    assert combined["item_id"].astype(str).tolist() == ["x", "y", "x", "y", "x", "x"]
+    assert list(combined["user_id"].cat.categories) == ["a", "b", "q"]  # old codes kept
+    assert (arrival.new_users, arrival.new_items, arrival.touched_users) == (1, 0, ("b", "a", "q"))

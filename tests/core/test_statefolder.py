@@ -67,3 +67,38 @@ def test_update_folds_a_new_file_into_the_saved_state(tmp_path, capsys) -> None:
 def test_a_folder_without_a_state_is_refused(tmp_path) -> None:
     with pytest.raises(InvalidInputError, match=r"state folder: expected .*manifest\.json"):
         open_state(tmp_path)
+
+
+def test_update_folds_the_saved_timeline_for_the_users_with_new_events(tmp_path) -> None:
+    from core.interests.timeline import timeline
+
+    first, day = _frame(2, "2026-02-02", 40, 300), _frame(3, "2026-03-14", 1, 30)
+    day["user_id"] = day["user_id"].where(day.index % 3 > 0, "newcomer")  # a user new to the log
+    first.to_csv(tmp_path / "first.csv", index=False)
+    day.to_csv(tmp_path / "day.csv", index=False)
+    state = tmp_path / "state"
+    opts = ["--device", "cpu", "--k", "3", "--source", "behaviour", "--period", "W"]
+    assert main(["interests", str(tmp_path / "first.csv"), "--update", str(state), *opts]) == 0
+    assert (state / "timeline-W.parquet").is_file()
+    saved = pd.read_parquet(state / "timeline-W.parquet")
+    assert main(["interests", str(tmp_path / "day.csv"), "--update", str(state), *opts]) == 0
+    manifest = json.loads((state / "manifest.json").read_text())
+    assert "timeline (W)" in manifest["arrivals"][-1]["carried"]  # folded, not recomputed
+
+    folded = pd.read_parquet(state / "timeline.parquet")
+    atlas = open_state(state)
+    full = timeline(atlas.events, atlas.item_vectors, atlas.topics, atlas.interest_spec("W"))
+    assert len(folded) == len(full) and folded["user_id"].tolist() == full["user_id"].tolist()
+    assert (folded["period"] == full["period"]).all()
+    numeric = full.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        folded[numeric].to_numpy(float), full[numeric].to_numpy(float), atol=1e-5
+    )
+    assert folded["top_topic"].tolist() == full["top_topic"].tolist()
+    # users without new events keep their saved rows exactly
+    quiet = sorted(set(saved["user_id"]) - set(day["user_id"]))
+    assert quiet
+    before = saved[saved["user_id"].isin(quiet)].reset_index(drop=True)
+    after = folded[folded["user_id"].isin(quiet)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, after)
+    assert "newcomer" in set(folded["user_id"])

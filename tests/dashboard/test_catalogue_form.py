@@ -143,6 +143,7 @@ def test_a_watched_folder_folds_in_new_files(tmp_path, monkeypatch, movielens) -
     import io
 
     monkeypatch.setenv("ATLAS_WATCH", str(tmp_path))
+    # there before the session: read once too; not an event log, so it is reported and skipped
     (tmp_path / "old.csv").write_text("there before the session: not new\n")
     at = new_app(page="data")
     assert_clean(at)
@@ -163,3 +164,41 @@ def test_a_watched_folder_folds_in_new_files(tmp_path, monkeypatch, movielens) -
     grown = at.session_state["atlas_dataset"]
     assert len(grown.arrivals) == 1 and grown.arrivals[0].source == "next-day.csv"
     assert grown.arrivals[0].added == 40 and len(grown.events) == len(base.events) + 40
+    # read once, and the sidebar says why it was skipped (markdown-escaped name)
+    assert any(w.value.startswith("old\\.csv: MissingColumnsError") for w in at.warning)
+
+
+def _log_csv(path, start: str, n: int, seed: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    pd.DataFrame(
+        {
+            "user_id": [f"u{j}" for j in rng.integers(0, 8, n)],
+            "item_id": [f"i{j}" for j in rng.integers(0, 12, n)],
+            "timestamp": (
+                pd.Timestamp(start, tz="UTC") + pd.to_timedelta(np.arange(n) * 3600, unit="s")
+            ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    ).to_csv(path, index=False)
+
+
+def test_files_already_in_the_watched_folder_are_read_once_but_not_the_dataset(
+    tmp_path, monkeypatch
+) -> None:
+    _log_csv(tmp_path / "log.csv", "2026-03-01", 120, 0)  # the loaded dataset, in the folder
+    _log_csv(tmp_path / "waiting.csv", "2026-03-08", 30, 1)  # dropped there before the start
+    monkeypatch.setenv("ATLAS_DATASET", str(tmp_path / "log.csv"))
+    monkeypatch.setenv("ATLAS_WATCH", str(tmp_path))
+    at = new_app(page="data")
+    assert_clean(at)
+    base = at.session_state["atlas_dataset"]
+    assert base.name == "log.csv" and len(base.events) == 120
+    at.run()  # the waiting file has not changed since the first look: read now
+    assert_clean(at)
+    grown = at.session_state["atlas_dataset"]
+    assert [a.source for a in grown.arrivals] == ["waiting.csv"]  # log.csv is not added to itself
+    assert grown.arrivals[0].added == 30 and len(grown.events) == 150
+    at.run()
+    at.run()  # each file once
+    assert len(at.session_state["atlas_dataset"].arrivals) == 1

@@ -113,3 +113,25 @@ def test_other_seed_behaviour_vectors_recover_topics() -> None:
     topics = find_topics(iv, ev, TopicSpec(device="cpu"))
     purity = _purity(topics.item_topic, [sample.truth.item_topic[i] for i in iv.item_ids])
     assert purity >= 0.9, f"purity {purity:.3f} with k={topics.k}"
+
+
+def test_top_titles_tell_apart_items_that_share_a_title() -> None:
+    iv, ev = _blobs()
+    text = list(iv.item_text)
+    text[0] = text[1] = "Tim Hortons"  # two venues of one name, in the coffee blob
+    iv = ItemVectors(iv.item_ids, iv.vectors, "text", "test", "", tuple(text))
+    busy = conform(  # i00 and i01 are the coffee blob's most engaged items
+        pd.DataFrame(
+            {
+                "user_id": "u",
+                "item_id": ["i00", "i00", "i00", "i01", "i01"],
+                "ts": pd.Timestamp("2026-01-02", tz="UTC"),
+            }
+        )
+    )
+    topics = find_topics(iv, pd.concat([ev, busy], ignore_index=True), TopicSpec(k=3, device="cpu"))
+    row = topics.table.set_index("topic").loc[topics.item_topic[0]]
+    names = row["top_titles"].split(" | ")
+    assert names[:2] == ["Tim Hortons · #i00", "Tim Hortons · #i01"]
+    assert row["top_items"][:2] == ["i00", "i01"]
+    assert "Tim Hortons" not in names  # never merged into one plain name
