@@ -24,9 +24,11 @@ import numpy as np
 import pandas as pd
 
 from core import schema
+from core.atlas_adapt import AdaptedEncoderViews
 from core.atlas_views import InsightViews, SpaceViews, UserViews
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.embeddings import SOURCES, EmbeddingSpec, ItemVectors, build_item_vectors
+from core.interests.finetune import FinetuneSpec
 from core.interests.text_encoder import DEFAULT_MODEL, EncoderSpec, TextEncoder
 from core.interests.topics import Topics, TopicSpec, find_topics
 from core.spacetime.trends import EventFilter, TrendSpec
@@ -54,6 +56,9 @@ class AnalysisSpec:
         Weight of the text part when text and behaviour vectors are blended.
     cache_dir
         Vector cache folder (``None``: ``$ATLAS_CACHE_DIR`` or ``~/.cache/interest-atlas``).
+    finetune
+        Adapt the encoder to the log's co-engagement (``core.interests.finetune``) and use the
+        adapted vectors everywhere; ``None``: the frozen encoder.
     """
 
     source: str = "auto"
@@ -63,6 +68,7 @@ class AnalysisSpec:
     device: str = "auto"
     blend_alpha: float = 0.5
     cache_dir: str | None = None
+    finetune: FinetuneSpec | None = None
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -76,7 +82,12 @@ class AnalysisSpec:
     def embedding(self) -> EmbeddingSpec:
         """The item-vector spec this analysis uses."""
         encoder = EncoderSpec(model=self.model, device=self.device, cache_dir=self.cache_dir)
-        return EmbeddingSpec(encoder=encoder, source=self.source, blend_alpha=self.blend_alpha)
+        return EmbeddingSpec(
+            encoder=encoder,
+            source=self.source,
+            blend_alpha=self.blend_alpha,
+            finetune=self.finetune,
+        )
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,7 @@ class MapSpec:
         return {"start": self.start, "end": self.end, "topics": self.topics, "events": self.events}
 
 
-class Atlas(SpaceViews, UserViews, InsightViews):
+class Atlas(SpaceViews, UserViews, InsightViews, AdaptedEncoderViews):
     """Every analysis of one event log under one :class:`AnalysisSpec`, each computed once.
 
     Parameters
@@ -374,7 +385,12 @@ class Atlas(SpaceViews, UserViews, InsightViews):
             tspec,
             progress,
         )
-        return train.train_and_compare(*args) if compare else train.fit(*args)
+        if not compare:
+            return train.fit(*args)
+        result = train.train_and_compare(*args)
+        if use_text and self.spec.finetune is not None:
+            result = self._with_frozen_row(result)
+        return result
 
     def bundle(self, result):
         """A trained result as a ``ModelBundle`` whose reasons name each item's topic."""

@@ -8,6 +8,9 @@ Writes ``item_vectors.parquet`` (item_id, item_text, topic, label, v0..), ``topi
 label, size, weight_share, top_items, top_titles), ``user_vectors.parquet`` (user_id, n_events,
 weight, top_topic, one share:<label> column per topic, v0..), ``timeline.parquet`` (one row per user and
 active period) and ``drift.parquet`` (users whose interests changed most), then prints a summary.
+With ``--finetune`` the encoder is first adapted to the log's co-engagement
+(``core.interests.finetune``), every vector is the adapted one, and ``encoder_report.csv`` puts
+the frozen and the adapted encoder side by side (held-out pair recall@10, LM-interest NDCG@10).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from core.atlas import AnalysisSpec, Atlas
 from core.cli.options import add_input_arguments, read_events
 from core.errors import InvalidInputError
 from core.interests.embeddings import SOURCES
+from core.interests.finetune import FinetuneSpec
 from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors
 from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -54,6 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", default="W", help="timeline period: D, W or M")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     parser.add_argument("--cache-dir", default=None, help="vector cache (default $ATLAS_CACHE_DIR)")
+    parser.add_argument(
+        "--finetune",
+        action="store_true",
+        help="adapt the encoder to the log: a contrastive adapter trained on items the same users "
+        "engage with within a day (a minute or two on 2 CPU cores at the sample's size, cached); "
+        "writes encoder_report.csv (frozen vs adapted)",
+    )
     parser.add_argument("--top", type=int, default=20, help="users in the drift ranking")
     parser.add_argument(
         "--timeline-vectors", action="store_true", help="store each timeline row's vector too"
@@ -65,6 +76,20 @@ def _with_vectors(head: pd.DataFrame, vectors) -> pd.DataFrame:
         vectors.numpy(), columns=[f"v{i}" for i in range(vectors.shape[1])], dtype="float32"
     )
     return pd.concat([head.reset_index(drop=True), dims], axis=1)
+
+
+def _finetune(atlas: Atlas, out: Path) -> None:
+    """Adapt the encoder (progress per epoch), print and write the frozen-vs-adapted report."""
+
+    def progress(epoch: int, loss: float, eta: float) -> bool:
+        print(f"fine-tuning epoch {epoch}: loss {loss:.3f}, about {eta:.0f}s left", flush=True)
+        return True
+
+    report = atlas.encoder_report(progress)
+    print(atlas.adaptation().summary())
+    report.to_csv(out / "encoder_report.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(report.drop(columns="protocol").to_string(index=False))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -88,9 +113,12 @@ def main(args: argparse.Namespace) -> int:
                 device=args.device,
                 blend_alpha=args.blend_alpha,
                 cache_dir=args.cache_dir,
+                finetune=FinetuneSpec() if args.finetune else None,
             ),
         )
     events = atlas.events
+    if args.finetune:
+        _finetune(atlas, out)
     item_vecs, topics, state = atlas.item_vectors, atlas.topics, atlas.interests()
     tl = atlas.timeline(args.period, with_vectors=args.timeline_vectors)
     ranking = atlas.drift_ranking(args.period, n=args.top)

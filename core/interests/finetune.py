@@ -219,14 +219,9 @@ def _load(path: Path, key: str) -> Adaptation | None:
 def _save(path: Path, ad: Adaptation) -> None:
     from safetensors.torch import save_file
 
-    meta = {
-        "history": ad.history,
-        **{
-            f: getattr(ad, f)
-            for f in ("seconds", "stopped", "n_train_pairs", "n_heldout_pairs")
-            + ("recall_frozen", "recall_adapted")
-        },
-    }
+    fields = ("seconds", "stopped", "n_train_pairs", "n_heldout_pairs")
+    fields += ("recall_frozen", "recall_adapted")
+    meta = {"history": ad.history, **{f: getattr(ad, f) for f in fields}}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{uuid.uuid4().hex}.safetensors"
     tensors = {"u": ad.u.contiguous(), "v": ad.v.contiguous()}
@@ -338,7 +333,15 @@ def adapt(
     ad = Adaptation(u, v, key, tuple(history), 0.0, stopped, len(a), len(ha), frozen, frozen)
     adapted = pair_recall(ad.apply(x), ha, hb)
     ad = Adaptation(
-        u, v, key, tuple(history), time.perf_counter() - t0, stopped, len(a), len(ha), frozen,
+        u,
+        v,
+        key,
+        tuple(history),
+        time.perf_counter() - t0,
+        stopped,
+        len(a),
+        len(ha),
+        frozen,
         adapted,
     )
     if path is not None and stopped != "cancelled":
