@@ -98,9 +98,9 @@ def encoder_report(
     Returns
     -------
     pd.DataFrame
-        Rows ``frozen encoder`` and ``adapted encoder``: ``encoder``, ``model`` (the LM-interest
-        row name), ``pair recall@10`` (held-out co-engaged partner), ``HR@10``, ``NDCG@10``,
-        ``MRR``, ``seconds`` (fine-tuning time), ``protocol``.
+        Rows ``frozen encoder`` and ``adapted encoder``: ``encoder``, ``pair recall@10`` (the
+        held-out co-engaged partner), ``seconds`` (fine-tuning time), then the LM-interest row's
+        ``metrics.report_columns()`` (``model`` names it).
     """
     variants = {LM_INTEREST: frozen, LM_ADAPTED: adaptation.apply(frozen)}
     lm = lm_interest_report(events, variants, item_ids)
@@ -111,7 +111,7 @@ def encoder_report(
             "seconds": [0.0, adaptation.seconds],
         }
     )
-    out = pd.concat([head, lm[["model", "HR@10", "NDCG@10", "MRR", "protocol"]]], axis=1)
+    out = pd.concat([head, lm], axis=1)
     out["protocol"] = out["protocol"] + (
         f"; pair recall@10: the co-engaged partner among the 10 nearest items, over "
         f"{adaptation.n_heldout_pairs:,} held-out pairs (co-engagements of each user's last two "
