@@ -61,7 +61,7 @@ def test_time_gap_keeps_only_close_events() -> None:
         )
     )
     rows, cols, counts, _ = cooccurrence_pairs(ev, window=5, max_gap_seconds=3600)
-    assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 1), (1, 0)]  # x-y only
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 1), (1, 0)]  # x-y only
     assert counts.tolist() == [1.0, 1.0]
     with pytest.raises(InvalidInputError, match="max_gap_seconds: expected >= 0"):
         cooccurrence_pairs(ev, max_gap_seconds=-1)
