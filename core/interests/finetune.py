@@ -63,7 +63,7 @@ class FinetuneSpec:
     lr: float = 1e-2
     temperature: float = 0.05
     seed: int = 0
-    max_seconds: float | None = 300.0
+    max_seconds: float | None = None
 
     def validate(self) -> None:
         """Raise ``InvalidInputError`` naming the first setting out of range."""
