@@ -71,6 +71,8 @@ class AnalysisSpec:
     finetune: FinetuneSpec | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.finetune, dict):  # read back from JSON (a state folder's manifest)
+            object.__setattr__(self, "finetune", FinetuneSpec(**self.finetune))
         if self.source not in SOURCES:
             raise InvalidInputError(f"source: expected one of {SOURCES}, found {self.source!r}")
         if self.half_life_days <= 0:

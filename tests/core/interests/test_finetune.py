@@ -157,3 +157,16 @@ def test_invalid_inputs_say_what_was_expected() -> None:
     )
     with pytest.raises(InvalidInputError, match="found no such pair"):
         adapt(lonely, x[:2], ("x", "y"), "m", SPEC)
+
+
+def test_the_analysis_spec_reads_its_finetune_spec_back_from_json() -> None:
+    import json
+    from dataclasses import asdict
+
+    from core.atlas import AnalysisSpec
+
+    spec = AnalysisSpec(finetune=FinetuneSpec(rank=8))
+    back = AnalysisSpec(**json.loads(json.dumps(asdict(spec))))
+    assert back == spec and hash(back) == hash(spec)
+    assert back.embedding.finetune == FinetuneSpec(rank=8)
+    assert AnalysisSpec().embedding.finetune is None
