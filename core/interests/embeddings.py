@@ -236,6 +236,20 @@ def text_vectors(
     """The frozen encoder's vectors of each item's text, ``(n_items, d)`` in codes order, zero rows
     for items without text (the encoder the text calls for: ``choose_encoder``).
 
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    spec
+        Encoder settings.
+    encoder
+        An already loaded encoder, reused when it runs the chosen model.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_items, d)`` float32, L2-normalised rows (zero rows for items without text).
+
     Raises
     ------
     ModelUnavailableError

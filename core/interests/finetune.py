@@ -149,6 +149,16 @@ def co_engaged_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Training pairs (from ``events[train]``) and held-out pairs (what the rest adds).
 
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    spec
+        ``window`` and ``max_gap_hours`` decide what a co-engaged pair is.
+    train
+        Boolean per row of ``events``: the events the adapter may learn from
+        (:func:`training_mask`).
+
     Returns
     -------
     tuple
@@ -174,6 +184,19 @@ def co_engaged_pairs(
 def pair_recall(vectors: torch.Tensor, a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
     """Share of pairs ``a -> b`` whose ``b`` is among the ``k`` items nearest ``a`` (cosine, ``a``
     itself left out), over the whole catalogue; NaN without pairs.
+
+    Parameters
+    ----------
+    vectors
+        ``(n_items, d)`` item vectors (normalised here).
+    a, b
+        Item rows of each pair: the query and its co-engaged partner.
+    k
+        Cut-off.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
