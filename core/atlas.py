@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from core import schema
+from core.atlas_adapt import AdaptedEncoderViews
 from core.atlas_model import ModelViews
 from core.atlas_views import InsightViews, SpaceViews, UserViews
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.embeddings import SOURCES, EmbeddingSpec, ItemVectors, build_item_vectors
+from core.interests.finetune import FinetuneSpec
 from core.interests.text_encoder import DEFAULT_MODEL, EncoderSpec, TextEncoder
 from core.interests.topics import Topics, TopicSpec, find_topics
 from core.spacetime.trends import EventFilter, TrendSpec
@@ -55,6 +57,9 @@ class AnalysisSpec:
         Weight of the text part when text and behaviour vectors are blended.
     cache_dir
         Vector cache folder (``None``: ``$ATLAS_CACHE_DIR`` or ``~/.cache/interest-atlas``).
+    finetune
+        Adapt the encoder to the log's co-engagement (``core.interests.finetune``) and use the
+        adapted vectors everywhere; ``None``: the frozen encoder.
     """
 
     source: str = "auto"
@@ -64,8 +69,11 @@ class AnalysisSpec:
     device: str = "auto"
     blend_alpha: float = 0.5
     cache_dir: str | None = None
+    finetune: FinetuneSpec | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.finetune, dict):  # read back from JSON (a state folder's manifest)
+            object.__setattr__(self, "finetune", FinetuneSpec(**self.finetune))
         if self.source not in SOURCES:
             raise InvalidInputError(f"source: expected one of {SOURCES}, found {self.source!r}")
         if self.half_life_days <= 0:
@@ -77,7 +85,12 @@ class AnalysisSpec:
     def embedding(self) -> EmbeddingSpec:
         """The item-vector spec this analysis uses."""
         encoder = EncoderSpec(model=self.model, device=self.device, cache_dir=self.cache_dir)
-        return EmbeddingSpec(encoder=encoder, source=self.source, blend_alpha=self.blend_alpha)
+        return EmbeddingSpec(
+            encoder=encoder,
+            source=self.source,
+            blend_alpha=self.blend_alpha,
+            finetune=self.finetune,
+        )
 
 
 @dataclass(frozen=True)
@@ -128,7 +141,7 @@ class MapSpec:
         return {"start": self.start, "end": self.end, "topics": self.topics, "events": self.events}
 
 
-class Atlas(SpaceViews, UserViews, InsightViews, ModelViews):
+class Atlas(SpaceViews, UserViews, InsightViews, ModelViews, AdaptedEncoderViews):
     """Every analysis of one event log under one :class:`AnalysisSpec`, each computed once.
 
     Parameters

@@ -37,7 +37,12 @@ class ModelViews:
             tspec,
             progress,
         )
-        return train.train_and_compare(*args) if compare else train.fit(*args)
+        if not compare:
+            return train.fit(*args)
+        result = train.train_and_compare(*args)
+        if use_text and getattr(self.spec, "finetune", None) is not None:
+            result = self._with_frozen_row(result)  # core.atlas_adapt: frozen beside adapted
+        return result
 
     def bundle(self, result):
         """A trained result as a ``ModelBundle`` whose reasons name each item's topic."""

@@ -8,6 +8,9 @@ Writes ``item_vectors.parquet`` (item_id, item_text, topic, label, v0..), ``topi
 label, size, weight_share, top_items, top_titles), ``user_vectors.parquet`` (user_id, n_events,
 weight, top_topic, one share:<label> column per topic, v0..), ``timeline.parquet`` (one row per user and
 active period) and ``drift.parquet`` (users whose interests changed most), then prints a summary.
+With ``--finetune`` the encoder is first adapted to the log's co-engagement
+(``core.interests.finetune``), every vector is the adapted one, and ``encoder_report.csv`` puts
+the frozen and the adapted encoder side by side (held-out pair recall@10, LM-interest NDCG@10).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from core import statefolder
 from core.atlas import AnalysisSpec, Atlas
 from core.cli.options import add_analysis_arguments, add_input_arguments, read_events, spec_args
 from core.errors import InvalidInputError
+from core.interests.finetune import FinetuneSpec
 from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors
 from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -49,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blend-alpha", type=float, default=0.5, help="text weight in a blend")
     add_analysis_arguments(parser, any_period=True)
     parser.add_argument(
+        "--finetune",
+        dest="adapt",
+        action="store_true",
+        help="adapt the encoder to the log: a contrastive adapter trained on items the same users "
+        "engage with within a day (minutes on 2 CPU cores at the sample's size, cached); "
+        "writes encoder_report.csv (frozen vs adapted)",
+    )
+    parser.add_argument(
         "--timeline-vectors", action="store_true", help="store each timeline row's vector too"
     )
 
@@ -58,6 +70,20 @@ def _with_vectors(head: pd.DataFrame, vectors) -> pd.DataFrame:
         vectors.numpy(), columns=[f"v{i}" for i in range(vectors.shape[1])], dtype="float32"
     )
     return pd.concat([head.reset_index(drop=True), dims], axis=1)
+
+
+def _finetune(atlas: Atlas, out: Path) -> None:
+    """Adapt the encoder (progress per epoch), print and write the frozen-vs-adapted report."""
+
+    def progress(epoch: int, loss: float, eta: float) -> bool:
+        print(f"fine-tuning epoch {epoch}: loss {loss:.3f}, about {eta:.0f}s left", flush=True)
+        return True
+
+    report = atlas.encoder_report(progress)
+    print(atlas.adaptation().summary())
+    report.to_csv(out / "encoder_report.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(report.drop(columns="protocol").to_string(index=False))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -73,9 +99,11 @@ def main(args: argparse.Namespace) -> int:
     else:
         atlas = Atlas(
             events,
-            spec_args(AnalysisSpec, args),
+            spec_args(AnalysisSpec, args, finetune=FinetuneSpec() if args.adapt else None),
         )
     events = atlas.events
+    if args.adapt:
+        _finetune(atlas, out)
     item_vecs, topics, state = atlas.item_vectors, atlas.topics, atlas.interests()
     tl = atlas.timeline(args.period, with_vectors=args.timeline_vectors)
     ranking = atlas.drift_ranking(args.period, n=args.top)

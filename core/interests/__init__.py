@@ -8,6 +8,8 @@ Public API (import from the sub-modules or from here):
 * ``embeddings``: ``EmbeddingSpec``, ``ItemVectors``, ``build_item_vectors``,
   ``encode_item_texts``, ``choose_encoder``.
 * ``cooccurrence``: ``behaviour_vectors``.
+* ``finetune``: ``FinetuneSpec``, ``Adaptation``, ``adapt`` (the encoder adapted to the log's
+  co-engagement); ``embeddings.adapt_encoder`` / ``text_vectors`` run it on an EventLog.
 * ``topics``: ``TopicSpec``, ``Topics`` (``Topics.item_labels()``: item_id -> label),
   ``find_topics``, ``kmeans``, ``silhouette``; ``labels``: ``topic_labels``,
   ``tokenise``.
@@ -23,10 +25,13 @@ from core.interests.cooccurrence import behaviour_vectors
 from core.interests.embeddings import (
     EmbeddingSpec,
     ItemVectors,
+    adapt_encoder,
     build_item_vectors,
     choose_encoder,
     encode_item_texts,
+    text_vectors,
 )
+from core.interests.finetune import Adaptation, FinetuneSpec, adapt
 from core.interests.labels import tokenise, topic_labels
 from core.interests.language import ScriptReport, detect_script
 from core.interests.profile import interest_profiles
@@ -43,8 +48,10 @@ from core.interests.timeline import timeline
 from core.interests.topics import Topics, TopicSpec, find_topics, kmeans, silhouette
 
 __all__ = [
+    "Adaptation",
     "EmbeddingSpec",
     "EncoderSpec",
+    "FinetuneSpec",
     "InterestSpec",
     "InterestState",
     "ItemVectors",
@@ -52,6 +59,8 @@ __all__ = [
     "TextEncoder",
     "TopicSpec",
     "Topics",
+    "adapt",
+    "adapt_encoder",
     "behaviour_vectors",
     "build_item_vectors",
     "change_ranking",
@@ -64,6 +73,7 @@ __all__ = [
     "kmeans",
     "load_encoder",
     "silhouette",
+    "text_vectors",
     "timeline",
     "tokenise",
     "topic_labels",

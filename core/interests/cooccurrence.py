@@ -32,7 +32,7 @@ class BehaviourVectors:
 
 
 def cooccurrence_pairs(
-    events: pd.DataFrame, window: int = 5
+    events: pd.DataFrame, window: int = 5, max_gap_seconds: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Symmetric windowed co-occurrence of items in user sequences.
 
@@ -42,6 +42,9 @@ def cooccurrence_pairs(
         A canonical EventLog.
     window
         How many following events of the same user count as co-occurring (>= 1).
+    max_gap_seconds
+        When given, two events co-occur only if they are at most this many seconds apart too
+        (items the same user engages with close in time); ``None``: positions alone decide.
 
     Returns
     -------
@@ -53,18 +56,23 @@ def cooccurrence_pairs(
     Raises
     ------
     InvalidInputError
-        If ``window`` < 1.
+        If ``window`` < 1 or ``max_gap_seconds`` < 0.
     """
     if window < 1:
         raise InvalidInputError(f"window must be >= 1: got {window}")
+    if max_gap_seconds is not None and not max_gap_seconds >= 0:
+        raise InvalidInputError(f"max_gap_seconds: expected >= 0, found {max_gap_seconds}")
     item_codes, items = codes(events[ITEM])
     user_codes, _ = codes(events[USER])
-    order = np.lexsort((events[TS].to_numpy(), user_codes))
-    u, it = user_codes[order], item_codes[order]
+    ts = events[TS].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((ts, user_codes))
+    u, it, t = user_codes[order], item_codes[order], ts[order]
     n = len(items)
     keys, vals = [], []
     for off in range(1, window + 1):  # window offsets (a handful), vectorised over all events
         same = u[off:] == u[:-off]
+        if max_gap_seconds is not None:
+            same &= (t[off:] - t[:-off]) <= max_gap_seconds * 1e9
         a, b = it[:-off][same], it[off:][same]
         diff = a != b
         a, b = a[diff], b[diff]

@@ -21,6 +21,7 @@ import torch
 
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.cooccurrence import Pairs, behaviour_vectors
+from core.interests.finetune import Adaptation, FinetuneProgress, FinetuneSpec, adapt
 from core.interests.labels import generic_words
 from core.interests.language import detect_script
 from core.interests.text_encoder import (
@@ -43,6 +44,8 @@ class EmbeddingSpec:
     part in a blend: cosine(blend) = alpha * cosine(text) + (1 - alpha) * cosine(behaviour) for items
     with text. ``behaviour_dim`` is the dimension of behaviour vectors. ``auto_language``: with the
     default English model, read text that is not mostly English with the multilingual model.
+    ``finetune``: adapt the encoder's vectors to the log's co-engagement
+    (``core.interests.finetune``); ``None`` keeps the frozen encoder.
     """
 
     encoder: EncoderSpec = field(default_factory=EncoderSpec)
@@ -52,6 +55,7 @@ class EmbeddingSpec:
     window: int = 5
     seed: int = 0
     auto_language: bool = True
+    finetune: FinetuneSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,97 @@ def encode_item_texts(
     return enc.encoded - before
 
 
+def text_vectors(
+    events: pd.DataFrame, spec: EmbeddingSpec, encoder: TextEncoder | None = None
+) -> torch.Tensor:
+    """The frozen encoder's vectors of each item's text, ``(n_items, d)`` in codes order, zero rows
+    for items without text (the encoder the text calls for: ``choose_encoder``).
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog.
+    spec
+        Encoder settings.
+    encoder
+        An already loaded encoder, reused when it runs the chosen model.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_items, d)`` float32, L2-normalised rows (zero rows for items without text).
+
+    Raises
+    ------
+    ModelUnavailableError
+        If the encoder cannot be loaded.
+    """
+    _validate(events, spec)
+    _, text = _texts(events)
+    chosen = choose_encoder(events, spec)[0]
+    return _frozen_text(_encoder_for(chosen, encoder), chosen.model, text)[0]
+
+
+def adapt_encoder(
+    events: pd.DataFrame,
+    spec: EmbeddingSpec,
+    encoder: TextEncoder | None = None,
+    progress: FinetuneProgress | None = None,
+    text_vectors: torch.Tensor | None = None,
+) -> Adaptation:
+    """The adapter of the encoder the text calls for, trained on ``events`` (or read from cache).
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog with item text.
+    spec
+        Encoder settings; ``spec.finetune`` (default ``FinetuneSpec()``) the adapter's.
+    encoder
+        An already loaded encoder, reused when it runs the chosen model.
+    progress
+        ``progress(epoch, loss, eta_seconds)``; returning False cancels (nothing cached).
+    text_vectors
+        The frozen text vectors when the caller has them already.
+
+    Returns
+    -------
+    Adaptation
+
+    Raises
+    ------
+    InvalidInputError
+        If no item has text or the log has no co-engaged pair.
+    ModelUnavailableError
+        If the encoder cannot be loaded.
+    """
+    _validate(events, spec)
+    _, text = _texts(events)
+    if not (text != "").any():
+        raise InvalidInputError("events: expected item text to adapt the encoder on, found none")
+    chosen = choose_encoder(events, spec)[0]
+    enc = _encoder_for(chosen, encoder)
+    if text_vectors is None:
+        text_vectors = _frozen_text(enc, chosen.model, text)[0]
+    fspec = spec.finetune or FinetuneSpec()
+    texts = tuple(str(t) for t in text)
+    return adapt(events, text_vectors, texts, enc.model_id, fspec, enc.root, progress)
+
+
+def _frozen_text(
+    enc: TextEncoder, model: str, text: np.ndarray, progress=None
+) -> tuple[torch.Tensor, list[str]]:
+    """(n_items, d) frozen text vectors (zero rows without text) and the generic words dropped."""
+    has_text = text != ""
+    text_vec = torch.zeros((len(text), enc.dim), dtype=torch.float32)
+    encoded = enc.encode(list(text[has_text]), progress=progress)
+    dropped: list[str] = []
+    if model == MULTILINGUAL_MODEL and len(encoded) > 1:
+        encoded, dropped = _multilingual_vectors(enc, text[has_text], encoded)
+    text_vec[torch.from_numpy(has_text)] = encoded
+    return text_vec, dropped
+
+
 def build_item_vectors(
     events: pd.DataFrame,
     spec: EmbeddingSpec = EmbeddingSpec(),
@@ -300,13 +395,14 @@ def build_item_vectors(
             raise
         return behaviour(f"language model unavailable: {exc}; using behaviour vectors")
     model = chosen.model
-    text_vec = torch.zeros((n, enc.dim), dtype=torch.float32)
-    encoded = enc.encode(list(text[has_text]), progress=progress)
-    if model == MULTILINGUAL_MODEL and len(encoded) > 1:
-        encoded, dropped = _multilingual_vectors(enc, text[has_text], encoded)
-        if dropped:
-            why += f"; {len(dropped)} generic word(s) left out of the text read, e.g. {dropped[:5]}"
-    text_vec[torch.from_numpy(has_text)] = encoded
+    text_vec, dropped = _frozen_text(enc, model, text, progress)
+    if dropped:
+        why += f"; {len(dropped)} generic word(s) left out of the text read, e.g. {dropped[:5]}"
+    if spec.finetune is not None:
+        adapter = adapt_encoder(events, spec, enc, text_vectors=text_vec)
+        if adapter.stopped != "cancelled":
+            text_vec = adapter.apply(text_vec)
+            why += f"; {adapter.summary()}"
     if spec.source == "text" or (spec.source == "auto" and n_text == n):
         if n_text < n:  # explicit text: items without text keep a zero text part, then behaviour
             beh = beh_vectors().vectors

@@ -13,6 +13,7 @@ from core.recsys import train
 from dashboard import cached, charts
 from dashboard.components import dataset as ds
 from dashboard.components import exports, modelstate
+from dashboard.components.adapter import adapted_rows, encoder_section
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.modelfiles import load_form, save_button
 
@@ -37,6 +38,9 @@ def show_model(bundle: object, report: pd.DataFrame, source: str, key: str) -> N
     if report is None or report.empty:
         st.info("This model has no evaluation report.")
         return
+    adapted = adapted_rows(data)
+    if len(adapted) and "segment" in report:  # beside the frozen encoder's LM-interest row
+        report = pd.concat([report, adapted], ignore_index=True)
     for text in report["protocol"].dropna().unique() if "protocol" in report else []:
         st.caption(f"Protocol: {md_escape(text)}")
     st.dataframe(
@@ -115,6 +119,8 @@ if start:
         bundle = facade.bundle(result)
         modelstate.keep(data, bundle, f"trained here ({result.stopped})", f"trained:{key}")
         bar.progress(1.0, text=f"Done in {result.seconds:.0f}s ({result.stopped}).")
+
+encoder_section(data, spec)  # above the metrics, whose LM-interest rows it adds to
 
 handle = modelstate.session_model(data)
 st.subheader("Metrics against baselines")

@@ -43,3 +43,29 @@ def test_saved_model_zip_loads_back(small_dataset) -> None:
     fresh.run()
     assert_clean(fresh)
     assert fresh.session_state["atlas_model"].source == "loaded from model.zip"
+
+
+def test_adapts_the_encoder_with_progress_and_shows_frozen_beside_adapted(small_dataset) -> None:
+    at = new_app(small_dataset, page="model")
+    assert any("The encoder is frozen" in i.value for i in at.info)
+    next(b for b in at.get("form_submit_button") if b.label == "Adapt encoder").click()
+    at.run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "pair recall@10" in d.value.columns)
+    assert table["encoder"].tolist() == ["frozen encoder", "adapted encoder"]
+    assert table["model"].tolist() == ["LM interest (cosine)", "LM interest (adapted encoder)"]
+    assert table["NDCG@10"].notna().all() and table["seconds"].iloc[1] > 0
+    metrics = next(d.value for d in at.dataframe if "coverage@10" in d.value.columns)
+    names = metrics["model"].astype(str).tolist()
+    assert "LM interest (cosine)" in names and "LM interest (adapted encoder)" in names
+    assert any(b.label == "Cancel fine-tuning" for b in at.button)
+
+
+def test_a_cancelled_fine_tuning_says_so_and_keeps_the_frozen_encoder(small_dataset) -> None:
+    at = new_app(small_dataset, page="model")
+    at.session_state["ft_cancelled"] = True
+    at.run()
+    assert_clean(at)
+    assert any("Fine-tuning was cancelled" in w.value for w in at.warning)
+    assert any("The encoder is frozen" in i.value for i in at.info)
+    assert not any("pair recall@10" in d.value.columns for d in at.dataframe)
