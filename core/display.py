@@ -19,7 +19,7 @@ def short_id(item_id: object) -> str:
     Returns
     -------
     str
-        ``#`` and the id, or its first and last four characters when it is longer than eight.
+        ``#`` then the id whole up to eight characters, else its first four, ``…``, last four.
     """
     text = str(item_id)
     return f"#{text}" if len(text) <= 8 else f"#{text[:4]}…{text[-4:]}"

@@ -273,7 +273,12 @@ def playback_html(
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def playback_gif(
-    fp: str, spec: AnalysisSpec, pspec, title: str, bounds: tuple, _events: pd.DataFrame
+    fp: str,
+    spec: AnalysisSpec,
+    pspec: PlaybackSpec,
+    title: str,
+    bounds: tuple[float, float, float, float] | None,
+    _events: pd.DataFrame,
 ) -> bytes:
     """The playback as an animated GIF (one frame per period, at most 60) seen on ``bounds``."""
     return atlas(fp, spec, _events).playback_gif(pspec, title, bounds)

@@ -279,13 +279,15 @@ def adapt_encoder(
     encoder
         An already loaded encoder, reused when it runs the chosen model.
     progress
-        ``progress(epoch, loss, eta_seconds)``; returning False cancels (nothing cached).
+        Called after every epoch with (epoch, loss, seconds left); False cancels the run and
+        nothing is cached.
     text_vectors
         The frozen text vectors when the caller has them already.
 
     Returns
     -------
     Adaptation
+        The trained adapter with its held-out report, as :func:`core.interests.finetune.adapt`.
 
     Raises
     ------

@@ -306,7 +306,7 @@ def adapt(
     Parameters
     ----------
     events
-        A canonical EventLog.
+        The log whose co-engaged items (same user, close in time) train the adapter.
     text_vectors
         ``(n_items, d)`` frozen encoder vectors in ``codes(events[ITEM])`` order (zero rows for
         items without text).

@@ -22,16 +22,7 @@ import pandas as pd
 import torch
 
 from core.device import pick_device
-from core.interests._kernels import (
-    NS_PER_DAY,
-    item_rows,
-    segment_sum,
-    share_columns,
-    ts_ns,
-    user_index,
-    validate,
-    weights,
-)
+from core.interests import _kernels as kernels
 from core.interests.changes import _change_points, _utc, drift_ranking
 from core.interests.embeddings import ItemVectors
 from core.interests.state import InterestSpec
@@ -112,7 +103,7 @@ def timeline(
     InvalidInputError
         If columns are missing, the period alias is unknown or an item has no vector.
     """
-    validate(events, item_vectors, topics, spec.half_life_days, spec.period)
+    kernels.validate(events, item_vectors, topics, spec.half_life_days, spec.period)
     if users is not None:
         col, wanted = events[USER], pd.Index(users).astype(str)
         if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.categories.dtype == object:
@@ -122,12 +113,12 @@ def timeline(
     labels = list(topics.labels)
     k = topics.k
     if events.empty:
-        return pd.DataFrame(columns=[*TIMELINE_COLUMNS, *share_columns(labels)])
+        return pd.DataFrame(columns=[*TIMELINE_COLUMNS, *kernels.share_columns(labels)])
     device = pick_device(spec.device)
-    rows_of = item_rows(events, item_vectors)
-    ts = ts_ns(events[TS])
-    w = weights(events)
-    user_str, upos = user_index(events[USER])
+    rows_of = kernels.item_rows(events, item_vectors)
+    ts = kernels.ts_ns(events[TS])
+    w = kernels.weights(events)
+    user_str, upos = kernels.user_index(events[USER])
     n_users = len(user_str)
 
     # Rows: distinct (user, period), sorted by user then period.
@@ -146,7 +137,7 @@ def timeline(
     row_end_ns = pend_cats.to_numpy("datetime64[ns]").view("i8")[row_period]
 
     # Per-row sums decayed to the row's period end.
-    dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / NS_PER_DAY) / spec.half_life_days)
+    dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / kernels.NS_PER_DAY) / spec.half_life_days)
     row_w = np.bincount(ev_row, weights=dw, minlength=n_rows)
     rel = dw / np.where(row_w > 0, row_w, 1.0)[ev_row]  # float32-safe, as in _aggregate
     topic_of = topics.item_topic[rows_of]
@@ -197,7 +188,7 @@ def timeline(
             "change_end": _utc(gap_end),
         }
     )
-    frame = pd.concat([frame, pd.DataFrame(shares, columns=share_columns(labels))], axis=1)
+    frame = pd.concat([frame, pd.DataFrame(shares, columns=kernels.share_columns(labels))], axis=1)
     if with_vectors:
         frame["vector"] = list(unit)
     return frame
@@ -245,7 +236,7 @@ def _carry(
         ev = ev_order[ev_bounds[j] : ev_bounds[j + 1]]
         local = np.searchsorted(r, ev_row[ev])
         sums = (
-            segment_sum(
+            kernels.segment_sum(
                 torch.from_numpy(local).to(device),
                 torch.from_numpy(ev_items[ev]).to(device),
                 torch.from_numpy(rel[ev]).to(device),
@@ -257,7 +248,7 @@ def _carry(
         users = row_user[r]
         a = np.where(
             j > 0,
-            np.exp2(-((row_end_ns[r] - user_end[users]) / NS_PER_DAY) / half_life_days),
+            np.exp2(-((row_end_ns[r] - user_end[users]) / kernels.NS_PER_DAY) / half_life_days),
             0.0,
         )
         users_t = torch.from_numpy(users).to(device)

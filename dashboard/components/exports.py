@@ -68,19 +68,41 @@ def _buttons(
         _show_failure(f"{key}_{fmt}")
     row = st.container(horizontal=True, gap="small")
     for fmt in formats:
-        hint = unavailable(fmt)
-        row.download_button(
-            fmt.upper(),
-            data=_safe(lambda fmt=fmt: make(fmt), f"{key}_{fmt}"),
-            file_name=export.file_name(base, filters, fmt),
-            mime=export.MIME[fmt],
+        _download(
+            row,
+            lambda fmt=fmt: make(fmt),
+            export.file_name(base, filters, fmt),
+            export.MIME[fmt],
             key=f"{key}_{fmt}",
-            on_click="ignore",
-            icon=":material/download:",
-            type="tertiary",
-            disabled=hint is not None,
-            help=hint,
+            label=fmt.upper(),
+            unavailable=unavailable(fmt),
         )
+
+
+def _download(
+    where: object,
+    make: Callable[[], bytes],
+    file_name: str,
+    mime: str,
+    *,
+    key: str,
+    label: str,
+    unavailable: str | None,
+) -> None:
+    """A download button in ``where`` whose file is made on click (see :func:`_safe`);
+    ``unavailable`` (a reason) disables it with that hint."""
+    where.download_button(
+        label,
+        data=_safe(make, key),
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+        type="tertiary",
+        disabled=unavailable is not None,
+        help=unavailable,
+    )
 
 
 def figure(
@@ -114,6 +136,24 @@ def table(
     _buttons(export.TABLE_FORMATS, lambda fmt: export.table_bytes(frame, fmt), base, filters, key)
 
 
+def _one_button(
+    make: Callable[[], bytes],
+    base: str,
+    filters: Mapping[str, object] | None,
+    fmt: str,
+    mime: str,
+    *,
+    key: str,
+    label: str,
+    unavailable: str | None = None,
+) -> None:
+    """One download button whose file is made on click; a failure shows its message instead of
+    a file, and ``unavailable`` (a reason) disables the button with that hint."""
+    _show_failure(f"{key}_{fmt}")
+    name = export.file_name(base, filters, fmt)
+    _download(st, make, name, mime, key=f"{key}_{fmt}", label=label, unavailable=unavailable)
+
+
 def html_page(
     make: Callable[[], str | bytes],
     base: str,
@@ -128,17 +168,7 @@ def html_page(
         out = make()
         return out.encode("utf-8") if isinstance(out, str) else out
 
-    _show_failure(f"{key}_html")
-    st.download_button(
-        label,
-        data=_safe(data, f"{key}_html"),
-        file_name=export.file_name(base, filters, "html"),
-        mime="text/html",
-        key=f"{key}_html",
-        on_click="ignore",
-        icon=":material/download:",
-        type="tertiary",
-    )
+    _one_button(data, base, filters, "html", "text/html", key=key, label=label)
 
 
 def animation(
@@ -151,20 +181,9 @@ def animation(
 ) -> None:
     """A download button for an animated GIF (the map playback), made on click; disabled with
     a hint where the server has no Chromium for kaleido."""
-    _show_failure(f"{key}_gif")
     has_browser = export.configure_browser() is not None
-    st.download_button(
-        label,
-        data=_safe(make, f"{key}_gif"),
-        file_name=export.file_name(base, filters, "gif"),
-        mime="image/gif",
-        key=f"{key}_gif",
-        on_click="ignore",
-        icon=":material/download:",
-        type="tertiary",
-        disabled=not has_browser,
-        help=None if has_browser else "needs Chromium on the server (make system-deps)",
-    )
+    hint = None if has_browser else "needs Chromium on the server (make system-deps)"
+    _one_button(make, base, filters, "gif", "image/gif", key=key, label=label, unavailable=hint)
 
 
 def markdown(
@@ -176,14 +195,4 @@ def markdown(
     label: str = "Markdown",
 ) -> None:
     """A download button for a Markdown document (e.g. the findings), made on click."""
-    _show_failure(f"{key}_md")
-    st.download_button(
-        label,
-        data=_safe(make, f"{key}_md"),
-        file_name=export.file_name(base, filters, "md"),
-        mime=export.MIME["md"],
-        key=f"{key}_md",
-        on_click="ignore",
-        icon=":material/download:",
-        type="tertiary",
-    )
+    _one_button(make, base, filters, "md", export.MIME["md"], key=key, label=label)
