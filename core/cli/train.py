@@ -23,10 +23,10 @@ from core.recsys import persist, train
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="folder to write the model into")
-    parser.add_argument("--epochs", type=int, default=train.TrainSpec.epochs)
-    parser.add_argument("--max-len", type=int, default=train.TrainSpec.max_len)
-    parser.add_argument("--d-model", type=int, default=train.TrainSpec.d_model)
-    parser.add_argument("--layers", type=int, default=train.TrainSpec.n_layers)
+    parser.add_argument("--epochs", type=int, default=None, help="default: TrainSpec.for_log")
+    parser.add_argument("--max-len", type=int, default=None, help="default: TrainSpec.for_log")
+    parser.add_argument("--d-model", type=int, default=None, help="default: TrainSpec.for_log")
+    parser.add_argument("--layers", type=int, default=None, help="default: TrainSpec.for_log")
     parser.add_argument("--loss", choices=["full", "sampled"], default="full")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--exclude-seen", action="store_true", help="rank only unseen items")
@@ -51,12 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     events = read_events(args).events
+    sizes = {"epochs": args.epochs, "max_len": args.max_len, "d_model": args.d_model}
+    sizes["n_layers"] = args.layers
     spec = replace(
-        train.TrainSpec(),
-        epochs=args.epochs,
-        max_len=args.max_len,
-        d_model=args.d_model,
-        n_layers=args.layers,
+        train.TrainSpec.for_log(len(events), **{k: v for k, v in sizes.items() if v is not None}),
         loss=args.loss,
         seed=args.seed,
         exclude_seen=args.exclude_seen,
