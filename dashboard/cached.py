@@ -16,11 +16,13 @@ from core.atlas import AnalysisSpec, Atlas, MapSpec, TopicInfo
 from core.atlas_views import SegmentSpec, Summary
 from core.interests.embeddings import ItemVectors
 from core.interests.text_encoder import TextEncoder
+from core.spacetime.heatmaps import default_res
 from core.spacetime.trends import EventFilter, TrendSpec
 
 __all__ = ["AnalysisSpec", "MapSpec", "SegmentSpec", "Summary", "TopicInfo"]
 
 ENTRIES = 16  # per function: a handful of datasets x filter combinations
+DEFAULT_MAP_RES, COARSEST_MAP_RES = 7, 5  # the Map page's cell-size slider runs 5..9
 
 
 # --------------------------------------------------------------------------- data
@@ -203,6 +205,12 @@ def map_cells(
 def map_areas(fp: str, n: int, _events: pd.DataFrame) -> pd.DataFrame:
     """The ``n`` busiest areas with bounds and a nearby big-city name."""
     return atlas(fp, AnalysisSpec(), _events).areas(n)
+
+
+@st.cache_data(show_spinner=False, max_entries=ENTRIES)
+def map_res(fp: str, _events: pd.DataFrame) -> tuple[int, int]:
+    """The map's default H3 resolution (coarser for a widely spread log) and its cell count."""
+    return default_res(_events, preferred=DEFAULT_MAP_RES, coarsest=COARSEST_MAP_RES)
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)

@@ -12,15 +12,61 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
+from core import schema
 from core.cli.options import add_input_arguments, read_events
+from core.errors import InvalidInputError
 from core.render import maps as maprender
-from core.spacetime import heatmaps, hotspots, regions, trends
+from core.spacetime import geo, heatmaps, hotspots, regions, trends
+
+
+def _res(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return geo.check_res(int(value))
+    except (ValueError, InvalidInputError):
+        raise argparse.ArgumentTypeError(
+            f"expected auto or an H3 resolution 0..15, found {value!r}"
+        ) from None
+
+
+def fit_grid(events, res: int | str) -> tuple[int, int, str | None]:
+    """The resolution of the tables and the one of map.html, with a note when either is coarser
+    than asked: ``(res, map_res, note)``. A map draws at most ``geo.MAP_CELLS`` cells."""
+    lat = events[schema.LAT].to_numpy(dtype=np.float64)
+    lon = events[schema.LON].to_numpy(dtype=np.float64)
+    asked = 8 if res == "auto" else int(res)
+    fitted, n_cells = geo.fit_res(lat, lon, asked, max_cells=geo.MAP_CELLS)
+    if fitted == asked:
+        return asked, asked, None
+    if res == "auto":
+        note = (
+            f"the events are spread widely: res {asked} would occupy more than "
+            f"{geo.MAP_CELLS:,} cells, so the tables and map use res {fitted} ({n_cells:,} cells); "
+            f"pass --res {asked} to force it"
+        )
+        return fitted, fitted, note
+    note = (
+        f"map.html is drawn at res {fitted} ({n_cells:,} cells): res {asked} would draw more than "
+        f"{geo.MAP_CELLS:,} polygons; the Parquet tables keep res {asked}"
+    )
+    return asked, fitted, note
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="folder to write into (created if missing)")
-    parser.add_argument("--res", type=int, default=8, help="H3 resolution 0..15 (default 8)")
+    parser.add_argument(
+        "--res",
+        type=_res,
+        default="auto",
+        help=(
+            "H3 resolution 0..15, or auto (default): 8, or coarser when the log is spread so wide "
+            f"that res 8 would occupy more than {geo.MAP_CELLS:,} cells"
+        ),
+    )
     parser.add_argument(
         "--period",
         default="how",
@@ -52,11 +98,16 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     period = None if args.period == "none" else args.period
-    spec = heatmaps.HeatmapSpec(res=args.res, period=period, device=args.device)
+    res, map_res, note = fit_grid(events, args.res)
+    if note:
+        print(f"note: {note}")
+    spec = heatmaps.HeatmapSpec(res=res, period=period, device=args.device)
     binned = heatmaps.aggregate(events, item_topic, labels, spec)
     binned.cells.to_parquet(out / "cells.parquet", index=False)
     binned.by_topic.to_parquet(out / "cells_by_topic.parquet", index=False)
-    totals = heatmaps.aggregate(events, item_topic, labels, heatmaps.HeatmapSpec(res=args.res))
+    totals = heatmaps.aggregate(
+        events, item_topic, labels, heatmaps.HeatmapSpec(res=map_res, device=args.device)
+    )
     (out / "map.html").write_text(
         maprender.standalone_html(maprender.h3_map(totals.cells)), encoding="utf-8"
     )
@@ -82,10 +133,13 @@ def main(args: argparse.Namespace) -> int:
     summary = {
         "events": len(events),
         "events_located": binned.n_located,
-        "res": args.res,
+        "res": res,
+        "map_res": map_res,
+        "note": note,
         "period": period,
         "time_basis": binned.basis if period else basis,
-        "cells": int(totals.cells.shape[0]),
+        "cells": int(binned.cells[geo.CELL].nunique()),
+        "map_cells": int(totals.cells.shape[0]),
         "topics": list(labels),
         "regions_with_events": int(by_region.regions["region"].nunique()),
         "events_outside_regions": by_region.n_outside,
@@ -95,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(
         f"{summary['events']:,} events, {summary['events_located']:,} located in "
-        f"{summary['cells']:,} H3 res-{args.res} cells; {summary['hotspots']} hotspots; "
+        f"{summary['cells']:,} H3 res-{res} cells; {summary['hotspots']} hotspots; "
         f"{summary['regions_with_events']} regions; wrote {out}/"
     )
     return 0

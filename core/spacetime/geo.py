@@ -36,6 +36,13 @@ _CHUNK = 250_000
 CELL = "h3"
 #: Mean Earth radius (IUGG), metres: the one radius every distance in the project uses.
 EARTH_RADIUS_M = 6_371_008.8
+#: Most cells a map draws at its default resolution: a browser stays responsive with this many
+#: polygons; a log spread wider gets a coarser default (see :func:`fit_res`).
+MAP_CELLS = 20_000
+#: The coarsest resolution :func:`fit_res` falls back to (about 12,000 km^2 per cell).
+COARSEST_DEFAULT_RES = 3
+
+_RES_BITS = np.uint64(0xF) << np.uint64(52)
 
 
 def check_res(res: int) -> int:
@@ -168,6 +175,100 @@ def h3_cells_loop(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
         dtype=np.uint64,
         count=len(lat),
     )
+
+
+def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
+    """The ancestor at resolution ``res`` of every cell (bit arithmetic on the H3 index, no Python
+    loop): the resolution field is set to ``res`` and the digits finer than ``res`` to 7, as H3's
+    ``cell_to_parent`` does. Cell 0 (no location) stays 0.
+
+    Parameters
+    ----------
+    cells
+        uint64 H3 cells, each at a resolution >= ``res``.
+    res
+        Target resolution 0..15.
+
+    Returns
+    -------
+    numpy.ndarray of uint64.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``res`` is out of range or finer than a cell's own resolution.
+
+    Examples
+    --------
+    >>> hex(int(parent_cells(np.array([0x882A1072D7FFFFF], dtype=np.uint64), 5)[0]))
+    '0x852a1073fffffff'
+    """
+    res = check_res(res)
+    cells = np.asarray(cells, dtype=np.uint64)
+    ok = cells != NO_CELL
+    own = ((cells[ok] & _RES_BITS) >> np.uint64(52)).astype(np.int64)
+    if own.size and own.min() < res:
+        raise InvalidInputError(
+            f"res: expected at most the cells' own resolution {int(own.min())}, found {res}"
+        )
+    finer = np.uint64((1 << (3 * (15 - res))) - 1)
+    out = np.zeros_like(cells)
+    out[ok] = (cells[ok] & ~_RES_BITS) | (np.uint64(res) << np.uint64(52)) | finer
+    return out
+
+
+def fit_res(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    preferred: int,
+    max_cells: int = MAP_CELLS,
+    coarsest: int = COARSEST_DEFAULT_RES,
+) -> tuple[int, int]:
+    """The finest resolution, at most ``preferred``, whose occupied cells number at most
+    ``max_cells``: the default grid for a log, so that a widely spread log gets a coarser map instead
+    of millions of polygons. Never coarser than ``coarsest`` (a log too spread even there gets it).
+
+    Parameters
+    ----------
+    lat, lon
+        Degrees of the events (invalid points are ignored).
+    preferred
+        The resolution wanted when the log is compact enough.
+    max_cells
+        The most occupied cells the chosen resolution may have.
+    coarsest
+        The coarsest resolution chosen.
+
+    Returns
+    -------
+    ``(res, n_cells)``: the chosen resolution and its number of occupied cells.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``preferred`` or ``coarsest`` is not a resolution, or ``coarsest > preferred``.
+
+    Examples
+    --------
+    >>> lat, lon = np.array([40.700, 40.701]), np.array([-74.000, -74.001])  # ~140 m apart
+    >>> fit_res(lat, lon, 9, max_cells=2), fit_res(lat, lon, 9, max_cells=1)
+    ((9, 2), (6, 1))
+    """
+    preferred, coarsest = check_res(preferred), check_res(coarsest)
+    if coarsest > preferred:
+        raise InvalidInputError(
+            f"coarsest: expected a resolution at most preferred {preferred}, found {coarsest}"
+        )
+    ok = valid_location(lat, lon)
+    lat, lon = np.asarray(lat, dtype=np.float64)[ok], np.asarray(lon, dtype=np.float64)[ok]
+    res = preferred
+    n_cells = len(np.unique(h3_cells(lat, lon, res)))
+    # H3's hierarchy only nests approximately (a point's coarse cell is not always its fine cell's
+    # parent), so each level is counted from the points themselves, not from parents.
+    while n_cells > max_cells and res > coarsest:
+        res -= 1
+        n_cells = len(np.unique(h3_cells(lat, lon, res)))
+    return res, n_cells
 
 
 def cell_strings(cells: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.device import pick_device
 from core.errors import InvalidInputError
-from core.schema import ITEM, ITEM_TEXT, USER, codes
+from core.schema import ITEM, ITEM_TEXT, LAT, LON, USER, codes
 from core.spacetime import geo
 from core.spacetime.filters import EventFilter, located, topic_codes
 from core.spacetime.grouping import bin_events, factorize_cells, group_frames
@@ -141,3 +141,32 @@ def topics_from_text(
     topic = lookup.get_indexer(first.astype("object"))
     topic = np.where(topic < 0, len(kept), topic).astype(np.int64)
     return topic, labels
+
+
+def default_res(
+    events: pd.DataFrame,
+    preferred: int = 7,
+    coarsest: int = 5,
+    max_cells: int | None = None,
+) -> tuple[int, int]:
+    """The map's default H3 resolution for a log: ``preferred``, or coarser (down to ``coarsest``)
+    when the located events would occupy more than ``max_cells`` cells (default
+    ``geo.MAP_CELLS``) — a log spread over a continent gets a map a browser can draw.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog (events without a location are ignored).
+    preferred, coarsest
+        The finest and the coarsest resolution to choose from.
+    max_cells
+        The most occupied cells the default may draw.
+
+    Returns
+    -------
+    ``(res, n_cells)`` as :func:`core.spacetime.geo.fit_res` returns them.
+    """
+    limit = geo.MAP_CELLS if max_cells is None else max_cells
+    lat = events[LAT].to_numpy(dtype=np.float64)
+    lon = events[LON].to_numpy(dtype=np.float64)
+    return geo.fit_res(lat, lon, preferred, max_cells=limit, coarsest=coarsest)

@@ -167,9 +167,14 @@ def _boundaries_upload(key: str) -> str:
 
 
 def map_controls(
-    events: pd.DataFrame, labels: Sequence[str], areas: pd.DataFrame, *, key: str
+    events: pd.DataFrame,
+    labels: Sequence[str],
+    areas: pd.DataFrame,
+    *,
+    key: str,
+    default_res: int = 7,
 ) -> MapControls:
-    """Sidebar widgets of the map page."""
+    """Sidebar widgets of the map page; the cell size starts at ``default_res``."""
     with st.sidebar:
         st.markdown("### Map")
         area_names = [
@@ -207,7 +212,7 @@ def map_controls(
         res = st.select_slider(
             "Cell size (H3 resolution)",
             options=[5, 6, 7, 8, 9],
-            value=7,
+            value=default_res,
             key=f"{key}_res",
             help="5 ≈ 250 km², 7 ≈ 5 km², 9 ≈ 0.1 km² per cell",
             disabled=view != "cells",

@@ -44,7 +44,14 @@ def show(fmap: object, names: dict, table: pd.DataFrame, base: str, key: str) ->
 
 
 with guard("Map"):
-    ctl = map_controls(events, info.labels, areas, key="map")
+    fitted, n_fitted = cached.map_res(fp, events)
+    ctl = map_controls(events, info.labels, areas, key="map", default_res=fitted)
+    if fitted < cached.DEFAULT_MAP_RES:
+        st.caption(
+            f"The events are spread widely, so the map starts at H3 resolution {fitted} "
+            f"({n_fitted:,} cells) instead of {cached.DEFAULT_MAP_RES}; finer cells draw more "
+            "polygons and take longer."
+        )
     mspec = cached.MapSpec(
         res=ctl.res,
         period=ctl.period,

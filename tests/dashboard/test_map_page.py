@@ -126,3 +126,33 @@ def test_play_steps_through_periods_on_one_colour_scale_and_pause_stops() -> Non
     assert at.select_slider(key="map_step").value == stopped
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Playback HTML (plays offline)" in labels
+
+
+def test_a_widely_spread_log_starts_the_map_at_a_coarser_resolution(
+    small_dataset, monkeypatch
+) -> None:
+    import h3
+
+    from core.spacetime import geo
+    from dashboard import cached
+
+    located = small_dataset.events.dropna(subset=["lat", "lon"])
+    per_res = {
+        r: len({h3.latlng_to_cell(a, b, r) for a, b in zip(located.lat, located.lon, strict=True)})
+        for r in (5, 6, 7)
+    }
+    assert per_res[6] < per_res[7]
+    # as if the browser could draw only the res-6 cells: the map must start at res 6
+    monkeypatch.setattr(geo, "MAP_CELLS", per_res[6])
+    cached.map_res.clear()
+    try:
+        at = new_app(small_dataset, page="atlas_map")
+        assert_clean(at)
+        assert at.select_slider(key="map_res").value == 6
+        assert any(
+            f"starts at H3 resolution 6 ({per_res[6]:,} cells) instead of 7" in c.value
+            for c in at.caption
+        )
+        assert len(_cells_table(at)) == per_res[6]
+    finally:
+        cached.map_res.clear()

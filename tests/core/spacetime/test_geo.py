@@ -53,3 +53,35 @@ def test_cell_polygons_contain_their_points_and_drop_duplicates():
     for a, b, c in zip(lat[:3], lon[:3], cells[:3], strict=True):
         assert by_cell[int(c)].contains(shapely.Point(b, a))
     assert len(geo.cell_polygons(np.zeros(3, dtype=np.uint64))) == 0
+
+
+def test_parent_cells_equal_h3_cell_to_parent():
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(-80, 80, 2000), rng.uniform(-180, 180, 2000)
+    cells = geo.h3_cells(lat, lon, 10)
+    for res in (0, 4, 7, 9, 10):
+        expected = [h3.api.basic_int.cell_to_parent(int(c), res) for c in cells]
+        assert geo.parent_cells(cells, res).tolist() == expected
+    assert geo.parent_cells(np.array([0], dtype=np.uint64), 3).tolist() == [0]
+    with pytest.raises(
+        InvalidInputError, match="res: expected at most the cells' own resolution 10"
+    ):
+        geo.parent_cells(cells, 11)
+
+
+def test_fit_res_keeps_a_compact_log_and_coarsens_a_spread_one():
+    rng = np.random.default_rng(6)
+    # 5,000 points within ~300 m of one spot: a handful of res-8 cells (~0.7 km^2 each).
+    lat, lon = 40.7 + rng.normal(0, 0.002, 5000), -74.0 + rng.normal(0, 0.002, 5000)
+    res, n = geo.fit_res(lat, lon, 8, max_cells=50)
+    assert res == 8 and n == len(np.unique(geo.h3_cells(lat, lon, 8)))
+    # 20,000 points over a continent: 20,000 distinct res-8 cells; 1,000 allowed.
+    lat, lon = rng.uniform(30, 50, 20_000), rng.uniform(-120, -80, 20_000)
+    per_res = {r: len(np.unique(geo.h3_cells(lat, lon, r))) for r in range(2, 9)}
+    res, n = geo.fit_res(lat, lon, 8, max_cells=1000, coarsest=2)
+    assert res == 3  # about 600 res-3 cells cover the box; res 4 needs about 4,000
+    assert n == per_res[res] <= 1000 < per_res[res + 1]
+    # Never coarser than asked: too spread even at the coarsest gets the coarsest.
+    assert geo.fit_res(lat, lon, 8, max_cells=10, coarsest=5) == (5, per_res[5])
+    with pytest.raises(InvalidInputError, match="coarsest: expected a resolution at most"):
+        geo.fit_res(lat, lon, 5, coarsest=6)

@@ -137,3 +137,66 @@ def test_cli_writes_aggregates_and_a_standalone_map(tmp_path, log):
     assert "L.map(" in page and 'src="http' not in page
     for name in ("cells_by_topic", "hour_of_week", "regions", "hotspots"):
         assert (out / f"{name}.parquet").exists()
+
+
+def _spread_log(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 40  # points over the continental US: 40 distinct cells at any resolution down to 3
+    frame = pd.DataFrame(
+        {
+            "user_id": [f"u{i % 7}" for i in range(n)],
+            "item_id": [f"i{i % 5}" for i in range(n)],
+            "ts": pd.date_range("2026-03-01", periods=n, freq="h", tz="UTC").strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "lat": rng.uniform(30, 48, n),
+            "lon": rng.uniform(-120, -75, n),
+        }
+    )
+    src = tmp_path / "spread.csv"
+    frame.to_csv(src, index=False)
+    per_res = {r: len(np.unique(geo.h3_cells(frame.lat, frame.lon, r))) for r in range(0, 9)}
+    return src, per_res
+
+
+def _run_cli(tmp_path, src, *extra):
+    parser = argparse.ArgumentParser()
+    heatmap_cli.add_arguments(parser)
+    args = parser.parse_args([str(src), *extra, "--out", str(tmp_path / "out")])
+    assert heatmap_cli.main(args) == 0
+    return json.loads((tmp_path / "out" / "summary.json").read_text())
+
+
+def test_cli_gives_a_spread_log_a_coarser_default_grid_and_says_so(tmp_path, monkeypatch, capsys):
+    src, per_res = _spread_log(tmp_path)
+    monkeypatch.setattr(geo, "MAP_CELLS", 10)
+    floor = geo.COARSEST_DEFAULT_RES
+    fits = [r for r in range(floor, 9) if per_res[r] <= 10]
+    expected = max(fits) if fits else floor
+    summary = _run_cli(tmp_path, src)
+    assert summary["res"] == summary["map_res"] == expected < 8
+    assert summary["cells"] == summary["map_cells"] == per_res[expected]
+    assert "spread widely" in summary["note"] and "pass --res 8" in capsys.readouterr().out
+    cells = pd.read_parquet(tmp_path / "out" / "cells.parquet")
+    assert cells["events"].sum() == 40
+    assert set(cells["h3"].map(lambda c: (int(c) >> 52) & 0xF)) == {expected}
+
+
+def test_cli_keeps_an_explicit_res_for_tables_and_draws_the_map_coarser(tmp_path, monkeypatch):
+    src, per_res = _spread_log(tmp_path)
+    monkeypatch.setattr(geo, "MAP_CELLS", 10)
+    summary = _run_cli(tmp_path, src, "--res", "8")
+    assert summary["res"] == 8 and summary["cells"] == per_res[8] == 40
+    assert summary["map_res"] < 8 and summary["map_cells"] == per_res[summary["map_res"]]
+    assert "the Parquet tables keep res 8" in summary["note"]
+
+
+def test_cli_keeps_res_8_for_a_compact_log(tmp_path, log):
+    src = tmp_path / "events.csv"
+    log.assign(ts=log["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(src, index=False)
+    summary = _run_cli(tmp_path, src)
+    assert summary["res"] == summary["map_res"] == 8 and summary["note"] is None
+    parser = argparse.ArgumentParser()
+    heatmap_cli.add_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args([str(src), "--res", "16", "--out", "x"])
