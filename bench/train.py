@@ -94,7 +94,7 @@ def main() -> int:
         f"data: {name}: {len(events)} events, {events['user_id'].nunique()} users, "
         f"{events['item_id'].nunique()} items (loaded in {time.perf_counter() - t0:.1f}s)"
     )
-    spec = train.TrainSpec()
+    spec = train.TrainSpec.for_log(len(events))
     if args.full:
         spec = replace(spec, device=args.device)
         vecs, ids, note = (None, None, "no item vectors") if args.no_text else item_vectors(events)

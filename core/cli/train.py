@@ -8,6 +8,7 @@ split, protocol in every row) and ``history.csv`` (loss and validation NDCG@10 p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.atlas import Atlas
-from core.cli.options import add_input_arguments, input_options, read_events, spec_args
+from core.cli.options import add_input_arguments, input_options, read_events
 from core.device import describe
 from core.recsys import persist, train
 
@@ -23,12 +24,10 @@ from core.recsys import persist, train
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="folder to write the model into")
-    parser.add_argument("--epochs", type=int, default=train.TrainSpec.epochs)
-    parser.add_argument("--max-len", type=int, default=train.TrainSpec.max_len)
-    parser.add_argument("--d-model", type=int, default=train.TrainSpec.d_model)
-    parser.add_argument(
-        "--layers", dest="n_layers", metavar="LAYERS", type=int, default=train.TrainSpec.n_layers
-    )
+    parser.add_argument("--epochs", type=int, default=None, help="default: TrainSpec.for_log")
+    parser.add_argument("--max-len", type=int, default=None, help="default: TrainSpec.for_log")
+    parser.add_argument("--d-model", type=int, default=None, help="default: TrainSpec.for_log")
+    parser.add_argument("--layers", type=int, default=None, help="default: TrainSpec.for_log")
     parser.add_argument("--loss", choices=["full", "sampled"], default="full")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--exclude-seen", action="store_true", help="rank only unseen items")
@@ -58,7 +57,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     events = read_events(args).events
-    spec = spec_args(train.TrainSpec, args)  # --epochs --max-len --d-model --layers --loss ...
+    # the sizes default to TrainSpec.for_log (given options override); the rest by option dest
+    sizes = {"epochs": args.epochs, "max_len": args.max_len, "d_model": args.d_model}
+    sizes["n_layers"] = args.layers
+    fitted = train.TrainSpec.for_log(
+        len(events), **{k: v for k, v in sizes.items() if v is not None}
+    )
+    fields = {f.name for f in dataclasses.fields(train.TrainSpec)}
+    spec = replace(
+        fitted, **{k: v for k, v in vars(args).items() if k in fields and k not in sizes}
+    )
     atlas = Atlas(events)
     vectors, ids, item_topic = None, None, None
     if args.text == "auto":

@@ -32,6 +32,8 @@ class SeqConfig:
     ``n_items`` counts real items; the embedding table has ``n_items + 1`` rows (row 0 = padding).
     ``text_dim`` is the width of the language-model item vectors (0 = no text input).
     ``n_event_types`` > 0 adds an event-type embedding (view / cart / purchase ...) to each step.
+    ``seen_bias`` adds one learned score to every item already in the input window (a log where
+    people never come back to an item learns it negative, one with habits positive).
     """
 
     n_items: int
@@ -45,6 +47,7 @@ class SeqConfig:
     use_hour_of_week: bool = False
     n_event_types: int = 0
     propensity_head: bool = False
+    seen_bias: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -159,6 +162,7 @@ class SeqRec(nn.Module):
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layers)])
         self.ln_f = nn.LayerNorm(D)
         self.propensity = nn.Linear(D, 1) if config.propensity_head else None
+        self.seen_logit = nn.Parameter(torch.zeros(())) if config.seen_bias else None
         self.apply(self._init_weights)
 
     @staticmethod
@@ -235,8 +239,19 @@ class SeqRec(nn.Module):
         hv = h[mask]  # (N, C)
         tv = targets[mask]  # (N,)
         table = self.item_table()
+        seen = None
+        if self.seen_logit is not None:  # (N, n_items + 1): item in the window up to the step
+            B, T = batch.items.shape
+            first = torch.full((B, self.config.n_items + 1), T, device=targets.device)
+            pos = torch.arange(T, device=targets.device).expand(B, T)
+            first.scatter_reduce_(1, batch.items, pos, reduce="amin")
+            row, col = torch.nonzero(mask, as_tuple=True)
+            seen = first[row] <= col[:, None]
+            seen[:, 0] = False
         if n_negatives is None or n_negatives >= self.config.n_items:
             logits = hv @ table[1:].T  # (N, n_items)
+            if seen is not None:
+                logits = logits + self.seen_logit * seen[:, 1:]
             if item_mask is not None:
                 logits = logits.masked_fill(~item_mask[None, 1:], float("-inf"))
             loss = F.cross_entropy(logits, tv - 1)
@@ -250,6 +265,9 @@ class SeqRec(nn.Module):
             )
             pos_logit = (hv * table[tv]).sum(-1, keepdim=True)  # (N, 1)
             neg_logit = hv @ table[negs].T  # (N, n_neg)
+            if seen is not None:
+                pos_logit = pos_logit + self.seen_logit * seen.gather(1, tv[:, None])
+                neg_logit = neg_logit + self.seen_logit * seen[:, negs]
             drop = negs[None, :] == tv[:, None]  # (N, n_neg)
             if item_mask is not None:
                 drop = drop | ~item_mask[negs][None, :]
@@ -273,14 +291,27 @@ class SeqRec(nn.Module):
     def full_sort_predict(self, batch: SeqBatch) -> torch.Tensor:
         """Score of every real item as the next step, ``(B, n_items)``; column j is item index j+1."""
         h = self.last_hidden(batch)  # (B, C)
-        return h @ self.item_table()[1:].T
+        return self._add_seen(batch, h @ self.item_table()[1:].T, None)
 
     @torch.inference_mode()
     def predict(self, batch: SeqBatch, candidates: torch.Tensor) -> torch.Tensor:
         """Scores of the given item indices ``(B, K)`` (1-based) as the next step, ``(B, K)``."""
         h = self.last_hidden(batch)  # (B, C)
         cand = self.item_table()[candidates]  # (B, K, C)
-        return (cand * h[:, None, :]).sum(-1)
+        return self._add_seen(batch, (cand * h[:, None, :]).sum(-1), candidates)
+
+    def _add_seen(
+        self, batch: SeqBatch, scores: torch.Tensor, candidates: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``scores`` plus the learned seen-item score where the item is in ``batch.items``."""
+        if self.seen_logit is None:
+            return scores
+        items = batch.items
+        seen = torch.zeros(items.shape[0], self.config.n_items + 1, device=items.device)
+        seen.scatter_(1, items, 1.0)
+        seen[:, 0] = 0.0
+        seen = seen[:, 1:] if candidates is None else seen.gather(1, candidates)
+        return scores + self.seen_logit * seen
 
     @torch.inference_mode()
     def predict_propensity(self, batch: SeqBatch) -> torch.Tensor:

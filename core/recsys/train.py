@@ -53,13 +53,15 @@ class TrainSpec:
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 0.0
+    warmup_steps: int = 0  # linear learning-rate warmup over this many optimiser steps
     loss: str = "full"  # "full" cross-entropy, or "sampled" softmax
     n_negatives: int = 512
-    patience: int = 10
+    patience: int = 4
     seed: int = 0
     use_time_gap: bool = True
     use_hour_of_week: bool = False
     use_event_type: bool = True
+    seen_bias: bool = True  # one learned score for items already in the window
     collapse_repeats: bool = True
     exclude_seen: bool = False
     propensity: bool = True  # trained only where the log has purchase events
@@ -105,6 +107,8 @@ class TrainSpec:
         for name in ("max_len", "d_model", "n_heads", "n_layers", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name}: expected >= 1, found {getattr(self, name)}")
+        if self.warmup_steps < 0:
+            raise InvalidInputError(f"warmup_steps: expected >= 0, found {self.warmup_steps}")
         if self.d_model % self.n_heads:
             raise InvalidInputError(
                 f"d_model: expected a multiple of n_heads={self.n_heads}, found {self.d_model}"
@@ -149,6 +153,7 @@ def _config(spec: TrainSpec, vocab: Vocab, text_dim: int, has_purchases: bool) -
         use_hour_of_week=spec.use_hour_of_week,
         n_event_types=len(vocab.events) if spec.use_event_type else 0,
         propensity_head=spec.propensity and has_purchases,
+        seen_bias=spec.seen_bias,
     )
 
 
@@ -231,6 +236,9 @@ def fit(
     in_training[0] = False
     in_training = in_training.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: min(1.0, (step + 1) / (spec.warmup_steps + 1))
+    )
     gen = torch.Generator().manual_seed(spec.seed)
     neg_gen = torch.Generator(device=device).manual_seed(spec.seed + 1)
     n_neg = spec.n_negatives if spec.loss == "sampled" else None
@@ -257,6 +265,7 @@ def fit(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            sched.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)
         metric = evaluate_model(model, steps, val, spec.exclude_seen).ndcg

@@ -131,3 +131,59 @@ def test_gap_buckets_are_monotone_and_mark_unknown_gaps():
 def test_config_round_trips_through_a_dict():
     config = SeqConfig(n_items=5, d_model=8, n_heads=2, text_dim=3)
     assert SeqConfig.from_dict(config.to_dict() | {"unknown": 1}) == config
+
+
+def test_seen_score_is_added_to_exactly_the_items_in_the_window():
+    with_bias = small(seen_bias=True)
+    plain = small()
+    with torch.no_grad():
+        with_bias.seen_logit.fill_(-2.5)
+    batch = SeqBatch(items=torch.tensor([[0, 0, 3, 5, 3, 7], [1, 2, 4, 6, 8, 9]]))
+    diff = with_bias.full_sort_predict(batch) - plain.full_sort_predict(batch)
+    expected = torch.zeros(2, 9)
+    expected[0, [2, 4, 6]] = -2.5  # items 3, 5, 7 (column = item - 1); padding is no item
+    expected[1, [0, 1, 3, 5, 7, 8]] = -2.5
+    torch.testing.assert_close(diff, expected)
+    cand = torch.tensor([[3, 4], [2, 3]])
+    part = with_bias.predict(batch, cand)
+    torch.testing.assert_close(part, with_bias.full_sort_predict(batch).gather(1, cand - 1))
+
+
+def test_seen_score_in_training_counts_only_earlier_steps():
+    model = small(seen_bias=True)
+    with torch.no_grad():
+        model.seen_logit.fill_(-3.0)
+    items = torch.tensor([[0, 0, 2, 4, 2, 6]])
+    targets = torch.tensor([[0, 0, 4, 2, 6, 1]])
+    loss = model.calculate_loss(SeqBatch(items=items), targets)
+    # by hand: at the step after item 2 only item 2 is seen; then 2 and 4; then 2 and 4; then 2, 4, 6
+    seen = torch.zeros(4, 9)
+    seen[0, [1]] = 1
+    seen[1, [1, 3]] = 1
+    seen[2, [1, 3]] = 1
+    seen[3, [1, 3, 5]] = 1
+    h = model(SeqBatch(items=items))[0, 2:]
+    logits = h @ model.item_table()[1:].T - 3.0 * seen
+    torch.testing.assert_close(
+        loss, torch.nn.functional.cross_entropy(logits, torch.tensor([3, 1, 5, 0]))
+    )
+
+
+@pytest.mark.parametrize(("repeat", "sign"), [(False, -1.0), (True, 1.0)])
+def test_seen_score_learns_whether_people_come_back(repeat, sign):
+    torch.manual_seed(0)
+    model = SeqRec(
+        SeqConfig(n_items=12, max_len=6, d_model=16, n_heads=2, n_layers=1, seen_bias=True)
+    )
+    start = torch.randint(1, 13, (64, 1))
+    if repeat:  # a, b, a, b, ...: the next item is always one already in the window
+        items = torch.where(torch.arange(7) % 2 == 0, start, start % 12 + 1)
+    else:  # a walk through the catalogue: the next item was never seen
+        items = (start - 1 + torch.arange(7)) % 12 + 1
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        loss = model.calculate_loss(SeqBatch(items=items[:, :-1]), items[:, 1:])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert sign * float(model.seen_logit.detach()) > 0.1
