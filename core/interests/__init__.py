@@ -5,8 +5,8 @@ Public API (import from the sub-modules or from here):
 * ``text_encoder``: ``EncoderSpec``, ``TextEncoder``, ``load_encoder`` (English all-MiniLM-L6-v2,
   multilingual-e5-small, any local sentence-transformers model; vectors cached on disk).
 * ``language``: ``detect_script``, ``ScriptReport`` (is the catalogue's text mostly English?).
-* ``embeddings``: ``EmbeddingSpec``, ``ItemVectors``, ``build_item_vectors``,
-  ``encode_item_texts``, ``choose_encoder``.
+* ``embeddings``: ``EmbeddingSpec``, ``ItemVectors`` (both defined in ``embedding_types``),
+  ``build_item_vectors``, ``encode_item_texts``, ``choose_encoder``.
 * ``cooccurrence``: ``behaviour_vectors``.
 * ``finetune``: ``FinetuneSpec``, ``Adaptation``, ``adapt`` (the encoder adapted to the log's
   co-engagement); ``embeddings.adapt_encoder`` / ``text_vectors`` run it on an EventLog.
@@ -14,7 +14,7 @@ Public API (import from the sub-modules or from here):
   ``find_topics``, ``kmeans``, ``silhouette``; ``labels``: ``topic_labels``,
   ``tokenise``.
 * ``state``: ``InterestSpec``, ``InterestState``, ``user_interests``, ``update``,
-  ``user_vectors``, ``topic_shares``.
+  ``user_vectors``, ``topic_shares`` (the last two defined in ``readout``).
 * ``timeline``: ``timeline`` (share columns are ``share:<label>``); ``changes``:
   ``drift_ranking`` (of a timeline), ``change_ranking`` (the same ranking from the events).
 * ``profile``: ``interest_profiles`` (one line of words per user).

@@ -26,7 +26,6 @@ from core.interests._kernels import (
     NS_PER_DAY,
     item_rows,
     segment_sum,
-    share_columns,
     ts_ns,
     user_index,
     validate,
@@ -34,6 +33,7 @@ from core.interests._kernels import (
 )
 from core.interests._rows import UserRows
 from core.interests.embeddings import ItemVectors
+from core.interests.readout import topic_shares, user_vectors
 from core.interests.topics import Topics
 from core.io.timeparse import as_utc
 from core.schema import TS, USER
@@ -369,46 +369,11 @@ def _merge_users(
     return tuple(ids.tolist()), old_pos, new_pos, prev
 
 
-def user_vectors(state: InterestState) -> tuple[tuple[str, ...], torch.Tensor]:
-    """User ids and their unit interest vectors.
-
-    Parameters
-    ----------
-    state
-        A state from ``user_interests`` or ``update``.
-
-    Returns
-    -------
-    tuple of (tuple of str, torch.Tensor)
-        ``state.user_ids`` and an (n_users, d) float32 tensor of L2-normalised interest vectors
-        (zero rows for users with no weight).
-    """
-    return state.user_ids, torch.nn.functional.normalize(state.mean, dim=1)
-
-
-def topic_shares(state: InterestState) -> pd.DataFrame:
-    """Each user's topic shares at ``state.ref_time``.
-
-    Parameters
-    ----------
-    state
-        A state from :func:`user_interests` or :func:`update`, as for :func:`user_vectors`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per user: ``user_id, n_events, weight`` (decayed total weight at ``ref_time``),
-        ``top_topic``, then one column ``share:<label>`` per topic (shares sum to 1; 0 if no
-        weight). The prefix keeps a topic named e.g. "weight" from colliding with a fixed column.
-    """
-    shares = state.topic_share.numpy()
-    labels = list(state.topic_labels)
-    head = pd.DataFrame(
-        {
-            USER: list(state.user_ids),
-            "n_events": state.n_events.numpy(),
-            "weight": state.total.numpy(),
-            "top_topic": np.array(labels, dtype=object)[shares.argmax(1)] if len(labels) else None,
-        }
-    )
-    return pd.concat([head, pd.DataFrame(shares, columns=share_columns(labels))], axis=1)
+__all__ = [
+    "InterestSpec",
+    "InterestState",
+    "topic_shares",
+    "update",
+    "user_interests",
+    "user_vectors",
+]

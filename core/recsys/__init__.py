@@ -1,9 +1,10 @@
 """Sequence recommendation: steps and splits, the model, its training, evaluation and use.
 
 ``sequences`` turns an EventLog into per-user steps and the leave-one-out splits; ``seqmodel`` is the
-SASRec-style transformer; ``train`` fits it; ``evaluate`` compares it with the ``baselines`` on one
-protocol with the metrics of ``metrics``; ``persist`` saves and loads a trained model; ``recommend``
-(with ``reasons``) turns a model into top-k items with reasons.
+SASRec-style transformer; ``train`` fits it (``modelkey``: the key to cache a trained model by);
+``evaluate`` compares it with the ``baselines`` on one protocol with the metrics of ``metrics``;
+``persist`` saves and loads a trained model; ``recommend`` (with ``reasons``) turns a model into
+top-k items with reasons.
 """
 
 from core.recsys.evaluate import ID_ONLY_MODEL, SEQUENCE_MODEL, compare
