@@ -102,9 +102,9 @@ def main() -> int:
         t1 = time.perf_counter()
         result = train.train_and_compare(
             events,
-            vecs,
-            ids,
-            spec,
+            item_vectors=vecs,
+            item_ids=ids,
+            spec=spec,
             callback=lambda e, loss, m, eta: print(
                 f"  epoch {e}: loss {loss:.3f} val NDCG@10 {m:.4f} ({time.perf_counter() - t1:.0f}s)",
                 flush=True,

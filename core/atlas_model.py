@@ -30,16 +30,15 @@ class ModelViews:
         from core.recsys import train
 
         vectors = self.item_vectors if use_text else None
-        args = (
-            self.events,
-            vectors.vectors if vectors is not None else None,
-            vectors.item_ids if vectors is not None else None,
-            tspec,
-            progress,
-        )
+        kwargs = {
+            "item_vectors": vectors.vectors if vectors is not None else None,
+            "item_ids": vectors.item_ids if vectors is not None else None,
+            "spec": tspec,
+            "callback": progress,
+        }
         if not compare:
-            return train.fit(*args)
-        result = train.train_and_compare(*args)
+            return train.fit(self.events, **kwargs)
+        result = train.train_and_compare(self.events, **kwargs)
         if use_text and getattr(self.spec, "finetune", None) is not None:
             result = self._with_frozen_row(result)  # core.atlas_adapt: frozen beside adapted
         return result

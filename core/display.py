@@ -14,7 +14,8 @@ def short_id(item_id: object) -> str:
     Parameters
     ----------
     item_id
-        Any id (shown as text).
+        Any id, shown as text: an item, user or session id, from a short number to a long
+        hash.
 
     Returns
     -------

@@ -10,6 +10,7 @@ import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,20 +140,26 @@ class TrainResult:
 # ---------------------------------------------------------------------------------------------
 
 
+# TrainSpec settings that SeqConfig takes unchanged, under the same name
+_CONFIG_FIELDS = (
+    "max_len",
+    "d_model",
+    "n_heads",
+    "n_layers",
+    "dropout",
+    "use_time_gap",
+    "use_hour_of_week",
+    "seen_bias",
+)
+
+
 def _config(spec: TrainSpec, vocab: Vocab, text_dim: int, has_purchases: bool) -> SeqConfig:
     return SeqConfig(
         n_items=vocab.n_items,
-        max_len=spec.max_len,
-        d_model=spec.d_model,
-        n_heads=spec.n_heads,
-        n_layers=spec.n_layers,
-        dropout=spec.dropout,
         text_dim=text_dim,
-        use_time_gap=spec.use_time_gap,
-        use_hour_of_week=spec.use_hour_of_week,
         n_event_types=len(vocab.events) if spec.use_event_type else 0,
         propensity_head=spec.propensity and has_purchases,
-        seen_bias=spec.seen_bias,
+        **{name: getattr(spec, name) for name in _CONFIG_FIELDS},
     )
 
 
@@ -327,15 +334,28 @@ def _length_batches(
     return [(torch.from_numpy(chunks[c]), int(lengths[chunks[c]].max())) for c in shuffled]
 
 
-def train_and_compare(
-    events: pd.DataFrame,
-    item_vectors: torch.Tensor | None = None,
-    item_ids: Sequence[str] | None = None,
-    spec: TrainSpec = TrainSpec(),
-    callback: ProgressCallback | None = None,
-) -> TrainResult:
-    """``fit`` then ``evaluate.compare`` on the test split; the report is stored in the result."""
-    result = fit(events, item_vectors, item_ids, spec, callback)
+def train_and_compare(events: pd.DataFrame, **fit_args: Any) -> TrainResult:
+    """``fit`` then ``evaluate.compare`` on the test split; the report is stored in the result.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog, trained on and evaluated on (its test split).
+    **fit_args
+        The other arguments of :func:`fit` by name (``item_vectors``, ``item_ids``, ``spec``,
+        ``callback``), so that the two signatures cannot drift apart.
+
+    Returns
+    -------
+    TrainResult
+        The result of :func:`fit` with ``report`` filled by ``core.recsys.evaluate.compare``.
+
+    Raises
+    ------
+    TooLittleDataError
+        As :func:`fit`.
+    """
+    result = fit(events, **fit_args)
     return replace(result, report=compare(result, events, "test"))
 
 

@@ -37,9 +37,11 @@ def tiny_world(n_items: int = 3, d: int = 4, seed: int = 0) -> tuple[ItemVectors
     return iv, topics
 
 
-def log(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
-    """rows: (user, item, days after T0, weight)."""
-    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "days", "weight"])
+def log(rows: list[tuple[str, str, float, float]] | list[tuple[str, str, float]]) -> pd.DataFrame:
+    """rows: (user, item, days after T0, weight), or (user, item, days after T0) for weight 1."""
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "days", "weight"][: len(rows[0])])
+    if "weight" not in frame:
+        frame["weight"] = 1.0
     frame["ts"] = T0 + pd.to_timedelta(frame["days"], unit="D")
     return conform(frame.drop(columns="days"))
 
@@ -197,11 +199,11 @@ def test_timeline_rows_drift_and_last_state() -> None:
     # a: two weeks on i0, then i1 in week 3; nothing in week 4; i1 again in week 5.
     ev = log(
         [
-            ("a", "i0", 0.5, 1.0),
-            ("a", "i0", 7.5, 1.0),
-            ("a", "i1", 14.5, 1.0),
-            ("a", "i1", 28.5, 1.0),
-            ("b", "i2", 1.0, 1.0),
+            ("a", "i0", 0.5),
+            ("a", "i0", 7.5),
+            ("a", "i1", 14.5),
+            ("a", "i1", 28.5),
+            ("b", "i2", 1.0),
         ]
     )
     spec = InterestSpec(half_life_days=7.0, device="cpu")

@@ -33,7 +33,9 @@ def result() -> train.TrainResult:
     vecs = torch.nn.functional.normalize(
         torch.randn(15, 4, generator=torch.Generator().manual_seed(0)), dim=1
     )
-    return train.train_and_compare(events, vecs, [str(i) for i in range(15)], spec)
+    return train.train_and_compare(
+        events, item_vectors=vecs, item_ids=[str(i) for i in range(15)], spec=spec
+    )
 
 
 def test_save_then_load_gives_the_same_predictions(result, tmp_path):
