@@ -106,3 +106,41 @@ def test_csv_batches_keep_the_local_row_numbers_and_report_the_short_row(tmp_pat
     malformed = np.concatenate([m for _, _, m in got])
     assert malformed.tolist() == [10]  # inserted as the 11th line: data row 10
     assert numbers.tolist() == [n for n in range(1, 315) if n != 10]
+
+
+def _as_formats(src, folder):
+    """messy file a as Parquet, JSON Lines (gzip) and "||"-delimited text (read whole)."""
+    import gzip
+
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False, on_bad_lines="skip")
+    parquet, jsonl, dat = folder / "a.parquet", folder / "a.jsonl.gz", folder / "a.dat"
+    frame.to_parquet(parquet, index=False)
+    with gzip.open(jsonl, "wt", encoding="utf-8") as fh:
+        fh.write(frame.to_json(orient="records", lines=True))
+    dat.write_text(src.read_text(encoding="utf-8").replace(",", "||"), encoding="utf-8")
+    return {"parquet": parquet, "jsonl": jsonl, "whole": dat}
+
+
+@pytest.mark.parametrize("kind", ["parquet", "jsonl", "whole"])
+def test_every_format_streams_to_the_rows_and_rejections_ingest_finds(tmp_path, kind):
+    a, _b, items = messy_log(tmp_path / "in")
+    path = str(_as_formats(a, tmp_path)[kind])
+    spec = stream.IngestSpec()
+    assert stream.plan_file(path, 0, spec)[2] == kind
+    ref = local_engine.ingest_files([path], str(items), spec)
+    con = duck.connect(tmp_path / "tmp")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(stream, "BATCH_ROWS", 50)
+    try:
+        got = stream.stream_files([path], tmp_path / "tmp", con, str(items), spec, 8, "W", 64)
+        rows = con.execute(
+            f"SELECT user_id, item_id, ts FROM {duck._src(got.keyed)} ORDER BY ts, ord"
+        ).df()
+    finally:
+        mp.undo()
+        con.close()
+    pd.testing.assert_frame_equal(got.rejected, ref.rejected, check_dtype=False)
+    assert got.accepted == ref.report["accepted"] and got.rows_in == (ref.report["rows_in"],)
+    assert rows["user_id"].tolist() == ref.events["user_id"].astype(str).tolist()
+    assert rows["item_id"].tolist() == ref.events["item_id"].astype(str).tolist()
+    assert rows["ts"].tolist() == ref.events["ts"].array.asi8.tolist()
