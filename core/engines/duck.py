@@ -51,6 +51,7 @@ def connect(tmp: Path, memory_limit: str = MEMORY_LIMIT):
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = '{tmp / 'duckdb'}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
