@@ -1,6 +1,6 @@
 """The atlas folder: an analysis saved as ``manifest.json`` + Parquet tables, written by an engine.
 
-Layout of a folder (format version 1)::
+Layout of a folder (format version 2; version 1 had no region tables)::
 
     manifest.json            format_version, engine, created, inputs, spec, topics, rows, time range
     report.json              ingest counts: accepted + rejected + duplicates == rows_in
@@ -11,6 +11,8 @@ Layout of a folder (format version 1)::
     period_counts.parquet    core.spacetime.trends.period_counts at the spec's period
     cells.parquet            H3 cell x period: events, exact distinct users, topic mix
     cells_by_topic.parquet   H3 cell x period x topic: events, exact distinct users
+    regions.parquet          country (bundled layer) x period: events, exact distinct users, mix
+    regions_by_topic.parquet country x period x topic: events, exact distinct users
     hour_of_week.parquet     weekday x hour (local time where the log gives it; see manifest)
     user_interests.parquet   end-of-log interests: user_id, n_events, weight, top_topic,
                              share:<label>..., v0..v{d-1} (unit vector)
@@ -38,7 +40,7 @@ import pyarrow.dataset as ds
 from core import schema
 from core.errors import AtlasError, InvalidInputError
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 MANIFEST: Final = "manifest.json"
 REPORT: Final = "report.json"
 EVENTS: Final = "events"
@@ -51,6 +53,8 @@ TABLES: Final = (
     "period_counts",
     "cells",
     "cells_by_topic",
+    "regions",
+    "regions_by_topic",
     "hour_of_week",
     "user_interests",
     "timeline",

@@ -17,14 +17,20 @@ import pandas as pd
 
 from core import schema
 from core.engines.folder import AtlasManifest, AtlasSpec, write_atlas
-from core.engines.tables import check_period, hour_of_week_frame, item_topics_frame, user_tables
+from core.engines.tables import (
+    check_period,
+    hour_of_week_frame,
+    item_topics_frame,
+    region_layer,
+    user_tables,
+)
 from core.errors import InvalidInputError
 from core.interests.embeddings import EmbeddingSpec, ItemVectors, build_item_vectors
 from core.interests.text_encoder import EncoderSpec
 from core.interests.topics import Topics, TopicSpec, find_topics
 from core.io.fields import REASONS
 from core.io.ingest import IngestResult, IngestSpec, ingest
-from core.spacetime import heatmaps, trends
+from core.spacetime import heatmaps, regions, trends
 
 
 def expand_inputs(paths: Sequence[str | Path]) -> tuple[str, ...]:
@@ -227,6 +233,13 @@ def build_in_memory(
         labels,
         heatmaps.HeatmapSpec(res=spec.res, period=spec.period, device=spec.device),
     )
+    by_region = regions.aggregate(
+        events,
+        item_topic,
+        labels,
+        regions.RegionSpec(period=spec.period, device=spec.device),
+        regions=region_layer()[0],
+    )
     grid, basis = trends.hour_of_week(events)
     engagement = (
         events[schema.WEIGHT]
@@ -245,6 +258,8 @@ def build_in_memory(
         ),
         "cells": binned.cells,
         "cells_by_topic": binned.by_topic,
+        "regions": by_region.regions,
+        "regions_by_topic": by_region.by_topic,
         "hour_of_week": hour_of_week_frame(grid),
         **user_tables(events, vectors, topics, spec),
     }

@@ -36,7 +36,7 @@ from core.interests.timeline import TIMELINE_COLUMNS
 from core.io.catalogue import catalogue_from
 from core.io.fields import REASONS
 from core.io.ingest import IngestSpec, _read
-from core.spacetime import geo
+from core.spacetime import geo, regions
 from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 
@@ -273,6 +273,7 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
     tagged = events.join(F.broadcast(topics_df), schema.ITEM)
 
     def keys(batches):
+        layer, code, _ = tables.region_layer()
         for pdf in batches:
             lat = pdf[schema.LAT].to_numpy(np.float64)
             lon = pdf[schema.LON].to_numpy(np.float64)
@@ -280,12 +281,14 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
             ok = geo.valid_location(lat, lon)
             cells = np.zeros(len(pdf), np.uint64)
             cells[ok] = geo.h3_cells(lat[ok], lon[ok], res)
+            hit = regions.assign_regions(lat, lon, layer)
             yield pd.DataFrame(
                 {
                     schema.USER: pdf[schema.USER],
                     "topic": pdf["topic"].to_numpy(np.int64),
                     "located": ok,
                     "h3": cells.view(np.int64),
+                    "region": np.where(hit >= 0, code[hit], -1),
                     "unit": tables.bin_units(ts, period),
                     "how": tables.local_how(
                         ts, pdf[schema.TZ_OFFSET].to_numpy(np.float64), lon, basis
@@ -295,7 +298,8 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
 
     cols = tagged.select(schema.USER, "topic", schema.LAT, schema.LON, schema.TS, schema.TZ_OFFSET)
     keyed = cols.mapInPandas(
-        keys, "user_id string, topic long, located boolean, h3 long, unit long, how long"
+        keys,
+        "user_id string, topic long, located boolean, h3 long, region long, unit long, how long",
     ).cache()
     located = keyed.filter("located")
     by_topic = (
@@ -307,6 +311,20 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
         located.groupBy("h3", "unit").agg(F.countDistinct(schema.USER).alias("users")).toPandas()
     )
     cells, cells_by_topic = tables.cells_from_counts(by_topic, cell_users, labels, period)
+    in_region = located.filter("region >= 0")
+    region_topic = (
+        in_region.groupBy("region", "unit", "topic")
+        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
+        .toPandas()
+    )
+    region_users = (
+        in_region.groupBy("region", "unit")
+        .agg(F.countDistinct(schema.USER).alias("users"))
+        .toPandas()
+    )
+    by_region, regions_by_topic = tables.regions_from_counts(
+        region_topic, region_users, tables.region_layer()[2], labels, period
+    )
     per_bin = (
         keyed.groupBy("unit")
         .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
@@ -322,6 +340,8 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
     return {
         "cells": cells,
         "cells_by_topic": cells_by_topic,
+        "regions": by_region,
+        "regions_by_topic": regions_by_topic,
         "period_counts": periods,
         "hour_of_week": grid,
     }

@@ -7,10 +7,14 @@ user / item / time, unparseable and implausible times, places, catalogue join). 
 are then dropped in Spark over the parsed canonical columns plus the raw text of the unmapped
 columns, keeping the first occurrence (by file, then row).
 
+JSON Lines files are split by line like delimited text and each batch is read by the local
+reader's JSON path (nested objects flattened to dotted names).
+
 Differences from the local reader, by design: text must be UTF-8 (the local reader also detects
 UTF-16 and cp1252); a quoted field must not span lines; where a time column mixes formats the
 format choice that the local parser makes over the whole column (epoch unit by median, day-first
-dates) is made per partition.
+dates) is made per partition, and so is the type Arrow infers for a JSON key (a key holding numbers
+in one part of a file and text in another is read as it is in each part).
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from core.io.catalogue import Catalogue, join_catalogue
 from core.io.columns import PLACE, detect_mapping, names_tried
 from core.io.delimited import _parse_csv
 from core.io.fields import fields, text, timestamp_bounds, validate
+from core.io.formats import read_json_lines
 from core.io.ingest import IngestSpec, sniff
+from core.io.reader import flatten
 from core.schema import CANONICAL, EVENT, ITEM, ITEM_TEXT, LAT, LON, TS, TZ_OFFSET, USER, WEIGHT
 
 #: Columns of the parsed rows (reason "" = accepted; on rejected rows ts is 0, the rest null).
@@ -67,19 +73,24 @@ def plan_file(path: str, index: int, spec: IngestSpec) -> FilePlan:
         If user, item or time cannot be found.
     """
     found = sniff(path, spec)
-    if found.format not in ("csv", "parquet"):
+    if found.format not in ("csv", "jsonl", "parquet"):
         raise InvalidInputError(
-            f"EVENTS: expected delimited text or Parquet for the spark engine, found "
+            f"EVENTS: expected delimited text, JSON Lines or Parquet for the spark engine, found "
             f"{found.format} in {path!r}; convert it or use --engine local"
+        )
+    if found.compression == "zip":
+        raise InvalidInputError(
+            f"EVENTS: expected plain or gzip-compressed files for the spark engine (Spark cannot "
+            f"split a zip archive), found a zip archive at {path!r}; unzip it or use --engine local"
         )
     if found.format == "csv" and len(found.delimiter or ",") > 1:
         raise InvalidInputError(
             f"EVENTS: expected a one-character delimiter for the spark engine, found "
             f"{found.delimiter!r} in {path!r}; use --engine local"
         )
-    if found.format == "csv" and not str(found.encoding).lower().replace("_", "-").startswith(
-        ("utf-8", "ascii")
-    ):
+    if found.format in ("csv", "jsonl") and not str(found.encoding).lower().replace(
+        "_", "-"
+    ).startswith(("utf-8", "ascii")):
         raise InvalidInputError(
             f"EVENTS: expected UTF-8 text for the spark engine, found {found.encoding} in "
             f"{path!r}; convert it or use --engine local"
@@ -260,6 +271,33 @@ def _csv_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
     return parse
 
 
+def _jsonl_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
+    """JSON Lines batches read by the local reader's own JSON path (nested objects flattened to
+    dotted names), missing keys as nulls in the file's columns."""
+    names = list(plan.columns)
+
+    def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            if not len(pdf):
+                continue
+            data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
+            table, numbers, malformed = read_json_lines(data)
+            table = flatten(table)
+            rows = pdf["row_number"].to_numpy(np.int64)
+            if len(malformed):
+                yield _malformed(plan, rows[malformed["row_number"].to_numpy(np.int64) - 1])
+            if table.num_rows:
+                columns = {
+                    name: table.column(name)
+                    if name in table.column_names
+                    else pa.nulls(table.num_rows, pa.string())
+                    for name in names
+                }
+                yield validate_table(pa.table(columns), rows[numbers - 1], plan, spec, catalogue)
+
+    return parse
+
+
 def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -283,6 +321,13 @@ def parsed_rows(spark, plan: FilePlan, spec: IngestSpec, catalogue):
             F.col("_metadata.row_index").alias("__row_index"),
         )
         return frame.mapInArrow(_as_arrow(_parquet_batches(plan, spec, catalogue)), PARSED_SCHEMA)
+    if plan.format == "jsonl":  # records are the non-blank lines, numbered from 1 as locally
+        lines = spark.sparkContext.textFile(plan.path).filter(lambda li: li.strip() != "")
+        rows = lines.zipWithIndex().map(
+            lambda li: (li[0].lstrip("\ufeff") if li[1] == 0 else li[0], li[1] + 1)
+        )
+        frame = spark.createDataFrame(rows, "line string, row_number long")
+        return frame.mapInArrow(_as_arrow(_jsonl_batches(plan, spec, catalogue)), PARSED_SCHEMA)
     header = plan.has_header
     lines = spark.sparkContext.textFile(plan.path).zipWithIndex()
     rows = lines.filter(lambda li: not (header and li[1] == 0)).map(

@@ -208,6 +208,13 @@ class StoredAtlas:
         cells = cells[cells["bin"] == pd.Timestamp(step)]
         return cells.drop(columns="bin").reset_index(drop=True)
 
+    def map_regions(self, step: pd.Timestamp) -> pd.DataFrame:
+        """The stored countries (bundled layer) of one time step: events, distinct users and
+        topic mix per region, as :func:`core.spacetime.regions.aggregate` gives them."""
+        table = self.folder.table("regions")
+        table = table[table["bin"] == pd.Timestamp(step)]
+        return table.drop(columns="bin").reset_index(drop=True)
+
     # ------------------------------------------------------------------ overview
 
     @cached_property

@@ -9,8 +9,10 @@ functions here, which order, label and derive columns exactly as the local funct
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,7 @@ from core.schema import ITEM, ITEM_TEXT
 from core.spacetime import geo
 from core.spacetime.filters import OFFSETS as _OFFSETS
 from core.spacetime.filters import PERIODS, WEEKDAYS
+from core.spacetime.regions import REGION, load_regions
 
 TIMELINE_TIMES = (
     "period",
@@ -197,55 +200,135 @@ def period_counts_from_counts(
     return pd.concat([out, share_frame, count_frame], axis=1)
 
 
-def cells_from_counts(
-    by_topic: pd.DataFrame, cell_users: pd.DataFrame, labels: Sequence[str], period: str
+def place_frames_from_counts(
+    place: np.ndarray,
+    values: np.ndarray | None,
+    unit: np.ndarray,
+    topic: np.ndarray,
+    events: np.ndarray,
+    users: np.ndarray,
+    place_users: pd.DataFrame,
+    labels: Sequence[str],
+    period: str,
+    column: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """core.spacetime.heatmaps.aggregate's ``cells`` and ``by_topic`` frames from
-    ``by_topic`` (h3 as int64, unit, topic, events, users) and ``cell_users`` (h3, unit, users),
-    in the local order: ascending cell (as uint64), period, topic."""
+    """core.spacetime.grouping.group_frames' two frames from grouped counts: ``place`` (sortable
+    codes in the local order), ``unit``, ``topic`` and their ``events`` / distinct ``users`` per
+    (place, unit, topic) group, and ``place_users`` (``place``, ``unit``, ``users``) per (place,
+    unit); the ``column`` of the frames shows ``values[place]`` (the codes themselves when
+    ``values`` is None). Ordered like the local
+    code: ascending place, period, topic."""
     k = len(labels)
-    h3 = by_topic["h3"].to_numpy(np.int64).view(np.uint64)
-    unit = by_topic["unit"].to_numpy(np.int64)
-    topic = by_topic["topic"].to_numpy(np.int64)
-    order = np.lexsort((topic, unit, h3))
-    h3, unit, topic = h3[order], unit[order], topic[order]
-    events = by_topic["events"].to_numpy(np.int64)[order]
-    users = by_topic["users"].to_numpy(np.int64)[order]
+    order = np.lexsort((topic, unit, place))
+    place, unit, topic = place[order], unit[order], topic[order]
+    events, users = events[order], users[order]
     topics_frame = pd.DataFrame(
         {
-            geo.CELL: h3,
+            column: place if values is None else values[place],
             "bin": unit_labels(unit, period),
             "topic": pd.Categorical.from_codes(topic, categories=list(labels)),
             "events": events,
             "users": users,
         }
     )
-    # (cell, bin) groups in the same order; their topic mix from the rows above.
+    # (place, bin) groups in the same order; their topic mix from the rows above.
     start = (
-        np.r_[True, (h3[1:] != h3[:-1]) | (unit[1:] != unit[:-1])] if len(h3) else np.zeros(0, bool)
+        np.r_[True, (place[1:] != place[:-1]) | (unit[1:] != unit[:-1])]
+        if len(place)
+        else np.zeros(0, bool)
     )
     group = np.cumsum(start) - 1
-    n_cb = int(start.sum())
-    mix = np.zeros((n_cb, k), dtype=np.int64)
+    n_pb = int(start.sum())
+    mix = np.zeros((n_pb, k), dtype=np.int64)
     mix[group, topic] = events
     totals = mix.sum(axis=1)
-    cb_h3, cb_unit = h3[start], unit[start]
-    cu = cell_users.assign(h3=cell_users["h3"].to_numpy(np.int64).view(np.uint64))
-    key = pd.MultiIndex.from_arrays([cu["h3"].to_numpy(np.uint64), cu["unit"].to_numpy(np.int64)])
-    where = key.get_indexer(pd.MultiIndex.from_arrays([cb_h3, cb_unit]))
-    cb_users = cu["users"].to_numpy(np.int64)[where] if n_cb else np.zeros(0, np.int64)
+    pb_place, pb_unit = place[start], unit[start]
+    key = pd.MultiIndex.from_arrays(
+        [place_users["place"].to_numpy(place.dtype), place_users["unit"].to_numpy(np.int64)]
+    )
+    where = key.get_indexer(pd.MultiIndex.from_arrays([pb_place, pb_unit]))
+    pb_users = place_users["users"].to_numpy(np.int64)[where] if n_pb else np.zeros(0, np.int64)
     shares = mix / np.maximum(totals, 1)[:, None]
-    dominant = mix.argmax(axis=1) if n_cb else np.zeros(0, dtype=np.int64)
+    dominant = mix.argmax(axis=1) if n_pb else np.zeros(0, dtype=np.int64)
     frame = pd.DataFrame(
         {
-            geo.CELL: cb_h3,
-            "h3_hex": geo.cell_strings(cb_h3),
-            "bin": unit_labels(cb_unit, period),
+            column: pb_place if values is None else values[pb_place],
+            "bin": unit_labels(pb_unit, period),
             "events": totals,
-            "users": cb_users,
+            "users": pb_users,
             "dominant_topic": np.asarray(labels, dtype=object)[dominant],
-            "dominant_share": shares[np.arange(n_cb), dominant],
+            "dominant_share": shares[np.arange(n_pb), dominant],
         }
     )
     share_frame = pd.DataFrame(shares, columns=share_columns(labels))
     return pd.concat([frame, share_frame], axis=1), topics_frame
+
+
+def _grouped(by_topic: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """The unit, topic, events and users columns of grouped counts."""
+    return (
+        by_topic["unit"].to_numpy(np.int64),
+        by_topic["topic"].to_numpy(np.int64),
+        by_topic["events"].to_numpy(np.int64),
+        by_topic["users"].to_numpy(np.int64),
+    )
+
+
+def cells_from_counts(
+    by_topic: pd.DataFrame, cell_users: pd.DataFrame, labels: Sequence[str], period: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """core.spacetime.heatmaps.aggregate's ``cells`` and ``by_topic`` frames from
+    ``by_topic`` (h3 as int64, unit, topic, events, users) and ``cell_users`` (h3, unit, users),
+    in the local order: ascending cell (as uint64), period, topic."""
+    h3 = by_topic["h3"].to_numpy(np.int64).view(np.uint64)
+    users = pd.DataFrame(
+        {
+            "place": cell_users["h3"].to_numpy(np.int64).view(np.uint64),
+            "unit": cell_users["unit"],
+            "users": cell_users["users"],
+        }
+    )
+    frame, topics_frame = place_frames_from_counts(
+        h3, None, *_grouped(by_topic), users, labels, period, geo.CELL
+    )
+    frame.insert(1, "h3_hex", geo.cell_strings(frame[geo.CELL].to_numpy(np.uint64)))
+    return frame, topics_frame
+
+
+@functools.cache
+def region_layer() -> tuple[gpd.GeoDataFrame, np.ndarray, tuple[str, ...]]:
+    """The bundled countries layer the atlas counts regions in, each feature's region code
+    (features that share a name are one region, as :func:`core.spacetime.regions.aggregate`
+    factorises them) and the region names."""
+    layer = load_regions()
+    code, names = pd.factorize(layer[REGION].astype(str))
+    return layer, code.astype(np.int64), tuple(str(n) for n in names)
+
+
+def regions_from_counts(
+    by_topic: pd.DataFrame,
+    region_users: pd.DataFrame,
+    names: Sequence[str],
+    labels: Sequence[str],
+    period: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """core.spacetime.regions.aggregate's ``regions`` and ``by_topic`` frames from ``by_topic``
+    (region code, unit, topic, events, users) and ``region_users`` (region, unit, users); region
+    codes index ``names`` (the layer's names in order of first appearance, as the local code
+    factorises them)."""
+    users = pd.DataFrame(
+        {
+            "place": region_users["region"].to_numpy(np.int64),
+            "unit": region_users["unit"],
+            "users": region_users["users"],
+        }
+    )
+    return place_frames_from_counts(
+        by_topic["region"].to_numpy(np.int64),
+        np.asarray(names, dtype=object),
+        *_grouped(by_topic),
+        users,
+        labels,
+        period,
+        REGION,
+    )

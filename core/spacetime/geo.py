@@ -39,8 +39,8 @@ EARTH_RADIUS_M = 6_371_008.8
 #: Most cells a map draws at its default resolution: a browser stays responsive with this many
 #: polygons; a log spread wider gets a coarser default (see :func:`fit_res`).
 MAP_CELLS = 20_000
-#: The coarsest resolution :func:`fit_res` falls back to (about 250 km^2 per cell).
-COARSEST_DEFAULT_RES = 4
+#: The coarsest resolution :func:`fit_res` falls back to (about 12,000 km^2 per cell).
+COARSEST_DEFAULT_RES = 3
 
 _RES_BITS = np.uint64(0xF) << np.uint64(52)
 

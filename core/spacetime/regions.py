@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from core.device import pick_device
 from core.errors import InvalidInputError
@@ -158,7 +159,12 @@ def load_regions(
     frame = frame.set_crs(4326) if frame.crs is None else frame.to_crs(4326)
     invalid = ~frame.geometry.is_valid
     if invalid.any():  # rounded or hand-drawn rings self-touch; sjoin and dissolve need valid ones
-        frame.loc[invalid, frame.geometry.name] = frame.geometry[invalid].make_valid()
+        # "structure" keeps the polygonal result only: the default method can return a
+        # GeometryCollection (polygon + a collapsed spike), whose tooltips folium cannot draw.
+        fixed = shapely.make_valid(
+            frame.geometry[invalid].to_numpy(), method="structure", keep_collapsed=False
+        )
+        frame.loc[invalid, frame.geometry.name] = fixed
     names = _name_column(frame, name)
     out = frame.drop(
         columns=[c for c in frame.columns if str(c).lower() == REGION], errors="ignore"

@@ -17,6 +17,7 @@ from core.engines.folder import MANIFEST
 from core.engines.stored import StoredAtlas
 from core.spacetime.trends import TrendSpec
 from dashboard import charts, maps
+from dashboard.cached import region_shapes
 from dashboard.components.feedback import md_escape
 
 RAW_ONLY = (
@@ -98,13 +99,27 @@ def atlas_map(stored: StoredAtlas) -> None:
         format_func=lambda t: f"{t:%Y-%m-%d}",
         key="atlas_step",
     )
-    cells = stored.map_cells(MapSpec(res=stored.res, period=stored.period), step)
-    st.markdown(f"**{len(cells):,} cells** · {int(cells['events'].sum()):,} events")
+    view = st.segmented_control(
+        "View", ["cells", "countries"], default="cells", key="atlas_map_view"
+    )
     from streamlit_folium import st_folium
 
-    st_folium(maps.cells_map(cells, "events"), height=480, returned_objects=[], key="atlas_map")
+    if view == "countries":
+        figures = stored.map_regions(step)
+        st.markdown(
+            f"**{len(figures):,} countries** · {int(figures['events'].sum()):,} events in them"
+        )
+        fmap = maps.regions_map(region_shapes("countries"), figures, "events")
+        st_folium(fmap, height=480, returned_objects=[], key="atlas_regions_map")
+        st.dataframe(figures, hide_index=True)
+    else:
+        cells = stored.map_cells(MapSpec(res=stored.res, period=stored.period), step)
+        st.markdown(f"**{len(cells):,} cells** · {int(cells['events'].sum()):,} events")
+        st_folium(maps.cells_map(cells, "events"), height=480, returned_objects=[], key="atlas_map")
     raw_only(
-        stored, "hotspots, regions, other resolutions and filters", "the cells of each stored step"
+        stored,
+        "hotspots, other boundaries, other resolutions and filters",
+        "the cells and countries of each stored step",
     )
 
 

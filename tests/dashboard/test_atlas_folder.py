@@ -90,6 +90,21 @@ def test_map_page_shows_the_cells_of_the_last_step(opened):
     )
 
 
+def test_map_page_shows_the_stored_countries_of_a_step(opened):
+    at = new_app(page="atlas_map")
+    at.segmented_control(key="atlas_map_view").set_value("countries").run()
+    assert_clean(at)
+    regions = opened.table("regions")
+    last = regions[regions["bin"] == regions["bin"].max()]
+    assert any(
+        f"**{len(last):,} countries** · {int(last['events'].sum()):,} events in them" == m.value
+        for m in at.markdown
+    )
+    shown = at.dataframe[0].value
+    assert sorted(shown["region"]) == sorted(last["region"])
+    assert shown["events"].sum() == last["events"].sum()
+
+
 def test_users_page_reads_one_users_events_on_demand(opened):
     at = new_app(page="users")
     assert_clean(at)

@@ -31,7 +31,7 @@ def test_open_atlas_refuses_another_format_version(tmp_path):
         "time_basis": "UTC",
     }
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(AtlasFolderError, match="format_version: expected 1, found 99"):
+    with pytest.raises(AtlasFolderError, match="format_version: expected 2, found 99"):
         open_atlas(tmp_path)
 
 

@@ -24,6 +24,8 @@ COUNT_TABLES = (
     "period_counts",
     "cells",
     "cells_by_topic",
+    "regions",
+    "regions_by_topic",
     "hour_of_week",
 )
 
@@ -39,12 +41,46 @@ def atlases(tmp_path_factory):
         **{"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"},
     )
     spark.sparkContext.setLogLevel("ERROR")
+    b_json = _nested_jsonl(b)
     try:
         local_engine.build([a, b], root / "local", items=str(items), spec=SPEC)
         spark_engine.build([a, b], root / "spark", items=str(items), spec=SPEC, spark=spark)
+        local_engine.build([a, b_json], root / "local_json", items=str(items), spec=SPEC)
+        spark_engine.build(
+            [a, b_json], root / "spark_json", items=str(items), spec=SPEC, spark=spark
+        )
     finally:
         spark.stop()
+    ATLASES_JSON.extend([open_atlas(root / "local_json"), open_atlas(root / "spark_json")])
     return open_atlas(root / "local"), open_atlas(root / "spark")
+
+
+ATLASES_JSON: list = []  # filled by the ``atlases`` fixture (one Spark session for both builds)
+
+
+def _nested_jsonl(csv_path):
+    """File b as a gzip-compressed nested JSON Lines export, with a blank and a malformed line."""
+    import gzip
+    import json
+
+    frame = pd.read_csv(csv_path, dtype={"user_id": str, "item_id": str})
+    records = [
+        json.dumps(
+            {
+                "user": {"id": r.user_id},
+                "item_id": r.item_id,
+                "ts": r.ts,
+                "event": r.event,
+                "location": {"latitude": r.lat, "longitude": r.lon},
+            }
+        )
+        for r in frame.itertuples()  # builds the test file, not product code
+    ]
+    records.insert(5, "")
+    records.insert(9, '{"user": {"id": "u1"}, "item_id": ')
+    out = csv_path.with_name("events_b.jsonl.gz")
+    out.write_bytes(gzip.compress(("\n".join(records) + "\n").encode("utf-8")))
+    return out
 
 
 def test_both_atlases_hold_every_table_with_the_same_row_counts(atlases):
@@ -134,3 +170,49 @@ def test_one_users_events_read_back_from_either_atlas(atlases):
     assert (a["user_id"].astype(str) == "u3").all()
     assert (a["ts"].to_numpy() == b["ts"].to_numpy()).all()
     assert a["item_id"].astype(str).tolist() == b["item_id"].astype(str).tolist()
+
+
+def test_a_nested_gzip_json_lines_file_gives_the_same_atlas_on_both_engines(atlases):
+    loc, spk = ATLASES_JSON
+    csv_report = atlases[0].report
+    keep = ("rows_in", "accepted", "rejected", "duplicates", "rejected_by_reason", "n_users")
+    assert {k: loc.report[k] for k in keep} == {k: spk.report[k] for k in keep}
+    # the same events as the CSV pair, plus one malformed record (the blank line is no record)
+    assert loc.report["rows_in"] == csv_report["rows_in"] + 1
+    assert loc.report["accepted"] == csv_report["accepted"] == 600
+    assert loc.report["rejected_by_reason"]["malformed_row"] == 2
+    pd.testing.assert_frame_equal(
+        loc.table("rejected"), spk.table("rejected"), check_dtype=False, check_categorical=False
+    )
+    for name in ("cells", "cells_by_topic", "regions", "period_counts", "hour_of_week"):
+        pd.testing.assert_frame_equal(
+            loc.table(name), spk.table(name), check_dtype=False, check_categorical=False
+        )
+        pd.testing.assert_frame_equal(
+            loc.table(name),
+            atlases[0].table(name),
+            check_dtype=False,
+            check_categorical=False,
+        )
+
+
+def test_regions_count_the_located_events_in_the_cities_countries(atlases):
+    import shapely
+
+    from core.spacetime.regions import load_regions
+
+    loc, spk = atlases
+    events = pd.read_parquet(loc.path / "events")
+    events = events[events["lat"].notna()]
+    layer = load_regions()
+    # by hand with shapely: the countries holding each located event (a coarse coastline leaves
+    # some seaside events outside every country)
+    expected = {}
+    for name in ("Japan", "United States of America", "Germany", "Australia"):
+        shape = shapely.union_all(layer.geometry[layer["region"] == name].to_numpy())
+        inside = shapely.contains_xy(shape, events["lon"], events["lat"])
+        expected[name] = int(inside.sum())
+    assert sum(expected.values()) > 0.8 * len(events)
+    for atlas in (loc, spk):
+        table = atlas.table("regions")
+        assert table.groupby("region")["events"].sum().to_dict() == expected

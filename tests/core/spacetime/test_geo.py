@@ -63,7 +63,9 @@ def test_parent_cells_equal_h3_cell_to_parent():
         expected = [h3.api.basic_int.cell_to_parent(int(c), res) for c in cells]
         assert geo.parent_cells(cells, res).tolist() == expected
     assert geo.parent_cells(np.array([0], dtype=np.uint64), 3).tolist() == [0]
-    with pytest.raises(InvalidInputError, match="res: expected at most the cells' own resolution 10"):
+    with pytest.raises(
+        InvalidInputError, match="res: expected at most the cells' own resolution 10"
+    ):
         geo.parent_cells(cells, 11)
 
 

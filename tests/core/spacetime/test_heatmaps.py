@@ -170,7 +170,9 @@ def _run_cli(tmp_path, src, *extra):
 def test_cli_gives_a_spread_log_a_coarser_default_grid_and_says_so(tmp_path, monkeypatch, capsys):
     src, per_res = _spread_log(tmp_path)
     monkeypatch.setattr(geo, "MAP_CELLS", 10)
-    expected = max(r for r in range(4, 9) if per_res[r] <= 10) if per_res[4] <= 10 else 4
+    floor = geo.COARSEST_DEFAULT_RES
+    fits = [r for r in range(floor, 9) if per_res[r] <= 10]
+    expected = max(fits) if fits else floor
     summary = _run_cli(tmp_path, src)
     assert summary["res"] == summary["map_res"] == expected < 8
     assert summary["cells"] == summary["map_cells"] == per_res[expected]

@@ -117,3 +117,16 @@ def test_polygons_passed_where_the_spec_goes_are_refused():
         InvalidInputError, match=r"spec: expected a RegionSpec \(polygons go in regions=\)"
     ):
         aggregate(_log(), None, (), load_regions(_squares_geojson()))
+
+
+def test_invalid_rings_are_repaired_to_polygons_only():
+    from shapely.geometry import Polygon
+
+    # a square with a one-segment spike: make_valid's default gives Polygon + LineString
+    spike = Polygon([(0, 0), (2, 0), (2, 2), (1, 2), (1, 3), (1, 2), (0, 2)])
+    data = gpd.GeoDataFrame({"name": ["Spiky"]}, geometry=[spike], crs=4326).to_json().encode()
+    regions = load_regions(data)
+    assert regions.geometry.geom_type.tolist() == ["Polygon"]
+    assert regions.geometry.area.tolist() == [4.0]
+    every = load_regions()  # the bundled countries: every shape polygonal (tooltips draw)
+    assert set(every.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
