@@ -184,7 +184,8 @@ def user_tables(con, keyed: Path, ranges, vectors, topics, spec: AtlasSpec, ref_
 
 
 def count_tables(con, keyed: Path, item_topic: pd.DataFrame, labels, spec: AtlasSpec, basis, stats):
-    """cells, cells_by_topic, period_counts and hour_of_week from DuckDB group-bys."""
+    """cells, cells_by_topic, regions, regions_by_topic, period_counts and hour_of_week from
+    DuckDB group-bys."""
     con.register("item_topic", item_topic[[schema.ITEM, "topic"]])
     tagged = f"(SELECT k.*, t.topic FROM {_src(keyed)} k JOIN item_topic t USING (item_id))"
     by_topic = _df(
@@ -199,6 +200,21 @@ def count_tables(con, keyed: Path, item_topic: pd.DataFrame, labels, spec: Atlas
             (SELECT DISTINCT h3, unit, user_id FROM {_src(keyed)} WHERE located) GROUP BY ALL""",
     )
     cells, cells_by_topic = tables.cells_from_counts(by_topic, cell_users, labels, spec.period)
+    region_topic = _df(
+        con,
+        f"""SELECT region, unit, topic, sum(n) AS events, count(*) AS users FROM
+            (SELECT region, unit, topic, user_id, count(*) AS n FROM {tagged}
+             WHERE located AND region >= 0 GROUP BY ALL) GROUP BY ALL""",
+    )
+    region_users = _df(
+        con,
+        f"""SELECT region, unit, count(*) AS users FROM
+            (SELECT DISTINCT region, unit, user_id FROM {_src(keyed)}
+             WHERE located AND region >= 0) GROUP BY ALL""",
+    )
+    by_region, regions_by_topic = tables.regions_from_counts(
+        region_topic, region_users, tables.region_layer()[2], labels, spec.period
+    )
     per_bin = _df(
         con,
         f"""SELECT unit, sum(n) AS events, count(*) AS users FROM
@@ -216,6 +232,8 @@ def count_tables(con, keyed: Path, item_topic: pd.DataFrame, labels, spec: Atlas
     return {
         "cells": cells,
         "cells_by_topic": cells_by_topic,
+        "regions": by_region,
+        "regions_by_topic": regions_by_topic,
         "period_counts": periods,
         "hour_of_week": grid,
     }

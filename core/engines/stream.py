@@ -38,7 +38,7 @@ from core.io import reader
 from core.io.catalogue import Catalogue, catalogue_from
 from core.io.columns import detect_mapping, names_tried
 from core.io.ingest import IngestSpec, _read, sniff
-from core.spacetime import geo
+from core.spacetime import geo, regions
 from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 #: Rows per validated batch (a batch costs about 1 KB per row while it is validated).
@@ -67,7 +67,7 @@ KEYED: Final = "keyed"
 class Streamed:
     """What the stream left: the keyed events folder, rejected rows and the per-file counts."""
 
-    keyed: Path  # day=.../*.parquet: KEY columns + ord, h3, located, unit, how_*, sub
+    keyed: Path  # day=.../*.parquet: KEY columns + ord, h3, located, region, unit, how_*, sub
     rejected: pd.DataFrame  # file, row_number, reason
     rows_in: tuple[int, ...]  # per file
     staged_rows: int  # accepted rows before de-duplication
@@ -236,6 +236,8 @@ def _keyed(parsed: pd.DataFrame, res: int, period: str, sub_buckets: int) -> pa.
     ok = geo.valid_location(lat, lon)
     cells = np.zeros(len(parsed), np.uint64)
     cells[ok] = geo.h3_cells(lat[ok], lon[ok], res)
+    layer, code, _ = tables.region_layer()
+    hit = regions.assign_regions(lat, lon, layer)
     users = pa.array(parsed[schema.USER].to_numpy(dtype=object), pa.string())
     columns = {
         name: (
@@ -254,6 +256,7 @@ def _keyed(parsed: pd.DataFrame, res: int, period: str, sub_buckets: int) -> pa.
             ),
             "h3": pa.array(cells.view(np.int64)),
             "located": pa.array(ok),
+            "region": pa.array(np.where(hit >= 0, code[hit], -1).astype(np.int64)),
             "unit": pa.array(tables.bin_units(ts, period)),
             **{
                 col: pa.array(tables.local_how(ts, offset, lon, basis).astype(np.int16))
@@ -382,6 +385,7 @@ def _deduplicate(con, staged: Path, keyed: Path) -> int:
         glob = str(day_dir / "*.parquet")
         con.execute(
             f"COPY (SELECT {key}, min(ord) AS ord, first(h3) AS h3, first(located) AS located, "
+            f"first(region) AS region, "
             f"first(unit) AS unit, first(how_utc) AS how_utc, first(how_lon) AS how_lon, "
             f"first(how_off) AS how_off, first(sub) AS sub "
             f"FROM read_parquet(?) GROUP BY ALL) TO '{out / 'part.parquet'}' (FORMAT parquet)",

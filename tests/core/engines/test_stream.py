@@ -19,6 +19,8 @@ COUNT_TABLES = (
     "period_counts",
     "cells",
     "cells_by_topic",
+    "regions",
+    "regions_by_topic",
     "hour_of_week",
 )
 
