@@ -78,6 +78,14 @@ def make_world(n_events: int, n_users: int, n_items: int, dim: int, seed: int = 
     return events, ItemVectors(ids, vec, "text", "random", "bench"), topics
 
 
+def world_arguments(parser: argparse.ArgumentParser, users: int) -> None:
+    """``--events --users --items --dim``: the size of the world :func:`make_world` generates."""
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--dim", type=int, default=384)
+
+
 def run(args: argparse.Namespace, device: str) -> dict[str, float]:
     events, iv, topics = make_world(args.events, args.users, args.items, args.dim)
     dev = torch.device(device)
@@ -106,10 +114,7 @@ def run(args: argparse.Namespace, device: str) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--items", type=int, default=20_000)
-    parser.add_argument("--dim", type=int, default=384)
+    world_arguments(parser, users=100_000)
     parser.add_argument("--timeline", action="store_true", help="also time the weekly timeline")
     args = parser.parse_args()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -20,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.interests import make_world
+from bench.interests import make_world, world_arguments
 from core import schema
 from core.atlas import AnalysisSpec, Atlas
 
@@ -37,10 +37,7 @@ def best_of(fn, repeat: int = 5):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--users", type=int, default=50_000)
-    parser.add_argument("--items", type=int, default=20_000)
-    parser.add_argument("--dim", type=int, default=384)
+    world_arguments(parser, users=50_000)
     parser.add_argument("--timeline", action="store_true", help="fold a weekly timeline too")
     args = parser.parse_args()
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core import schema
+from core.atlas_model import ModelViews
 from core.atlas_views import InsightViews, SpaceViews, UserViews
 from core.errors import InvalidInputError, ModelUnavailableError
 from core.interests.embeddings import SOURCES, EmbeddingSpec, ItemVectors, build_item_vectors
@@ -127,7 +128,7 @@ class MapSpec:
         return {"start": self.start, "end": self.end, "topics": self.topics, "events": self.events}
 
 
-class Atlas(SpaceViews, UserViews, InsightViews):
+class Atlas(SpaceViews, UserViews, InsightViews, ModelViews):
     """Every analysis of one event log under one :class:`AnalysisSpec`, each computed once.
 
     Parameters
@@ -359,61 +360,19 @@ class Atlas(SpaceViews, UserViews, InsightViews):
 
         return self._once("forecast", (tspec, column, horizon), compute)
 
-    # ------------------------------------------------------------------ model
-
-    def train(self, tspec, *, use_text: bool = True, progress=None, compare: bool = True):
-        """Train the sequence model (item embeddings initialised from the item vectors when
-        ``use_text``); with ``compare`` the result carries the baselines' report too."""
-        from core.recsys import train
-
-        vectors = self.item_vectors if use_text else None
-        args = (
-            self.events,
-            vectors.vectors if vectors is not None else None,
-            vectors.item_ids if vectors is not None else None,
-            tspec,
-            progress,
-        )
-        return train.train_and_compare(*args) if compare else train.fit(*args)
-
-    def bundle(self, result):
-        """A trained result as a ``ModelBundle`` whose reasons name each item's topic."""
-        from core.recsys import persist
-
-        return persist.bundle_from(result, self.item_topic_labels)
-
-    @cached_property
-    def quick_result(self):
-        """A small model trained once for previews (one short epoch: a preview, not the model
-        to evaluate)."""
-        from core.recsys import train
-
-        quick = train.TrainSpec.fast(
-            epochs=1, loss="sampled", n_negatives=128, propensity=False, max_seconds=20.0
-        )
-        return self.train(quick, compare=False)
-
-    @cached_property
-    def quick_model(self):
-        """The preview model as a ``ModelBundle``."""
-        return self.bundle(self.quick_result)
-
-    @cached_property
-    def quick_report(self) -> pd.DataFrame:
-        """Test metrics of the preview model against the baselines."""
-        from core.recsys import evaluate
-
-        return evaluate.compare(self.quick_result, self.events, "test")
-
-    def recommend(self, bundle, user: str, k: int = 10, near=None) -> pd.DataFrame:
-        """Top-k unseen items for ``user`` with score parts and a reason."""
-        from core.recsys import recommend
-
-        return recommend.top_k(bundle, self.events, user, k=k, near=near)
-
 
 def shared_encoder(spec: AnalysisSpec) -> TextEncoder | None:
-    """Load the encoder of ``spec``, or None when no model loads (vectors then say why)."""
+    """Load the encoder of ``spec``, or None when no model loads (vectors then say why).
+
+    Parameters
+    ----------
+    spec
+        Its ``model`` and ``device`` choose the encoder.
+
+    Returns
+    -------
+    TextEncoder or None
+    """
     from core.interests.text_encoder import load_encoder
 
     try:

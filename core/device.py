@@ -39,7 +39,18 @@ def pick_device(prefer: str | None = None) -> torch.device:
 
 
 def describe(device: torch.device) -> str:
-    """A short human-readable name of ``device`` for reports and the UI."""
+    """A short human-readable name of ``device`` for reports and the UI.
+
+    Parameters
+    ----------
+    device
+        A torch device (e.g. from :func:`pick_device`).
+
+    Returns
+    -------
+    str
+        E.g. ``"CPU (8 threads)"``, ``"GPU (NVIDIA H200)"`` or ``"Apple GPU (mps)"``.
+    """
     if device.type == "cuda":
         return f"GPU ({torch.cuda.get_device_name(device)})"
     if device.type == "mps":

@@ -173,11 +173,22 @@ SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``frame`` with every canonical column present and typed, sorted by time.
+    """A copy of ``frame`` with every canonical column present and typed, sorted by time.
 
     Dtypes: ``user_id``, ``item_id``, ``event``, ``item_text``: category of str; ``ts``:
     datetime64[ns, UTC]; ``weight``, ``lat``, ``lon``: float64 (NaN = unknown);
-    ``tz_offset_min``: float64 minutes (NaN = unknown). Extra columns are kept after the canonical ones.
+    ``tz_offset_min``: float64 minutes (NaN = unknown). Extra columns are kept after the canonical
+    ones.
+
+    Parameters
+    ----------
+    frame
+        At least the required columns (``REQUIRED``), under their canonical names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The canonical EventLog.
 
     Raises
     ------
@@ -231,20 +242,55 @@ def _as_text_category(column: pd.Series) -> pd.Series:
 
 
 def event_weights(events: pd.Series, table: dict[str, float] | None = None) -> pd.Series:
-    """Weight of each event type from ``table`` (default ``DEFAULT_EVENT_WEIGHTS``), 1.0 if unknown."""
+    """Weight of each event type from ``table`` (default ``DEFAULT_EVENT_WEIGHTS``), 1.0 if unknown.
+
+    Parameters
+    ----------
+    events
+        Event types (matched case-insensitively).
+    table
+        Event type -> weight.
+
+    Returns
+    -------
+    pandas.Series
+        float64 weights, aligned with ``events``.
+    """
     table = DEFAULT_EVENT_WEIGHTS if table is None else table
     lowered = events.astype(str).str.lower()
     return lowered.map(table).fillna(1.0).astype("float64")
 
 
 def codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (int64, 0..n-1) and the labels they index, for a categorical or plain column."""
+    """Integer codes (int64, 0..n-1) and the labels they index, for a categorical or plain column.
+
+    Parameters
+    ----------
+    column
+        Any column; a plain one is made categorical first.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, pandas.Index)
+        The code of every row and the categories.
+    """
     cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
     return cat.cat.codes.to_numpy(dtype=np.int64), cat.cat.categories
 
 
 def item_table(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per item: ``item_id``, ``item_text`` (first non-missing) and ``n_events``."""
+    """One row per item: ``item_id``, ``item_text`` (first non-missing) and ``n_events``.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+
+    Returns
+    -------
+    pandas.DataFrame
+        In the order of the item categories.
+    """
     grouped = events.groupby(ITEM, observed=True, sort=True)
     table = pd.DataFrame(
         {
@@ -256,7 +302,18 @@ def item_table(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def fingerprint(events: pd.DataFrame) -> str:
-    """A short stable hash of an EventLog's content, used as a cache key."""
+    """A short stable hash of an EventLog's content, used as a cache key.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog; only the canonical columns are hashed (extra columns do not count).
+
+    Returns
+    -------
+    str
+        Hex digest; equal contents give equal fingerprints.
+    """
     hashed = pd.util.hash_pandas_object(events[list(CANONICAL)], index=False).to_numpy()
     digest = hashlib.blake2b(hashed.tobytes(), digest_size=12)
     digest.update(str(len(events)).encode())

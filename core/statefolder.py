@@ -38,7 +38,18 @@ MANIFEST = "manifest.json"
 
 
 def exists(folder: str | Path) -> bool:
-    """Whether ``folder`` holds a state folder."""
+    """Whether ``folder`` holds a state folder.
+
+    Parameters
+    ----------
+    folder
+        A path that may not exist yet.
+
+    Returns
+    -------
+    bool
+        True when ``folder/manifest.json`` is there.
+    """
     return (Path(folder) / MANIFEST).is_file()
 
 
@@ -55,7 +66,7 @@ def save_state(atlas: Atlas, folder: str | Path) -> Path:
     Returns
     -------
     Path
-        The folder.
+        ``folder``, ready for :func:`open_state` and later ``--update`` runs.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -101,6 +112,16 @@ def save_state(atlas: Atlas, folder: str | Path) -> Path:
 
 def open_state(folder: str | Path) -> Atlas:
     """An :class:`Atlas` over the saved log with its vectors, topics and interests restored.
+
+    Parameters
+    ----------
+    folder
+        A state folder that :func:`save_state` wrote.
+
+    Returns
+    -------
+    Atlas
+        Seeded with the saved results, ``arrivals`` as saved; ready for ``extend``.
 
     Raises
     ------

@@ -9,6 +9,8 @@ global or ``st.session_state``, and nothing here computes: each wrapper is one f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -18,6 +20,16 @@ from core.interests.embeddings import ItemVectors
 from core.interests.text_encoder import TextEncoder
 from core.spacetime.heatmaps import default_res
 from core.spacetime.trends import EventFilter, TrendSpec
+
+if TYPE_CHECKING:  # types of the results only; nothing here computes with them
+    import geopandas as gpd
+
+    from core.engines.stored import StoredAtlas
+    from core.recsys.persist import ModelBundle
+    from core.spacetime.compare import Comparison
+    from core.spacetime.forecast import ForecastResult
+    from core.spacetime.heatmaps import HeatmapResult
+    from core.spacetime.playback import Playback, PlaybackSpec
 
 __all__ = ["AnalysisSpec", "MapSpec", "SegmentSpec", "Summary", "TopicInfo"]
 
@@ -51,7 +63,7 @@ def file_dataset(
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def stored_atlas(path: str, created: str):
+def stored_atlas(path: str, created: str) -> StoredAtlas:
     """An atlas folder opened as ``core.engines.stored.StoredAtlas`` (its tables are read once
     and shared; ``created`` from the manifest makes a rebuilt folder a new entry)."""
     from core.engines.stored import StoredAtlas
@@ -179,7 +191,7 @@ def emerging(
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def forecast(
     fp: str, spec: AnalysisSpec, tspec: TrendSpec, column: str, horizon: int, _events: pd.DataFrame
-):
+) -> ForecastResult:
     """A forecast of one period-count column over complete periods."""
     return atlas(fp, spec, _events).forecast(tspec, column, horizon)
 
@@ -188,7 +200,7 @@ def forecast(
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
-def heatmap(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame):
+def heatmap(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame) -> HeatmapResult:
     """Per (H3 cell x period) counts and topic mix."""
     return atlas(fp, spec, _events).heatmap(mspec.heatmap())
 
@@ -220,7 +232,7 @@ def hotspots(fp: str, spec: AnalysisSpec, mspec: MapSpec, _events: pd.DataFrame)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def region_shapes(layer: str, _data: bytes | None = None):
+def region_shapes(layer: str, _data: bytes | None = None) -> gpd.GeoDataFrame:
     """A boundary layer: bundled by name, or uploaded (``layer`` = "upload:<sha1 of _data>", so the
     key names the content)."""
     from core.spacetime.regions import load_regions
@@ -246,13 +258,15 @@ def regions(
 
 
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
-def playback(fp: str, spec: AnalysisSpec, pspec, _events: pd.DataFrame):
+def playback(fp: str, spec: AnalysisSpec, pspec: PlaybackSpec, _events: pd.DataFrame) -> Playback:
     """Per-period cells on one colour scale across all periods (map playback frames)."""
     return atlas(fp, spec, _events).playback(pspec)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def playback_html(fp: str, spec: AnalysisSpec, pspec, title: str, _events: pd.DataFrame) -> str:
+def playback_html(
+    fp: str, spec: AnalysisSpec, pspec: PlaybackSpec, title: str, _events: pd.DataFrame
+) -> str:
     """The playback as a self-contained offline HTML animation."""
     return atlas(fp, spec, _events).playback_html(pspec, title)
 
@@ -283,7 +297,7 @@ def findings(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> pd.DataFrame
 @st.cache_data(show_spinner=False, max_entries=ENTRIES)
 def compare(
     fp: str, spec: AnalysisSpec, a: SegmentSpec, b: SegmentSpec, top: int, _events: pd.DataFrame
-):
+) -> Comparison:
     """Two segments side by side (topic shares with a z-test per topic, rhythm, top items)."""
     return atlas(fp, spec, _events).compare(a, b, top)
 
@@ -318,7 +332,7 @@ def item_topic_labels(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> dic
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame):
+def quick_model(fp: str, spec: AnalysisSpec, _events: pd.DataFrame) -> ModelBundle:
     """The preview model as a ``core.recsys.persist.ModelBundle`` (read-only, shared)."""
     return atlas(fp, spec, _events).quick_model
 
@@ -337,7 +351,7 @@ def recommendations(
     k: int,
     near: tuple[float, float] | None,
     _events: pd.DataFrame,
-    _bundle: object,
+    _bundle: ModelBundle,
 ) -> pd.DataFrame:
     """Top-k unseen items for ``user`` with score parts and a reason. ``model_key`` names every
     choice that made ``_bundle`` (the model identity), so a retrained model is never served the

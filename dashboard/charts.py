@@ -222,27 +222,26 @@ def user_timeline(frame: pd.DataFrame, labels: Sequence[str], title: str) -> go.
     fig = topic_shares_area(frame, present, title, palette_labels=labels)
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}, height=470)
     if "drift" in frame.columns:
-        fig.add_trace(
+        _right_axis_line(
+            fig,
             go.Scatter(
                 x=frame["period"],
                 y=frame["drift"],
                 name="drift",
-                yaxis="y2",
-                mode="lines+markers",
                 line={"color": "#111", "width": 2},
                 hovertemplate="drift %{y:.2f}<extra></extra>",
-            )
-        )
-        fig.update_layout(
-            yaxis2={
-                "overlaying": "y",
-                "side": "right",
-                "range": [0, 1],
-                "title": "drift (cosine distance)",
-                "showgrid": False,
-            }
+            ),
+            range=[0, 1],
+            title="drift (cosine distance)",
         )
     return fig
+
+
+def _right_axis_line(fig: go.Figure, trace: go.Scatter, **axis: object) -> None:
+    """Add ``trace`` as lines with markers on a second y axis at the right (no grid of its own)."""
+    trace.update(yaxis="y2", mode="lines+markers")
+    fig.add_trace(trace)
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", **axis, "showgrid": False})
 
 
 def metrics_bars(table: pd.DataFrame, metric: str, title: str) -> go.Figure:
@@ -266,16 +265,9 @@ def training_curve(history: pd.DataFrame, title: str = "Training") -> go.Figure:
         go.Scatter(x=history["epoch"], y=history["loss"], name="loss", mode="lines+markers")
     )
     if "val" in history.columns:
-        fig.add_trace(
-            go.Scatter(
-                x=history["epoch"],
-                y=history["val"],
-                name="validation NDCG@10",
-                yaxis="y2",
-                mode="lines+markers",
-            )
+        _right_axis_line(
+            fig, go.Scatter(x=history["epoch"], y=history["val"], name="validation NDCG@10")
         )
-        fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False})
     fig.update_xaxes(title="epoch")
     return _layout(fig, title, height=300)
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from core.cli.options import add_input_arguments, spec_from
+from core.cli.options import add_analysis_arguments, add_input_arguments, spec_args, spec_from
 from core.engines.folder import AtlasSpec
-from core.interests.embeddings import SOURCES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,29 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default="local", choices=["local", "spark"])
     parser.add_argument("--master", default="local[2]", help="Spark master URL (spark engine)")
     parser.add_argument("--res", type=int, default=8, help="H3 resolution 0..15 (default 8)")
-    parser.add_argument("--period", default="W", choices=["D", "W", "M"], help="calendar period")
-    parser.add_argument("--half-life", type=float, default=14.0, help="interest half-life, days")
-    parser.add_argument("--source", default="auto", choices=SOURCES, help="item vector source")
-    parser.add_argument("--k", type=int, default=None, help="number of topics (default: automatic)")
-    parser.add_argument("--top", type=int, default=20, help="users in the drift ranking")
-    parser.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, mps")
-    parser.add_argument("--cache-dir", default=None, help="vector cache (default $ATLAS_CACHE_DIR)")
+    add_analysis_arguments(parser)
     parser.add_argument("--out", required=True, help="atlas folder to write")
 
 
 def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ingest_spec = spec_from(args)
-    spec = AtlasSpec(
-        res=args.res,
-        period=args.period,
-        half_life_days=args.half_life,
-        source=args.source,
-        k=args.k,
-        top=args.top,
-        device=args.device,
-        cache_dir=args.cache_dir,
-    )
+    spec = spec_args(AtlasSpec, args)
     if args.engine == "spark":
         from core.engines import spark as engine
 

@@ -33,8 +33,22 @@ def _res(value: str) -> int | str:
 
 
 def fit_grid(events, res: int | str) -> tuple[int, int, str | None]:
-    """The resolution of the tables and the one of map.html, with a note when either is coarser
-    than asked: ``(res, map_res, note)``. A map draws at most ``geo.MAP_CELLS`` cells."""
+    """The resolution of the tables and the one of map.html, with a note when either is coarser.
+
+    A map draws at most ``geo.MAP_CELLS`` cells.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog (its located events decide the grid).
+    res
+        The ``--res`` option: an H3 resolution, or ``"auto"`` (8, coarser where the events spread).
+
+    Returns
+    -------
+    tuple of (int, int, str or None)
+        ``(res, map_res, note)``; ``note`` is None when both are the resolution asked for.
+    """
     lat = events[schema.LAT].to_numpy(dtype=np.float64)
     lon = events[schema.LON].to_numpy(dtype=np.float64)
     asked = 8 if res == "auto" else int(res)

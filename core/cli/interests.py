@@ -20,9 +20,8 @@ import pandas as pd
 
 from core import statefolder
 from core.atlas import AnalysisSpec, Atlas
-from core.cli.options import add_input_arguments, read_events
+from core.cli.options import add_analysis_arguments, add_input_arguments, read_events, spec_args
 from core.errors import InvalidInputError
-from core.interests.embeddings import SOURCES
 from core.interests.state import topic_shares
 from core.interests.state import user_vectors as unit_user_vectors
 from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -47,14 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             f"English text, {MULTILINGUAL_MODEL} (bundled) otherwise, chosen by script detection"
         ),
     )
-    parser.add_argument("--source", default="auto", choices=SOURCES, help="where vectors come from")
     parser.add_argument("--blend-alpha", type=float, default=0.5, help="text weight in a blend")
-    parser.add_argument("--k", type=int, default=None, help="number of topics (default: automatic)")
-    parser.add_argument("--half-life", type=float, default=14.0, help="interest half-life in days")
-    parser.add_argument("--period", default="W", help="timeline period: D, W or M")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    parser.add_argument("--cache-dir", default=None, help="vector cache (default $ATLAS_CACHE_DIR)")
-    parser.add_argument("--top", type=int, default=20, help="users in the drift ranking")
+    add_analysis_arguments(parser, any_period=True)
     parser.add_argument(
         "--timeline-vectors", action="store_true", help="store each timeline row's vector too"
     )
@@ -80,15 +73,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         atlas = Atlas(
             events,
-            AnalysisSpec(
-                source=args.source,
-                k=args.k,
-                half_life_days=args.half_life,
-                model=args.model,
-                device=args.device,
-                blend_alpha=args.blend_alpha,
-                cache_dir=args.cache_dir,
-            ),
+            spec_args(AnalysisSpec, args),
         )
     events = atlas.events
     item_vecs, topics, state = atlas.item_vectors, atlas.topics, atlas.interests()
@@ -112,7 +97,9 @@ def main(args: argparse.Namespace) -> int:
     print(f"topics: {topics.k} (silhouette {topics.silhouette:.3f})")
     for row in topics.table.itertuples():  # one line per topic (a dozen at most)
         print(f"  {row.topic:>2}  {row.size:>5} items  {row.weight_share:6.1%}  {row.label}")
-    print(f"timeline: {len(tl):,} user-periods ({args.period}), half-life {args.half_life:g} days")
+    print(
+        f"timeline: {len(tl):,} user-periods ({args.period}), half-life {args.half_life_days:g} days"
+    )
     if not ranking.empty:
         print("largest interest changes:")
         for row in ranking.head(5).itertuples():  # five lines

@@ -9,10 +9,15 @@ join several text columns.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from typing import Any, TypeVar
 
 from core.errors import InvalidInputError
+from core.interests.embeddings import SOURCES
 from core.io.columns import CATALOGUE_FIELDS, MAPPABLE
 from core.io.ingest import IngestResult, IngestSpec, ingest
+
+T = TypeVar("T")
 
 EVENTS_HELP = (
     "event log: delimited text (any delimiter, e.g. , \\t ; | ::), JSON Lines, JSON, Parquet or "
@@ -104,3 +109,50 @@ def spec_from(args: argparse.Namespace) -> IngestSpec:
 def read_events(args: argparse.Namespace) -> IngestResult:
     """Ingest ``args.events`` (and ``args.items``) with the shared options."""
     return ingest(args.events, items=args.items, spec=spec_from(args))
+
+
+def spec_args(spec_type: type[T], args: argparse.Namespace, **given: Any) -> T:
+    """A frozen spec built from the options whose ``dest`` names one of its fields.
+
+    Parameters
+    ----------
+    spec_type
+        A dataclass (e.g. ``AnalysisSpec``); its fields that no option names keep their defaults.
+    args
+        Parsed options.
+    **given
+        Fields set here instead of from ``args``.
+
+    Returns
+    -------
+    T
+        ``spec_type(**fields)``.
+    """
+    names = {f.name for f in dataclasses.fields(spec_type)}  # type: ignore[arg-type]
+    return spec_type(**{k: v for k, v in vars(args).items() if k in names}, **given)
+
+
+def add_analysis_arguments(parser: argparse.ArgumentParser, *, any_period: bool = False) -> None:
+    """The analysis options the atlas and interests commands share: ``--source --k --half-life
+    --period --device --cache-dir --top`` (``dest`` = the ``AnalysisSpec`` / ``AtlasSpec`` field,
+    for :func:`spec_args`). ``any_period``: any pandas period alias instead of D, W or M."""
+    parser.add_argument("--source", default="auto", choices=SOURCES, help="item vector source")
+    parser.add_argument("--k", type=int, default=None, help="number of topics (default: automatic)")
+    parser.add_argument(
+        "--half-life",
+        dest="half_life_days",
+        metavar="HALF_LIFE",
+        type=float,
+        default=14.0,
+        help="interest half-life in days",
+    )
+    parser.add_argument(
+        "--period",
+        default="W",
+        choices=None if any_period else ["D", "W", "M"],
+        help="calendar period (D, W or M"
+        + (", or any pandas period alias)" if any_period else ")"),
+    )
+    parser.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, mps")
+    parser.add_argument("--cache-dir", default=None, help="vector cache (default $ATLAS_CACHE_DIR)")
+    parser.add_argument("--top", type=int, default=20, help="users in the drift ranking")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.options import spec_args
 from core.sample import SampleSpec, generate, write
 
 
@@ -13,22 +14,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, help="folder to write into (assets/ for the bundled one)"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--users", type=int, default=defaults.n_users)
-    parser.add_argument("--items", type=int, default=defaults.n_items)
+    parser.add_argument(
+        "--users", dest="n_users", metavar="USERS", type=int, default=defaults.n_users
+    )
+    parser.add_argument(
+        "--items", dest="n_items", metavar="ITEMS", type=int, default=defaults.n_items
+    )
     parser.add_argument("--weeks", type=int, default=defaults.weeks)
-    parser.add_argument("--drifters", type=int, default=defaults.n_drifters)
-    parser.add_argument("--clean", action="store_true", help="leave out duplicates and bad rows")
+    parser.add_argument(
+        "--drifters", dest="n_drifters", metavar="DRIFTERS", type=int, default=defaults.n_drifters
+    )
+    parser.add_argument(
+        "--clean", dest="dirty", action="store_false", help="leave out duplicates and bad rows"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    spec = SampleSpec(
-        seed=args.seed,
-        n_users=args.users,
-        n_items=args.items,
-        weeks=args.weeks,
-        n_drifters=args.drifters,
-        dirty=not args.clean,
-    )
+    spec = spec_args(SampleSpec, args)
     sample = generate(spec)
     paths = write(sample, args.out)
     events = sample.events_raw

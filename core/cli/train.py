@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.atlas import Atlas
-from core.cli.options import add_input_arguments, input_options, read_events
+from core.cli.options import add_input_arguments, input_options, read_events, spec_args
 from core.device import describe
 from core.recsys import persist, train
 
@@ -26,11 +26,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=train.TrainSpec.epochs)
     parser.add_argument("--max-len", type=int, default=train.TrainSpec.max_len)
     parser.add_argument("--d-model", type=int, default=train.TrainSpec.d_model)
-    parser.add_argument("--layers", type=int, default=train.TrainSpec.n_layers)
+    parser.add_argument(
+        "--layers", dest="n_layers", metavar="LAYERS", type=int, default=train.TrainSpec.n_layers
+    )
     parser.add_argument("--loss", choices=["full", "sampled"], default="full")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--exclude-seen", action="store_true", help="rank only unseen items")
-    parser.add_argument("--hour-of-week", action="store_true", help="add hour-of-week inputs")
+    parser.add_argument(
+        "--hour-of-week",
+        dest="use_hour_of_week",
+        action="store_true",
+        help="add hour-of-week inputs",
+    )
     parser.add_argument(
         "--text",
         choices=["auto", "none"],
@@ -51,18 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     events = read_events(args).events
-    spec = replace(
-        train.TrainSpec(),
-        epochs=args.epochs,
-        max_len=args.max_len,
-        d_model=args.d_model,
-        n_layers=args.layers,
-        loss=args.loss,
-        seed=args.seed,
-        exclude_seen=args.exclude_seen,
-        use_hour_of_week=args.hour_of_week,
-        device=args.device,
-    )
+    spec = spec_args(train.TrainSpec, args)  # --epochs --max-len --d-model --layers --loss ...
     atlas = Atlas(events)
     vectors, ids, item_topic = None, None, None
     if args.text == "auto":

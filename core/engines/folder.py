@@ -134,12 +134,30 @@ def _table_path(root: Path, name: str) -> Path:
 
 
 def count_rows(path: Path) -> int:
-    """Rows of a Parquet file or folder, from the footers (no data is read)."""
+    """Rows of a Parquet file or folder, from the footers (no data is read).
+
+    Parameters
+    ----------
+    path
+        A Parquet file, or a (hive-partitioned) folder of them.
+
+    Returns
+    -------
+    int
+    """
     return int(ds.dataset(str(path), format="parquet", partitioning="hive").count_rows())
 
 
 def write_events(out: Path, events: pd.DataFrame) -> None:
-    """Accepted events as ``events/day=YYYY-MM-DD/*.parquet``, canonical columns, sorted by user."""
+    """Accepted events as ``events/day=YYYY-MM-DD/*.parquet``, canonical columns, sorted by user.
+
+    Parameters
+    ----------
+    out
+        The atlas folder.
+    events
+        Canonical EventLog.
+    """
     frame = events[list(schema.CANONICAL)].copy()
     frame[DAY] = frame[schema.TS].dt.strftime("%Y-%m-%d")
     for col in (schema.USER, schema.ITEM, schema.EVENT, schema.ITEM_TEXT):
@@ -298,6 +316,16 @@ class AtlasFolder:
 
 def open_atlas(path: str | Path) -> AtlasFolder:
     """Open an atlas folder written by :func:`write_atlas` (any engine).
+
+    Parameters
+    ----------
+    path
+        The atlas folder (holding ``manifest.json`` and the Parquet tables).
+
+    Returns
+    -------
+    AtlasFolder
+        The parsed manifest and the paths of its tables (tables are read on demand).
 
     Raises
     ------

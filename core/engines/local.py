@@ -34,8 +34,19 @@ from core.spacetime import heatmaps, regions, trends
 
 
 def expand_inputs(paths: Sequence[str | Path]) -> tuple[str, ...]:
-    """Files named by ``paths`` (files, folders or globs), in the order given; a folder or glob
-    contributes its files sorted by name (hidden files and ``_SUCCESS`` markers skipped).
+    """Files named by ``paths``, in the order given.
+
+    A folder or glob contributes its files sorted by name (hidden files and ``_SUCCESS`` markers
+    skipped); a file named twice is kept once.
+
+    Parameters
+    ----------
+    paths
+        Files, folders or globs.
+
+    Returns
+    -------
+    tuple of str
 
     Raises
     ------
@@ -72,7 +83,22 @@ class Ingested:
 def ingest_files(
     files: Sequence[str], items: str | None = None, spec: IngestSpec | None = None
 ) -> Ingested:
-    """``core.io.ingest`` on every file, concatenated, exact duplicates across files dropped."""
+    """``core.io.ingest`` on every file, concatenated, exact duplicates across files dropped.
+
+    Parameters
+    ----------
+    files
+        From :func:`expand_inputs`.
+    items
+        Optional item catalogue.
+    spec
+        Column mapping and read options.
+
+    Returns
+    -------
+    Ingested
+        The events, the rejected rows and the combined ingest report.
+    """
     spec = IngestSpec() if spec is None else spec
     results: list[IngestResult] = [ingest(f, items=items, spec=spec) for f in files]
     if len(results) == 1:

@@ -28,23 +28,36 @@ import pandas as pd
 
 from core import schema
 from core.engines import tables
-from core.engines.folder import EVENTS, AtlasManifest, AtlasSpec, write_atlas
+from core.engines.folder import AtlasManifest, AtlasSpec, write_atlas
 from core.engines.local import expand_inputs, item_model, topics_record
-from core.engines.spark_ingest import CANONICAL_PARSED, ORDER_STRIDE, parsed_rows, plan_file
+from core.engines.spark_events import ingest_on_spark, write_events
 from core.errors import InvalidInputError
 from core.interests.timeline import TIMELINE_COLUMNS
-from core.io.catalogue import catalogue_from
-from core.io.fields import REASONS
-from core.io.ingest import IngestSpec, _read
+from core.io.ingest import IngestSpec
 from core.spacetime import geo, regions
 from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 
 def session(master: str = "local[2]", app: str = "interest-atlas", **conf: str):
-    """A SparkSession on ``master`` (any URL: local[N], spark://, yarn, k8s://) with UTC as the
-    session time zone and Arrow transfer on; ``conf`` adds Spark settings. On a ``local``
-    master the Python workers run this interpreter (a cluster's executors use their own
-    ``spark.pyspark.python`` / $PYSPARK_PYTHON)."""
+    """A SparkSession with UTC as the session time zone and Arrow transfer on.
+
+    On a ``local`` master the Python workers run this interpreter (a cluster's executors use their
+    own ``spark.pyspark.python`` / $PYSPARK_PYTHON).
+
+    Parameters
+    ----------
+    master
+        Any master URL: ``local[N]``, ``spark://``, ``yarn``, ``k8s://``.
+    app
+        The application name.
+    **conf
+        Further Spark settings.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+        An existing session of this process is reused (``getOrCreate``).
+    """
     import os
     import sys
 
@@ -65,7 +78,13 @@ def session(master: str = "local[2]", app: str = "interest-atlas", **conf: str):
 
 
 def ship_core(spark) -> None:
-    """Send this checkout's ``core`` package to the executors (once per SparkContext)."""
+    """Send this checkout's ``core`` package to the executors (once per SparkContext).
+
+    Parameters
+    ----------
+    spark
+        The SparkSession whose executors need ``core``.
+    """
     sc = spark.sparkContext
     if getattr(sc, "_atlas_core_shipped", False):
         return
@@ -74,88 +93,6 @@ def ship_core(spark) -> None:
     archive = shutil.make_archive(str(folder / "core"), "zip", root_dir=root, base_dir="core")
     sc.addPyFile(archive)
     sc._atlas_core_shipped = True
-
-
-def _valid(col):
-    from pyspark.sql import functions as F
-
-    return F.col(col).isNotNull() & ~F.isnan(F.col(col))
-
-
-def _ingest(spark, files, items, ingest_spec):
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    catalogue = (
-        catalogue_from(
-            _read(items, ingest_spec.read_options(items=True)), ingest_spec.items_mapping
-        )
-        if items
-        else None
-    )
-    plans = [plan_file(f, i, ingest_spec) for i, f in enumerate(files)]
-    parsed = None
-    for plan in plans:
-        part = parsed_rows(spark, plan, ingest_spec, catalogue)
-        parsed = part if parsed is None else parsed.unionByName(part)
-    parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
-    rejected = parsed.filter(F.col("reason") != "").select("file", "row_number", "reason")
-    accepted = parsed.filter(F.col("reason") == "").withColumn(
-        "ord", F.col("file").cast("long") * ORDER_STRIDE + F.col("row_number")
-    )
-    events = (
-        accepted.groupBy(*CANONICAL_PARSED, "extras")
-        .agg(F.min("ord").alias("ord"))
-        .drop("extras")
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    per_file = dict(parsed.groupBy("file").count().collect())
-    n_accepted_rows = accepted.count()
-    rejected_pd = rejected.toPandas().sort_values(["file", "row_number"], kind="stable")
-    rejected_pd = rejected_pd.reset_index(drop=True).astype({"file": np.int64})
-    stats = events.agg(
-        F.count("*").alias("n"),
-        F.countDistinct(schema.USER).alias("users"),
-        F.countDistinct(schema.ITEM).alias("items"),
-        F.sum((_valid(schema.LAT) & _valid(schema.LON)).cast("long")).alias("located"),
-        F.min(schema.TS).alias("lo"),
-        F.max(schema.TS).alias("hi"),
-        F.sum(_valid(schema.TZ_OFFSET).cast("long")).alias("with_offset"),
-        F.sum(_valid(schema.LON).cast("long")).alias("with_lon"),
-    ).first()
-    counts = rejected_pd["reason"].value_counts()
-    report = {
-        "rows_in": int(sum(per_file.values())),
-        "accepted": int(stats["n"]),
-        "rejected": len(rejected_pd),
-        "duplicates": int(n_accepted_rows - stats["n"]),
-        "rejected_by_reason": {r: int(counts[r]) for r in REASONS if r in counts.index},
-        "n_users": int(stats["users"]),
-        "n_items": int(stats["items"]),
-        "located": int(stats["located"] or 0),
-        "time_min": pd.Timestamp(int(stats["lo"]), tz="UTC").isoformat() if stats["n"] else None,
-        "time_max": pd.Timestamp(int(stats["hi"]), tz="UTC").isoformat() if stats["n"] else None,
-        "files": [{"path": p.path, "rows_in": int(per_file.get(p.index, 0))} for p in plans],
-        "warnings": [],
-    }
-    parsed.unpersist()
-    return events, rejected_pd, report, stats
-
-
-def _write_events(events, out: Path) -> None:
-    from pyspark.sql import functions as F
-
-    cols = [F.col(c) for c in schema.CANONICAL if c != schema.TS]
-    ts = F.timestamp_micros(F.floor(F.col(schema.TS) / 1000)).alias(schema.TS)
-    frame = events.select(*cols, ts).withColumn("day", F.date_format(schema.TS, "yyyy-MM-dd"))
-    (
-        frame.select(*schema.CANONICAL, "day")
-        .repartition("day")
-        .sortWithinPartitions(schema.USER, schema.TS)
-        .write.mode("overwrite")
-        .partitionBy("day")
-        .parquet(str(out / EVENTS))
-    )
 
 
 def _item_frame(events) -> pd.DataFrame:
@@ -264,6 +201,19 @@ def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Pat
     return drift
 
 
+def _place_counts(keyed, place: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events and distinct users per (place, unit, topic), and distinct users per (place, unit)."""
+    from pyspark.sql import functions as F
+
+    by_topic = (
+        keyed.groupBy(place, "unit", "topic")
+        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
+        .toPandas()
+    )
+    users = keyed.groupBy(place, "unit").agg(F.countDistinct(schema.USER).alias("users"))
+    return by_topic, users.toPandas()
+
+
 def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, basis: str, stats):
     from pyspark.sql import functions as F
 
@@ -302,26 +252,9 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
         "user_id string, topic long, located boolean, h3 long, region long, unit long, how long",
     ).cache()
     located = keyed.filter("located")
-    by_topic = (
-        located.groupBy("h3", "unit", "topic")
-        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
-        .toPandas()
-    )
-    cell_users = (
-        located.groupBy("h3", "unit").agg(F.countDistinct(schema.USER).alias("users")).toPandas()
-    )
+    by_topic, cell_users = _place_counts(located, "h3")
     cells, cells_by_topic = tables.cells_from_counts(by_topic, cell_users, labels, period)
-    in_region = located.filter("region >= 0")
-    region_topic = (
-        in_region.groupBy("region", "unit", "topic")
-        .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
-        .toPandas()
-    )
-    region_users = (
-        in_region.groupBy("region", "unit")
-        .agg(F.countDistinct(schema.USER).alias("users"))
-        .toPandas()
-    )
+    region_topic, region_users = _place_counts(located.filter("region >= 0"), "region")
     by_region, regions_by_topic = tables.regions_from_counts(
         region_topic, region_users, tables.region_layer()[2], labels, period
     )
@@ -384,10 +317,10 @@ def build(
     ship_core(spark)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    events, rejected, report, stats = _ingest(spark, files, items, ingest_spec)
+    events, rejected, report, stats = ingest_on_spark(spark, files, items, ingest_spec)
     if not stats["n"]:
         raise InvalidInputError("EVENTS: expected at least one accepted event, found none")
-    _write_events(events, root)
+    write_events(events, root)
     surrogate = _item_frame(events)
     item_ids = tuple(surrogate[schema.ITEM].cat.categories.astype(str))
     window = 5

@@ -19,7 +19,7 @@ in one part of a file and text in another is read as it is in each part).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +51,12 @@ ORDER_STRIDE = 1 << 40
 
 @dataclass(frozen=True)
 class FilePlan:
-    """What the driver decided about one input file."""
+    """What the driver decided about one input file.
+
+    ``index`` is the file's position among the inputs (rows are ordered by
+    ``index * ORDER_STRIDE + row number``); ``mapping`` pairs canonical fields with the file's
+    columns; ``delimiter`` is None for Parquet.
+    """
 
     path: str
     index: int
@@ -251,54 +256,49 @@ def _as_arrow(parse):
     return run
 
 
-def _csv_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
-    names = list(plan.columns)
+def _read_csv_lines(plan: FilePlan, data: bytes, n: int) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """Delimited lines with the local Arrow CSV reader: (table, good positions, bad positions)."""
+    table, bad = _parse_csv(data, list(plan.columns), plan.delimiter, False, threads=False)
+    bad_pos = np.array([b - 1 for b, _ in bad], dtype=np.int64)
+    return table, np.setdiff1d(np.arange(n), bad_pos, assume_unique=True), bad_pos
+
+
+def _read_json_lines(
+    plan: FilePlan, data: bytes, n: int
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """JSON Lines with the local reader's JSON path (nested objects flattened to dotted names),
+    missing keys as nulls in the file's columns: (table, good positions, bad positions)."""
+    table, numbers, malformed = read_json_lines(data)
+    table = flatten(table)
+    columns = {
+        name: table.column(name)
+        if name in table.column_names
+        else pa.nulls(table.num_rows, pa.string())
+        for name in plan.columns
+    }
+    return pa.table(columns), numbers - 1, malformed["row_number"].to_numpy(np.int64) - 1
+
+
+def _line_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
+    """Batches of numbered text lines (delimited or JSON Lines) read as the local reader does."""
+    read = _read_json_lines if plan.format == "jsonl" else _read_csv_lines
 
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
             if not len(pdf):
                 continue
             data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
-            table, bad = _parse_csv(data, names, plan.delimiter, False, threads=False)
+            table, good, bad = read(plan, data, len(pdf))
             numbers = pdf["row_number"].to_numpy(np.int64)
-            bad_pos = np.array([b - 1 for b, _ in bad], dtype=np.int64)
-            good = np.setdiff1d(np.arange(len(pdf)), bad_pos, assume_unique=True)
-            if len(bad_pos):
-                yield _malformed(plan, numbers[bad_pos])
+            if len(bad):
+                yield _malformed(plan, numbers[bad])
             if table.num_rows:
                 yield validate_table(table, numbers[good], plan, spec, catalogue)
 
     return parse
 
 
-def _jsonl_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
-    """JSON Lines batches read by the local reader's own JSON path (nested objects flattened to
-    dotted names), missing keys as nulls in the file's columns."""
-    names = list(plan.columns)
-
-    def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            if not len(pdf):
-                continue
-            data = ("\n".join(pdf["line"].tolist()) + "\n").encode("utf-8")
-            table, numbers, malformed = read_json_lines(data)
-            table = flatten(table)
-            rows = pdf["row_number"].to_numpy(np.int64)
-            if len(malformed):
-                yield _malformed(plan, rows[malformed["row_number"].to_numpy(np.int64) - 1])
-            if table.num_rows:
-                columns = {
-                    name: table.column(name)
-                    if name in table.column_names
-                    else pa.nulls(table.num_rows, pa.string())
-                    for name in names
-                }
-                yield validate_table(pa.table(columns), rows[numbers - 1], plan, spec, catalogue)
-
-    return parse
-
-
-def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> callable:
+def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
     def parse(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
             if not len(pdf):
@@ -327,7 +327,7 @@ def parsed_rows(spark, plan: FilePlan, spec: IngestSpec, catalogue):
             lambda li: (li[0].lstrip("\ufeff") if li[1] == 0 else li[0], li[1] + 1)
         )
         frame = spark.createDataFrame(rows, "line string, row_number long")
-        return frame.mapInArrow(_as_arrow(_jsonl_batches(plan, spec, catalogue)), PARSED_SCHEMA)
+        return frame.mapInArrow(_as_arrow(_line_batches(plan, spec, catalogue)), PARSED_SCHEMA)
     header = plan.has_header
     lines = spark.sparkContext.textFile(plan.path).zipWithIndex()
     rows = lines.filter(lambda li: not (header and li[1] == 0)).map(
@@ -335,4 +335,4 @@ def parsed_rows(spark, plan: FilePlan, spec: IngestSpec, catalogue):
     )
     rows = rows.filter(lambda r: r[0] != "")
     frame = spark.createDataFrame(rows, "line string, row_number long")
-    return frame.mapInArrow(_as_arrow(_csv_batches(plan, spec, catalogue)), PARSED_SCHEMA)
+    return frame.mapInArrow(_as_arrow(_line_batches(plan, spec, catalogue)), PARSED_SCHEMA)

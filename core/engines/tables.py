@@ -212,12 +212,33 @@ def place_frames_from_counts(
     period: str,
     column: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """core.spacetime.grouping.group_frames' two frames from grouped counts: ``place`` (sortable
-    codes in the local order), ``unit``, ``topic`` and their ``events`` / distinct ``users`` per
-    (place, unit, topic) group, and ``place_users`` (``place``, ``unit``, ``users``) per (place,
-    unit); the ``column`` of the frames shows ``values[place]`` (the codes themselves when
-    ``values`` is None). Ordered like the local
-    code: ascending place, period, topic."""
+    """core.spacetime.grouping.group_frames' two frames, rebuilt from grouped counts.
+
+    Ordered like the local code: ascending place, period, topic.
+
+    Parameters
+    ----------
+    place, unit, topic
+        The group keys: ``place`` sortable codes in the local order, ``unit`` the time unit,
+        ``topic`` the topic index.
+    values
+        What the ``column`` of the frames shows for each place code (None: the codes themselves).
+    events, users
+        Events and distinct users per (place, unit, topic) group.
+    place_users
+        Distinct users per (place, unit): columns ``place``, ``unit``, ``users``.
+    labels
+        Topic labels.
+    period
+        The calendar period of the units.
+    column
+        Name of the place column.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        ``(per place and period, per place, period and topic)``.
+    """
     k = len(labels)
     order = np.lexsort((topic, unit, place))
     place, unit, topic = place[order], unit[order], topic[order]
@@ -297,9 +318,16 @@ def cells_from_counts(
 
 @functools.cache
 def region_layer() -> tuple[gpd.GeoDataFrame, np.ndarray, tuple[str, ...]]:
-    """The bundled countries layer the atlas counts regions in, each feature's region code
-    (features that share a name are one region, as :func:`core.spacetime.regions.aggregate`
-    factorises them) and the region names."""
+    """The bundled countries layer the atlas counts regions in.
+
+    Features that share a name are one region, as :func:`core.spacetime.regions.aggregate`
+    factorises them.
+
+    Returns
+    -------
+    tuple of (geopandas.GeoDataFrame, numpy.ndarray, tuple of str)
+        The layer, each feature's region code and the region names.
+    """
     layer = load_regions()
     code, names = pd.factorize(layer[REGION].astype(str))
     return layer, code.astype(np.int64), tuple(str(n) for n in names)
@@ -312,10 +340,27 @@ def regions_from_counts(
     labels: Sequence[str],
     period: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """core.spacetime.regions.aggregate's ``regions`` and ``by_topic`` frames from ``by_topic``
-    (region code, unit, topic, events, users) and ``region_users`` (region, unit, users); region
-    codes index ``names`` (the layer's names in order of first appearance, as the local code
-    factorises them)."""
+    """core.spacetime.regions.aggregate's ``regions`` and ``by_topic`` frames from grouped counts.
+
+    Parameters
+    ----------
+    by_topic
+        Region code, unit, topic, events, users per group.
+    region_users
+        Region, unit, users (distinct per region and unit).
+    names
+        The layer's region names, indexed by region code (in order of first appearance, as the
+        local code factorises them).
+    labels
+        Topic labels.
+    period
+        The calendar period of the units.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        ``(regions, by_topic)``.
+    """
     users = pd.DataFrame(
         {
             "place": region_users["region"].to_numpy(np.int64),

@@ -13,11 +13,13 @@ Public API (import from the sub-modules or from here):
   ``tokenise``.
 * ``state``: ``InterestSpec``, ``InterestState``, ``user_interests``, ``update``,
   ``user_vectors``, ``topic_shares``.
-* ``timeline``: ``timeline``, ``drift_ranking`` (share columns are ``share:<label>``).
+* ``timeline``: ``timeline`` (share columns are ``share:<label>``); ``drift``: ``drift_ranking``,
+  ``change_points`` (also importable from ``timeline``).
 * ``profile``: ``interest_profiles`` (one line of words per user).
 """
 
 from core.interests.cooccurrence import behaviour_vectors
+from core.interests.drift import drift_ranking
 from core.interests.embeddings import (
     EmbeddingSpec,
     ItemVectors,
@@ -37,7 +39,7 @@ from core.interests.state import (
     user_vectors,
 )
 from core.interests.text_encoder import EncoderSpec, TextEncoder, load_encoder
-from core.interests.timeline import drift_ranking, timeline
+from core.interests.timeline import timeline
 from core.interests.topics import Topics, TopicSpec, find_topics, kmeans, silhouette
 
 __all__ = [

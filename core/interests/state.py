@@ -330,7 +330,7 @@ def topic_shares(state: InterestState) -> pd.DataFrame:
     Parameters
     ----------
     state
-        A state from ``user_interests`` or ``update``.
+        A state from :func:`user_interests` or :func:`update`, as for :func:`user_vectors`.
 
     Returns
     -------

@@ -22,21 +22,14 @@ import pandas as pd
 import torch
 
 from core.device import pick_device
-from core.errors import InvalidInputError
-from core.interests._kernels import (
-    NS_PER_DAY,
-    item_rows,
-    segment_sum,
-    share_columns,
-    ts_ns,
-    user_index,
-    validate,
-    weights,
-)
+from core.interests import _kernels as kernels
+from core.interests.drift import change_points, drift_ranking
 from core.interests.embeddings import ItemVectors
 from core.interests.state import InterestSpec
 from core.interests.topics import Topics
 from core.schema import TS, USER
+
+__all__ = ["TIMELINE_COLUMNS", "drift_ranking", "timeline"]
 
 _DEFAULT_SPEC = InterestSpec()
 
@@ -99,7 +92,8 @@ def timeline(
         One row per (user, active period), sorted by user then period, with columns ``user_id,
         period`` (period start, UTC), ``period_end, n_events, weight`` (decayed total at the period
         end), ``drift`` (cosine distance to the user's previous row; NaN on the first),
-        ``top_topic``, then the best change boundary inside this period (see ``_change_points``):
+        ``top_topic``, then the best change boundary inside this period (see
+        :func:`core.interests.drift.change_points`):
         ``shift`` (0..1), ``shift_score``, ``n_before, n_after`` (active days), ``before_topic,
         after_topic``, ``change_ts`` (midway between the last event before and the first after),
         ``change_period`` (its period start), ``change_start, change_end`` (that gap), then one
@@ -110,18 +104,18 @@ def timeline(
     InvalidInputError
         If columns are missing, the period alias is unknown or an item has no vector.
     """
-    validate(events, item_vectors, topics, spec.half_life_days, spec.period)
+    kernels.validate(events, item_vectors, topics, spec.half_life_days, spec.period)
     if users is not None:
         events = events[events[USER].astype(str).isin(pd.Index(users).astype(str))]
     labels = list(topics.labels)
     k = topics.k
     if events.empty:
-        return pd.DataFrame(columns=[*TIMELINE_COLUMNS, *share_columns(labels)])
+        return pd.DataFrame(columns=[*TIMELINE_COLUMNS, *kernels.share_columns(labels)])
     device = pick_device(spec.device)
-    rows_of = item_rows(events, item_vectors)
-    ts = ts_ns(events[TS])
-    w = weights(events)
-    user_str, upos = user_index(events[USER])
+    rows_of = kernels.item_rows(events, item_vectors)
+    ts = kernels.ts_ns(events[TS])
+    w = kernels.weights(events)
+    user_str, upos = kernels.user_index(events[USER])
     n_users = len(user_str)
 
     # Rows: distinct (user, period), sorted by user then period.
@@ -140,7 +134,7 @@ def timeline(
     row_end_ns = pend_cats.to_numpy("datetime64[ns]").view("i8")[row_period]
 
     # Per-row sums decayed to the row's period end.
-    dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / NS_PER_DAY) / spec.half_life_days)
+    dw = w * np.exp2(-((row_end_ns[ev_row] - ts) / kernels.NS_PER_DAY) / spec.half_life_days)
     row_w = np.bincount(ev_row, weights=dw, minlength=n_rows)
     rel = dw / np.where(row_w > 0, row_w, 1.0)[ev_row]  # float32-safe, as in _aggregate
     topic_of = topics.item_topic[rows_of]
@@ -164,7 +158,7 @@ def timeline(
     shares = np.where(tot[:, None] > 0, top / np.maximum(tot, 1e-300)[:, None], 0.0)
 
     raw_events = np.bincount(ev_row, minlength=n_rows)
-    cp = _change_points(ev_row, upos, ts, w, topic_of, n_rows, k)
+    cp = change_points(ev_row, upos, ts, w, topic_of, n_rows, k)
     shift, score, n_before, n_after, p_before, p_after, change_ns, gap_start, gap_end = cp
 
     change_idx = pd.DatetimeIndex(change_ns.view("datetime64[ns]"))
@@ -191,7 +185,7 @@ def timeline(
             "change_end": _utc(gap_end),
         }
     )
-    frame = pd.concat([frame, pd.DataFrame(shares, columns=share_columns(labels))], axis=1)
+    frame = pd.concat([frame, pd.DataFrame(shares, columns=kernels.share_columns(labels))], axis=1)
     if with_vectors:
         frame["vector"] = list(unit)
     return frame
@@ -239,7 +233,7 @@ def _carry(
         ev = ev_order[ev_bounds[j] : ev_bounds[j + 1]]
         local = np.searchsorted(r, ev_row[ev])
         sums = (
-            segment_sum(
+            kernels.segment_sum(
                 torch.from_numpy(local).to(device),
                 torch.from_numpy(ev_items[ev]).to(device),
                 torch.from_numpy(rel[ev]).to(device),
@@ -251,7 +245,7 @@ def _carry(
         users = row_user[r]
         a = np.where(
             j > 0,
-            np.exp2(-((row_end_ns[r] - user_end[users]) / NS_PER_DAY) / half_life_days),
+            np.exp2(-((row_end_ns[r] - user_end[users]) / kernels.NS_PER_DAY) / half_life_days),
             0.0,
         )
         users_t = torch.from_numpy(users).to(device)
@@ -271,143 +265,5 @@ def _carry(
     return tot, top, drift, unit
 
 
-def _change_points(
-    ev_row: np.ndarray,
-    upos: np.ndarray,
-    ts: np.ndarray,
-    w: np.ndarray,
-    topic_of: np.ndarray,
-    n_rows: int,
-    k: int,
-) -> tuple[np.ndarray, ...]:
-    """The best day boundary inside each timeline row, comparing a user's topics before vs after.
-
-    Units are a user's active days (one visit makes several funnel events that are not independent
-    observations of interest, so evidence is counted in days). At the start of each unit, ``shift``
-    is the total-variation distance between the user's (undecayed, weighted) topic shares before
-    and from then on; ``score = shift - 0.5 / sqrt(n_eff)``, with ``n_eff = nb * na / (nb + na)``
-    active days, discounts splits that rest on few days. Each row keeps its best unit boundary.
-    Returns per row: shift, score (-inf where no boundary), days before, days after, shares
-    before (R, k), shares after (R, k), boundary time (ns, midway between the last event before and
-    the first event after).
-    """
-    day = ts // 86_400_000_000_000  # UTC calendar days: a day never straddles two periods
-    day = day - day.min()
-    span = int(day.max()) + 1
-    unit_key, ev_unit = np.unique(upos * span + day, return_inverse=True)
-    ev_unit = ev_unit.reshape(-1)
-    n_units = len(unit_key)
-    unit_user = unit_key // span
-    unit_top = np.bincount(ev_unit * k + topic_of, weights=w, minlength=n_units * k).reshape(
-        n_units, k
-    )
-    unit_row = np.zeros(n_units, dtype=np.int64)
-    unit_row[ev_unit] = ev_row
-    first_unit = np.searchsorted(unit_user, np.arange(int(unit_user.max()) + 1))
-    last_unit = np.append(first_unit[1:], n_units) - 1
-    # Segmented cumulative sums: global cumsum minus the cumsum at the user's first unit.
-    cum = np.cumsum(unit_top, axis=0)
-    excl = cum - unit_top
-    before = excl - excl[first_unit][unit_user]
-    user_total = cum[last_unit] - excl[first_unit]
-    after = user_total[unit_user] - before
-    idx = np.arange(n_units)
-    n_before = (idx - first_unit[unit_user]).astype(np.float64)
-    n_after = (last_unit[unit_user] - idx + 1).astype(np.float64)
-    p_before, p_after = _rownorm(before), _rownorm(after)
-    shift = np.where(n_before > 0, 0.5 * np.abs(p_before - p_after).sum(1), 0.0)
-    n_eff = n_before * n_after / np.maximum(n_before + n_after, 1.0)
-    score = np.where(n_before > 0, shift - 0.5 / np.sqrt(np.maximum(n_eff, 1e-12)), -np.inf)
-    first_ts = np.full(n_units, np.iinfo(np.int64).max)
-    np.minimum.at(first_ts, ev_unit, ts)
-    last_ts = np.full(n_units, np.iinfo(np.int64).min)
-    np.maximum.at(last_ts, ev_unit, ts)
-    prev_last = np.where(n_before > 0, last_ts[np.maximum(idx - 1, 0)], first_ts)
-    change_ns = prev_last + (first_ts - prev_last) // 2
-    # Best unit of each row: sort by (row, -score), keep the first of each row.
-    order = np.lexsort((-np.nan_to_num(score, neginf=-1e300), unit_row))
-    keep = order[np.r_[True, unit_row[order][1:] != unit_row[order][:-1]]]
-    assert len(keep) == n_rows
-    return (
-        shift[keep],
-        score[keep],
-        n_before[keep].astype(np.int64),
-        n_after[keep].astype(np.int64),
-        p_before[keep],
-        p_after[keep],
-        change_ns[keep],
-        prev_last[keep],
-        first_ts[keep],
-    )
-
-
 def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
-
-
-def _rownorm(x: np.ndarray) -> np.ndarray:
-    s = x.sum(1, keepdims=True)
-    return np.where(s > 0, x / np.where(s > 0, s, 1.0), 0.0)
-
-
-def drift_ranking(timeline_frame: pd.DataFrame, n: int = 20) -> pd.DataFrame:
-    """The ``n`` users whose interests changed most, with when and from which topic to which.
-
-    Each user's change is the period boundary with the highest ``shift_score`` in their timeline.
-
-    Parameters
-    ----------
-    timeline_frame
-        Output of ``timeline``.
-    n
-        How many users to return.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``user_id, drift`` (total-variation distance between topic shares before and after, 0..1),
-        ``change_period`` (start of the period holding ``change_ts``), ``from_topic, to_topic,
-        change_ts, score, n_before, n_after`` (active days), ``change_start, change_end`` (the change
-        happened between these two events); sorted by ``score`` descending.
-
-    Raises
-    ------
-    InvalidInputError
-        If ``timeline_frame`` lacks the timeline columns or ``n`` < 0.
-    """
-    need = [USER, "shift", "shift_score", "before_topic", "after_topic", "change_ts"]
-    need += ["change_period", "n_before", "n_after", "change_start", "change_end"]
-    missing = [c for c in need if c not in timeline_frame.columns]
-    if missing:
-        raise InvalidInputError(
-            f"timeline_frame lacks columns {missing}: expected the output of timeline(), "
-            f"found {list(timeline_frame.columns)}"
-        )
-    if n < 0:
-        raise InvalidInputError(f"n must be >= 0: got {n}")
-    cols = [USER, "drift", "change_period", "from_topic", "to_topic", "change_ts", "score"]
-    cols += ["n_before", "n_after", "change_start", "change_end"]
-    if timeline_frame.empty:
-        return pd.DataFrame(columns=cols)
-    best = (
-        timeline_frame.sort_values([USER, "shift_score"], ascending=[True, False], kind="stable")
-        .drop_duplicates(USER, keep="first")
-        .sort_values(["shift_score", USER], ascending=[False, True], kind="stable")
-        .head(n)
-    )
-    best = best[np.isfinite(best["shift_score"].to_numpy(dtype=np.float64))]
-    return pd.DataFrame(
-        {
-            USER: best[USER].to_numpy(),
-            "drift": best["shift"].to_numpy(dtype=np.float64),
-            "change_period": pd.DatetimeIndex(best["change_period"]),
-            "from_topic": best["before_topic"].to_numpy(),
-            "to_topic": best["after_topic"].to_numpy(),
-            "change_ts": pd.DatetimeIndex(best["change_ts"]),
-            "score": best["shift_score"].to_numpy(dtype=np.float64),
-            "n_before": best["n_before"].to_numpy(),
-            "n_after": best["n_after"].to_numpy(),
-            "change_start": pd.DatetimeIndex(best["change_start"]),
-            "change_end": pd.DatetimeIndex(best["change_end"]),
-        }
-    )

@@ -62,6 +62,18 @@ def _joined(table: pa.Table, cols: tuple[str, ...], keep: pa.Array, n: int) -> n
 def catalogue_from(raw: Raw, explicit: tuple[tuple[str, str | int], ...] = ()) -> Catalogue:
     """The catalogue held by ``raw`` under the explicit (field, column) pairs plus detection.
 
+    Parameters
+    ----------
+    raw
+        The catalogue file as read (``core.io.reader.read``).
+    explicit
+        (field, column) pairs that override detection; ``item_text`` may repeat to join columns.
+
+    Returns
+    -------
+    Catalogue
+        One entry per item id (the first row of a repeated id).
+
     Raises
     ------
     MissingColumnsError
@@ -118,8 +130,25 @@ def catalogue_from(raw: Raw, explicit: tuple[tuple[str, str | int], ...] = ()) -
 def join_catalogue(
     events: pd.DataFrame, cat: Catalogue, given: bool
 ) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
-    """Catalogue text replaces item_text where it has some; catalogue coordinates fill events
-    without any; the catalogue category and price become ``category`` and ``price`` columns."""
+    """Join a catalogue onto events.
+
+    Catalogue text replaces item_text where it has some; catalogue coordinates fill events without
+    any; the catalogue category and price become ``category`` and ``price`` columns.
+
+    Parameters
+    ----------
+    events
+        Events with canonical column names.
+    cat
+        From :func:`catalogue_from`.
+    given
+        Whether a catalogue was given; without one the events come back unchanged.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, int, tuple of str)
+        The joined events, how many of the events' items the catalogue holds, and warnings.
+    """
     if not given:
         return events, 0, ()
     items = events[ITEM].cat.categories

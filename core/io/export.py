@@ -95,7 +95,13 @@ def _clean(text: str) -> str:
 
 
 def find_browser() -> str | None:
-    """Path of a local Chromium: ``$BROWSER_PATH`` if it exists, else the first candidate on PATH."""
+    """Path of a local Chromium: ``$BROWSER_PATH`` if it exists, else the first candidate on PATH.
+
+    Returns
+    -------
+    str or None
+        None when no browser is found.
+    """
     current = os.environ.get("BROWSER_PATH")
     if current and os.path.exists(current):
         return current
@@ -103,7 +109,13 @@ def find_browser() -> str | None:
 
 
 def configure_browser() -> str | None:
-    """The local Chromium kaleido will use, or None; reads the environment, never changes it."""
+    """The local Chromium kaleido will use, or None; reads the environment, never changes it.
+
+    Returns
+    -------
+    str or None
+        A path to the browser executable.
+    """
     return find_browser()
 
 
@@ -182,7 +194,18 @@ def figure_image(fig: go.Figure, fmt: str = "png", spec: ImageSpec = ImageSpec()
 
 
 def figure_html(fig: go.Figure) -> bytes:
-    """A self-contained HTML page of ``fig`` with plotly.js inlined (opens with no internet)."""
+    """A self-contained HTML page of ``fig`` with plotly.js inlined (opens with no internet).
+
+    Parameters
+    ----------
+    fig
+        A plotly figure.
+
+    Returns
+    -------
+    bytes
+        UTF-8 HTML.
+    """
     return fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
 
 
@@ -191,6 +214,15 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
     A text cell starting with ``= + - @`` TAB or CR gets a leading single quote (OWASP advice).
     Numeric columns are left alone, so negative numbers stay numbers.
+
+    Parameters
+    ----------
+    frame
+        Any table about to be written for a spreadsheet.
+
+    Returns
+    -------
+    pandas.DataFrame
     """
     out = frame.copy()
     out.columns = [_neutralise_scalar(str(c)) for c in out.columns]
@@ -213,12 +245,32 @@ def _neutralise_scalar(text: str) -> str:
 
 
 def table_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheets detect the encoding) of ``frame``, formula-safe."""
+    """UTF-8 CSV (with BOM, so spreadsheets detect the encoding) of ``frame``, formula-safe.
+
+    Parameters
+    ----------
+    frame
+        The table to export (see :func:`formula_safe`).
+
+    Returns
+    -------
+    bytes
+    """
     return formula_safe(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def table_parquet(frame: pd.DataFrame) -> bytes:
-    """Parquet bytes of ``frame`` (object columns of mixed types are written as text)."""
+    """Parquet bytes of ``frame`` (object columns of mixed types are written as text).
+
+    Parameters
+    ----------
+    frame
+        The table to export; its index is not written.
+
+    Returns
+    -------
+    bytes
+    """
     buffer = io.BytesIO()
     try:
         frame.to_parquet(buffer, index=False)
@@ -234,21 +286,58 @@ def table_parquet(frame: pd.DataFrame) -> bytes:
 
 
 def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
-    """``table_csv`` or ``table_parquet`` by ``fmt``."""
-    if fmt == "csv":
-        return table_csv(frame)
-    if fmt == "parquet":
-        return table_parquet(frame)
-    raise InvalidInputError(f"table format must be one of {TABLE_FORMATS}, found {fmt!r}")
+    """``table_csv`` or ``table_parquet`` by ``fmt``.
+
+    Parameters
+    ----------
+    frame
+        The table to export.
+    fmt
+        One of ``TABLE_FORMATS``.
+
+    Returns
+    -------
+    bytes
+        The file's content.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``fmt`` is not one of ``TABLE_FORMATS``.
+    """
+    _check_format(fmt, TABLE_FORMATS, "table")
+    return table_csv(frame) if fmt == "csv" else table_parquet(frame)
+
+
+def _check_format(fmt: str, allowed: tuple[str, ...], what: str) -> None:
+    if fmt not in allowed:
+        raise InvalidInputError(f"{what} format must be one of {allowed}, found {fmt!r}")
 
 
 def figure_bytes(fig: go.Figure, fmt: str, spec: ImageSpec = ImageSpec()) -> bytes:
-    """``figure_image`` or ``figure_html`` by ``fmt``."""
-    if fmt == "html":
-        return figure_html(fig)
-    if fmt in ("png", "svg"):
-        return figure_image(fig, fmt, spec)
-    raise InvalidInputError(f"figure format must be one of {FIGURE_FORMATS}, found {fmt!r}")
+    """``figure_image`` or ``figure_html`` by ``fmt``.
+
+    Parameters
+    ----------
+    fig
+        A plotly figure.
+    fmt
+        One of ``FIGURE_FORMATS`` (``"html"``, or a static image format).
+    spec
+        Size and scale of a static image.
+
+    Returns
+    -------
+    bytes
+        The PNG or SVG image, or the HTML page.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``fmt`` is not one of ``FIGURE_FORMATS``.
+    """
+    _check_format(fmt, FIGURE_FORMATS, "figure")
+    return figure_html(fig) if fmt == "html" else figure_image(fig, fmt, spec)
 
 
 MIME: dict[str, str] = {

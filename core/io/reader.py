@@ -39,6 +39,7 @@ from core.io.delimited import (
     split_rows,
     unique_names,
 )
+from core.io.encoding import detect_encoding, to_utf8
 from core.io.formats import read_json_array, read_json_lines, sheet_rows
 
 Source = str | Path | bytes | bytearray | BinaryIO
@@ -104,6 +105,13 @@ class Raw:
 
 
 def no_malformed() -> pd.DataFrame:
+    """The empty malformed-rows frame of a read that split every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``row_number`` (int64) and ``raw_line``, no rows.
+    """
     return pd.DataFrame({"row_number": np.array([], dtype=np.int64), "raw_line": []})
 
 
@@ -111,7 +119,23 @@ def no_malformed() -> pd.DataFrame:
 
 
 def read_bytes(source: Source) -> bytes:
-    """The bytes of a path, a bytes object or a binary file object (read once)."""
+    """The bytes of a path, a bytes object or a binary file object (read once).
+
+    Parameters
+    ----------
+    source
+        ``str`` or ``Path``, ``bytes`` / ``bytearray`` / ``memoryview``, or a binary file object.
+
+    Returns
+    -------
+    bytes
+        The whole content, still compressed if it was.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``source`` is another type, names no file, or is a text file object.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, Path)):
@@ -137,8 +161,25 @@ def _is_xlsx(archive: zipfile.ZipFile) -> bool:
 
 
 def unpack(data: bytes, head_only: bool = False) -> tuple[bytes, str | None]:
-    """Undo gzip or zip (one file inside, an .xlsx is left whole); ``head_only`` decompresses
-    about the first MiB of a gzip stream (enough to sniff a text file)."""
+    """Undo gzip or zip (one file inside; an .xlsx is left whole).
+
+    Parameters
+    ----------
+    data
+        The source's bytes.
+    head_only
+        Decompress only about the first MiB of a gzip stream (enough to sniff a text file).
+
+    Returns
+    -------
+    tuple of (bytes, str or None)
+        The content and ``"gzip"``, ``"zip"`` or None.
+
+    Raises
+    ------
+    InvalidInputError
+        If the compressed data is corrupt or a zip archive holds other than one file.
+    """
     if data[:2] == b"\x1f\x8b":
         if head_only:
             head = zlib.decompressobj(wbits=31).decompress(data, 1 << 20)
@@ -176,7 +217,22 @@ def unpack(data: bytes, head_only: bool = False) -> tuple[bytes, str | None]:
 
 
 def detect_format(data: bytes) -> str:
-    """``csv``, ``jsonl``, ``json``, ``parquet`` or ``excel``, by content (after :func:`unpack`)."""
+    """``csv``, ``jsonl``, ``json``, ``parquet`` or ``excel``, by content (after :func:`unpack`).
+
+    Parameters
+    ----------
+    data
+        Unpacked bytes (the head is enough for every format but a JSON array).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InvalidInputError
+        If the content is none of those (e.g. a PDF or an image).
+    """
     if data[:4] == b"PAR1":
         return "parquet"
     if data[:4] == b"PK\x03\x04":
@@ -205,49 +261,6 @@ def detect_format(data: bytes) -> str:
     return "csv"
 
 
-def detect_encoding(data: bytes) -> str:
-    """The text encoding of ``data``: a BOM, UTF-16 by its zero bytes, strict UTF-8, else cp1252
-    (or Latin-1 where cp1252 has holes). Never guesses a single-byte code page for valid UTF-8."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    head = data[:4096]
-    if len(head) >= 4:
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        if odd > len(head) // 4 and even == 0:
-            return "utf-16-le"
-        if even > len(head) // 4 and odd == 0:
-            return "utf-16-be"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A head cut inside a multi-byte character (Chinese text) is still UTF-8.
-        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
-            return "utf-8"
-    try:
-        data.decode("cp1252")
-        return "cp1252"
-    except UnicodeDecodeError:
-        return "latin-1"
-
-
-def to_utf8(data: bytes, encoding: str) -> bytes:
-    """``data`` re-encoded as UTF-8 without a BOM."""
-    if encoding not in ("utf-8", "utf8", "ascii"):
-        try:
-            data = data.decode(encoding).encode("utf-8")
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InvalidInputError(
-                f"encoding: expected text in {encoding!r}, found bytes it cannot decode ({exc})"
-            ) from exc
-    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-
-
-# ----------------------------------------------------------------------------- other formats
-
-
 def _read_excel(data: bytes, opts: ReadOptions) -> tuple[pa.Table, bool]:
     rows = sheet_rows(data, opts.sheet)
     if not rows:
@@ -264,7 +277,27 @@ def _read_excel(data: bytes, opts: ReadOptions) -> tuple[pa.Table, bool]:
 
 
 def read(data: bytes, opts: ReadOptions = ReadOptions(), compression: str | None = None) -> Raw:
-    """Read unpacked bytes (see :func:`unpack`) into a :class:`Raw` table."""
+    """Read unpacked bytes (see :func:`unpack`) into a :class:`Raw` table.
+
+    Parameters
+    ----------
+    data
+        Unpacked bytes.
+    opts
+        Encoding, delimiter, header and sheet overrides (None: detect).
+    compression
+        What :func:`unpack` undid, recorded in the result.
+
+    Returns
+    -------
+    Raw
+        The raw columns, each row's 1-based data row, the malformed rows and what was detected.
+
+    Raises
+    ------
+    InvalidInputError
+        If the content cannot be read in its detected format.
+    """
     fmt = detect_format(data)
     if fmt == "parquet":
         try:
@@ -289,7 +322,18 @@ def read(data: bytes, opts: ReadOptions = ReadOptions(), compression: str | None
 
 
 def flatten(table: pa.Table) -> pa.Table:
-    """Nested struct columns flattened to dotted names; list columns written as JSON text."""
+    """Nested struct columns flattened to dotted names; list columns written as JSON text.
+
+    Parameters
+    ----------
+    table
+        An Arrow table, e.g. read from JSON.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``table`` itself when nothing is nested.
+    """
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     for i, f in enumerate(table.schema):
@@ -305,7 +349,19 @@ def flatten(table: pa.Table) -> pa.Table:
 
 
 def read_json_head(utf8: bytes) -> pa.Table:
-    """The first JSON Lines records (for a preview), read with Arrow."""
+    """The first JSON Lines records (for a preview), read with Arrow.
+
+    Parameters
+    ----------
+    utf8
+        The head of a JSON Lines file, UTF-8.
+
+    Returns
+    -------
+    pyarrow.Table
+        Up to 21 records from the first 40 lines, flattened (:func:`flatten`); if Arrow
+        refuses a line, the lenient JSON Lines reader reads them.
+    """
     lines = [line for line in utf8.splitlines()[:40] if line.strip()][:21]
     try:
         return flatten(pa_json.read_json(io.BytesIO(b"\n".join(lines) + b"\n")))

@@ -17,7 +17,21 @@ MAX_KNN_ITEMS = 20_000
 
 
 def popularity(items: np.ndarray, n_items: int, device: torch.device | None = None) -> torch.Tensor:
-    """Number of history steps of each item, ``(n_items,)`` float32 (the most-popular recommender).
+    """Number of history steps of each item (the most-popular recommender).
+
+    Parameters
+    ----------
+    items
+        (0-based) item of every history step.
+    n_items
+        Number of items.
+    device
+        Where the result goes (default CPU).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_items,)`` float32.
 
     Examples
     --------
@@ -31,7 +45,22 @@ def popularity(items: np.ndarray, n_items: int, device: torch.device | None = No
 def history_matrix(
     rows: np.ndarray, items: np.ndarray, n_rows: int, n_items: int, device: torch.device
 ) -> torch.Tensor:
-    """Binary user x item matrix ``(n_rows, n_items)`` float32 of the given history steps."""
+    """Binary user x item matrix of the given history steps.
+
+    Parameters
+    ----------
+    rows, items
+        Row and (0-based) item of every history step.
+    n_rows, n_items
+        The matrix's shape.
+    device
+        Where to build it.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_rows, n_items)`` float32, 1 where the row's history holds the item.
+    """
     out = torch.zeros(n_rows, n_items, device=device)
     r = torch.as_tensor(rows, device=device, dtype=torch.long)
     i = torch.as_tensor(items, device=device, dtype=torch.long)
@@ -83,7 +112,22 @@ def itemknn_similarity(
 def itemknn_scores(
     sim: torch.Tensor, rows: np.ndarray, items: np.ndarray, n_rows: int
 ) -> torch.Tensor:
-    """Sum of item-kNN similarities to each user's history items, ``(n_rows, n_items)``."""
+    """Sum of item-kNN similarities to each user's history items.
+
+    Parameters
+    ----------
+    sim
+        ``(n_items, n_items)`` item similarities.
+    rows, items
+        Row and (0-based) item of every history step.
+    n_rows
+        Number of users.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_rows, n_items)``.
+    """
     hist = history_matrix(rows, items, n_rows, sim.shape[0], sim.device)
     return hist @ sim
 
@@ -97,10 +141,33 @@ def interest_vectors(
     item_vectors: torch.Tensor,
     half_life_days: float = 14.0,
 ) -> torch.Tensor:
-    """Time-decayed weighted mean of each user's history item vectors, ``(n_rows, d)``, L2-normed.
+    """Time-decayed weighted mean of each user's history item vectors, L2-normed.
 
     Decay runs back from each user's own latest step; a per-user time shift scales a user's vector by
     one factor, so the cosine ranking equals that of ``core.interests.state`` at any later common time.
+
+    Parameters
+    ----------
+    rows, items
+        Row and (0-based) item of every history step.
+    ts_seconds, weights
+        Time (seconds) and weight of every history step.
+    n_rows
+        Number of users.
+    item_vectors
+        ``(n_items, d)``.
+    half_life_days
+        Decay half-life (> 0).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_rows, d)``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``half_life_days`` is not positive.
     """
     if half_life_days <= 0:
         raise InvalidInputError(f"half_life_days: expected > 0, found {half_life_days}")
@@ -120,7 +187,20 @@ def interest_vectors(
 
 
 def cosine_scores(user_vectors: torch.Tensor, item_vectors: torch.Tensor) -> torch.Tensor:
-    """Cosine of each (L2-normed) user vector with each item vector, ``(n_users, n_items)``."""
+    """Cosine of each (L2-normed) user vector with each item vector.
+
+    Parameters
+    ----------
+    user_vectors
+        ``(n_users, d)``, already L2-normalised.
+    item_vectors
+        ``(n_items, d)``, normalised here.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_users, n_items)``.
+    """
     return user_vectors @ torch.nn.functional.normalize(item_vectors, dim=1).T
 
 
@@ -130,6 +210,16 @@ PRIOR_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0)
 
 def popularity_prior(counts: torch.Tensor) -> torch.Tensor:
     """``log1p(count) / log1p(max count)`` per item, in [0, 1] (zeros for an empty history).
+
+    Parameters
+    ----------
+    counts
+        Step count per item, e.g. from :func:`popularity`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_items,)``, same dtype as ``counts``.
 
     Examples
     --------
@@ -149,6 +239,17 @@ def lm_interest_scores(
     """The LM-interest recommender: cosine to the interest vector plus a popularity prior.
 
     ``score = cosine(user, item) + prior_weight * prior[item]``.
+
+    Parameters
+    ----------
+    user_vectors
+        ``(n_users, d)`` L2-normalised interest vectors (:func:`interest_vectors`).
+    item_vectors
+        ``(n_items, d)`` LM vectors.
+    prior
+        ``(n_items,)`` popularity prior (:func:`popularity_prior`), or None.
+    prior_weight
+        Its weight.
 
     Returns
     -------

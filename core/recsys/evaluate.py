@@ -1,12 +1,12 @@
 """The evaluation protocol: the sequence model beside the baselines, on the same split.
 
 Metrics rank the whole catalogue (no sampled negatives) and come from one implementation,
-``core.recsys.metrics.batched_rank_metrics``, fed batch by batch by the score functions below.
+``core.recsys.metrics.batched_rank_metrics``, fed batch by batch by the score functions of :mod:`core.recsys.scoring` (re-exported here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,21 +16,23 @@ import torch
 from core.errors import InvalidInputError
 from core.recsys import baselines
 from core.recsys.metrics import (
-    RankMetrics,
-    batched_rank_metrics,
     binary_scores,
     protocol,
     report_frame,
     report_row,
 )
-from core.recsys.seqmodel import SeqRec
-from core.recsys.sequences import Split, Steps, batch_from, build_steps, make_splits, ranges
+from core.recsys.scoring import (
+    ScoreFn,
+    evaluate_model,
+    evaluate_scores,
+    model_scores,
+    propensity_scores,
+    seen_mask,
+)
+from core.recsys.sequences import Split, Steps, build_steps, make_splits, ranges
 
 if TYPE_CHECKING:
     from core.recsys.train import TrainResult
-
-#: A score function: rows of a split -> ``(rows, n_items)`` scores, excluded items ``-inf``.
-ScoreFn = Callable[[slice], torch.Tensor]
 
 #: Row names of the report.
 SEQUENCE_MODEL = "sequence model (SASRec)"
@@ -39,76 +41,6 @@ MOST_POPULAR = "most popular"
 ITEM_KNN = "item-kNN (co-occurrence)"
 LM_INTEREST = "LM interest (cosine)"
 BASELINES = (MOST_POPULAR, "item-kNN", LM_INTEREST)
-
-
-def _eval_batch_rows(n_rows: int, n_items: int) -> int:
-    return max(1, min(n_rows, 4_000_000 // max(n_items, 1)))
-
-
-def seen_mask(
-    steps: Steps, split: Split, rows: slice, n_items: int, device: torch.device
-) -> torch.Tensor:
-    """``(rows, n_items)`` True where the item is in the row's history before its target."""
-    r, idx = ranges(split.lo[rows], split.hi[rows] - split.lo[rows])
-    mask = torch.zeros(len(split.lo[rows]), n_items, dtype=torch.bool, device=device)
-    mask[torch.as_tensor(r, device=device), torch.as_tensor(steps.item[idx] - 1, device=device)] = (
-        True
-    )
-    return mask
-
-
-def model_scores(
-    model: SeqRec, steps: Steps, split: Split, rows: slice, exclude_seen: bool
-) -> torch.Tensor:
-    """Full-catalogue scores of the model for ``split`` rows, seen items ``-inf`` if excluded."""
-    device = model.device
-    batch = batch_from(steps, split.lo[rows], split.hi[rows], model.config.max_len).to(device)
-    scores = model.full_sort_predict(batch)
-    if exclude_seen:
-        scores = scores.masked_fill(
-            seen_mask(steps, split, rows, model.config.n_items, device), float("-inf")
-        )
-    return scores
-
-
-def evaluate_scores(
-    score_fn: ScoreFn, steps: Steps, split: Split, n_items: int, k: int = 10
-) -> RankMetrics:
-    """Rank metrics of ``score_fn`` on ``split``, scored in batches of users."""
-    n = len(split.users)
-    size = _eval_batch_rows(n, n_items)
-    targets = torch.from_numpy(split.targets(steps))
-
-    def batches():
-        for s in range(0, n, size):
-            rows = slice(s, min(n, s + size))
-            scores = score_fn(rows)
-            yield scores, targets[rows].to(scores.device)
-
-    return batched_rank_metrics(batches(), n_items, k)
-
-
-def evaluate_model(model: SeqRec, steps: Steps, split: Split, exclude_seen: bool) -> RankMetrics:
-    """HR@10, NDCG@10, MRR, coverage of ``model`` on ``split`` (full ranking)."""
-    model.eval()
-    return evaluate_scores(
-        lambda rows: model_scores(model, steps, split, rows, exclude_seen),
-        steps,
-        split,
-        model.config.n_items,
-    )
-
-
-def propensity_scores(model: SeqRec, steps: Steps, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    """P(next step is a purchase) for each split user, and whether it was (0/1)."""
-    n = len(split.users)
-    probs = []
-    for s in range(0, n, 4096):  # batches of users, not a loop over rows
-        rows = slice(s, min(n, s + 4096))
-        batch = batch_from(steps, split.lo[rows], split.hi[rows], model.config.max_len)
-        probs.append(model.predict_propensity(batch.to(model.device)).float().cpu().numpy())
-    prob = np.concatenate(probs) if probs else np.zeros(0, dtype=np.float32)
-    return prob, steps.purchase[split.hi].astype(np.int64)
 
 
 def _baseline_scorers(

@@ -45,6 +45,21 @@ class RankMetrics:
 def protocol(split: str, n_items: int, exclude_seen: bool, n_users: int) -> str:
     """The sentence printed next to every metric.
 
+    Parameters
+    ----------
+    split
+        ``"validation"`` or ``"test"``.
+    n_items
+        Items ranked.
+    exclude_seen
+        Whether items of the user's history were excluded from the ranking.
+    n_users
+        Users evaluated.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> protocol("test", 100, False, 5)
@@ -76,6 +91,11 @@ def target_ranks(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor
         ``#items scored higher + #other items tied / 2``; ``inf`` where the target itself is excluded.
+
+    Raises
+    ------
+    InvalidInputError
+        If the shapes do not fit together.
     """
     if scores.ndim != 2 or targets.ndim != 1 or scores.shape[0] != targets.shape[0]:
         raise InvalidInputError(
@@ -179,6 +199,15 @@ def batched_rank_metrics(
 def report_columns(k: int = 10) -> tuple[str, ...]:
     """Columns of a metrics report at cut-off ``k``, in display order.
 
+    Parameters
+    ----------
+    k
+        The cut-off in the metric names.
+
+    Returns
+    -------
+    tuple of str
+
     Examples
     --------
     >>> report_columns(5)[3:7]
@@ -198,7 +227,26 @@ def report_columns(k: int = 10) -> tuple[str, ...]:
 
 
 def report_row(model: str, split: str, m: RankMetrics, proto: str, segment: str = "all") -> dict:
-    """One row of a report table (see ``report_columns``), its metric names at ``m.k``."""
+    """One row of a report table (see ``report_columns``), its metric names at ``m.k``.
+
+    Parameters
+    ----------
+    model
+        The model's name in the report.
+    split
+        ``"validation"`` or ``"test"``.
+    m
+        The metrics (from :func:`batched_rank_metrics`).
+    proto
+        The protocol sentence (:func:`protocol`).
+    segment
+        ``"all"``, or the segment evaluated (e.g. new items).
+
+    Returns
+    -------
+    dict
+        Column -> value.
+    """
     return {
         "model": model,
         "split": split,
@@ -213,12 +261,40 @@ def report_row(model: str, split: str, m: RankMetrics, proto: str, segment: str 
 
 
 def report_frame(rows: list[dict], k: int = 10) -> pd.DataFrame:
-    """Assemble report rows at cut-off ``k`` into the one table the UI and the CLI print."""
+    """Assemble report rows at cut-off ``k`` into the one table the UI and the CLI print.
+
+    Parameters
+    ----------
+    rows
+        From :func:`report_row`.
+    k
+        The cut-off of the rows' metric names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :func:`report_columns`.
+    """
     return pd.DataFrame(rows, columns=list(report_columns(k)))
 
 
 def binary_scores(prob: np.ndarray, label: np.ndarray, threshold: float) -> tuple[float, float]:
-    """ROC AUC and F1 at ``threshold`` of probabilities against 0/1 labels (NaN if one class only)."""
+    """ROC AUC and F1 at ``threshold`` of probabilities against 0/1 labels.
+
+    Parameters
+    ----------
+    prob
+        Predicted probabilities.
+    label
+        0/1 truth, aligned with ``prob``.
+    threshold
+        Probabilities at or above it count as positive.
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``(auc, f1)``; NaN for both when the labels hold one class only.
+    """
     label = label.astype(bool)
     pos, neg = int(label.sum()), int((~label).sum())
     if pos == 0 or neg == 0:
@@ -239,7 +315,18 @@ def binary_scores(prob: np.ndarray, label: np.ndarray, threshold: float) -> tupl
 
 
 def best_threshold(prob: np.ndarray, label: np.ndarray) -> float:
-    """The probability cut that maximises F1 on ``(prob, label)`` (0.5 if undefined)."""
+    """The probability cut that maximises F1 on ``(prob, label)``.
+
+    Parameters
+    ----------
+    prob, label
+        As for :func:`binary_scores`.
+
+    Returns
+    -------
+    float
+        One of the values of ``prob``; 0.5 when there is no positive label.
+    """
     label = label.astype(bool)
     if label.sum() == 0 or len(prob) == 0:
         return 0.5

@@ -54,7 +54,23 @@ def bundle_from(
 ) -> ModelBundle:
     """Wrap a ``TrainResult`` (plus optional topic label per item) as a ``ModelBundle``.
 
-    ``item_topic`` is either a mapping item_id -> topic, or one label per vocab item.
+    Parameters
+    ----------
+    result
+        From :func:`core.recsys.train.fit` or ``train_and_compare``.
+    item_topic
+        Topic label per item, for the reasons: a mapping item_id -> label (items it lacks get ""),
+        or one label per vocab item in vocab order; None for no topics.
+
+    Returns
+    -------
+    ModelBundle
+        The model, spec, vocabulary, report and training figures (``info``).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``item_topic`` is a sequence whose length is not the number of vocab items.
     """
     topics: tuple[str, ...] | None = None
     if isinstance(item_topic, Mapping):
@@ -89,10 +105,17 @@ def bundle_from(
 def save(bundle: ModelBundle, directory: str | Path) -> Path:
     """Write ``model.safetensors`` and ``model.json`` into ``directory`` (created if needed).
 
+    Parameters
+    ----------
+    bundle
+        A trained model with its vocabulary and report (from :func:`bundle_from`).
+    directory
+        Where to write; files of an earlier model there are replaced.
+
     Returns
     -------
     Path
-        The directory.
+        ``directory``, which :func:`load` (and ``python -m core recommend DIR``) reads back.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -126,6 +149,12 @@ def load(directory: str | Path, device: str | torch.device | None = None) -> Mod
         Folder holding ``model.safetensors`` and ``model.json``.
     device
         Where to put the model; default ``pick_device()``.
+
+    Returns
+    -------
+    ModelBundle
+        The model in eval mode on ``device``, with the spec, vocabulary, report and info it was saved
+        with.
 
     Raises
     ------

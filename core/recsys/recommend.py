@@ -50,7 +50,14 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class BlendWeights:
-    """Weights of the score parts and the constants they use."""
+    """Weights of the score parts and the constants they use.
+
+    ``sequence``, ``interest`` and ``geo`` weigh the min-max scaled sequence-model, interest
+    (cosine to the user's decayed item vectors) and nearness scores; each is divided by their total
+    (``geo`` only counts when a location is given), so a recommendation's score parts add up to its
+    score. ``half_life_days`` decays the history behind the interest part and the reasons;
+    ``geo_scale_km`` is the distance scale of :func:`geo_scores`.
+    """
 
     sequence: float = 0.6
     interest: float = 0.3
@@ -103,6 +110,27 @@ def geo_scores(
 
     Local popularity is ``log1p(events within 2 * scale_km of near)`` divided by its maximum.
     Items without any located event score 0.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    items
+        The model's items (vocab order).
+    near
+        ``(lat, lon)`` in degrees.
+    scale_km
+        Distance scale.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_items,)`` float32 scores in [0, 1].
+
+    Raises
+    ------
+    InvalidInputError
+        If ``near`` is not a coordinate.
     """
     lat0, lon0 = float(near[0]), float(near[1])
     if not (-90 <= lat0 <= 90 and -180 <= lon0 <= 180):
@@ -318,10 +346,22 @@ def score_all_users(
 ) -> pd.DataFrame:
     """Top-``k`` recommendations with reasons for every user of the model, in batches on its device.
 
+    Parameters
+    ----------
+    model_bundle, events, k, at_time, near, weights
+        As for :func:`top_k`, for all users of the model's vocabulary at once.
+    batch_size
+        Users scored together (bounds the (batch, n_items) score matrix in memory).
+
     Returns
     -------
     pd.DataFrame
         ``user_id``, ``rank`` (1 = best) and the columns of ``top_k``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``k`` is not a positive integer.
     """
     weights.validate()
     if k < 1:

@@ -56,7 +56,19 @@ class Vocab:
 
 
 def build_vocab(events: pd.DataFrame) -> Vocab:
-    """Users, items and event types of an EventLog, in category order."""
+    """Users, items and event types of an EventLog, in category order.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog (only its user, item and event columns are read).
+
+    Returns
+    -------
+    Vocab
+        ``users``, ``items`` and ``events`` as string indexes: the categories of a categorical
+        column, else its sorted distinct values.
+    """
 
     def cats(col: str) -> pd.Index:
         s = events[col]
@@ -69,6 +81,16 @@ def build_vocab(events: pd.DataFrame) -> Vocab:
 
 def ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(owner, index) of the concatenated ranges ``starts[k] .. starts[k] + lengths[k]``.
+
+    Parameters
+    ----------
+    starts, lengths
+        Start and length of every range.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        The range each position belongs to, and the position.
 
     Examples
     --------
@@ -160,6 +182,19 @@ def build_steps(
 def right_aligned(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_len: int) -> np.ndarray:
     """Rows of ``values[max(lo, hi - max_len) : hi]`` right-aligned in ``(R, max_len)``, 0-padded.
 
+    Parameters
+    ----------
+    values
+        One value per step.
+    lo, hi
+        Range of every row.
+    max_len
+        Row width.
+
+    Returns
+    -------
+    numpy.ndarray
+
     Examples
     --------
     >>> right_aligned(np.array([1, 2, 3, 4]), np.array([0, 2]), np.array([2, 4]), 3).tolist()
@@ -172,7 +207,22 @@ def right_aligned(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_len: i
 
 
 def batch_from(steps: Steps, lo: np.ndarray, hi: np.ndarray, max_len: int) -> SeqBatch:
-    """Right-aligned model inputs of the step ranges ``[lo, hi)``."""
+    """Right-aligned model inputs of the step ranges ``[lo, hi)``.
+
+    Parameters
+    ----------
+    steps
+        From :func:`build_steps`.
+    lo, hi
+        Step range of every row.
+    max_len
+        Window length; longer ranges keep their last ``max_len`` steps.
+
+    Returns
+    -------
+    SeqBatch
+        Items, time gaps, hours of week and event types, each ``(R, max_len)`` int64, 0-padded.
+    """
 
     def mat(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(right_aligned(a, lo, hi, max_len).astype(np.int64))
@@ -204,7 +254,19 @@ class Split:
 
 
 def make_splits(steps: Steps) -> tuple[Split, Split]:
-    """Validation and test splits (time-ordered leave-one-out)."""
+    """Validation and test splits (time-ordered leave-one-out).
+
+    Parameters
+    ----------
+    steps
+        From :func:`build_steps`.
+
+    Returns
+    -------
+    tuple of (Split, Split)
+        ``(validation, test)``: each user's second-to-last and last step as the target, the steps
+        before it as the history (users with fewer than 3 steps only train).
+    """
     users = np.flatnonzero(steps.length >= 3)
     lo = steps.start[users]
     end = lo + steps.length[users]
@@ -216,6 +278,17 @@ def training_windows(steps: Steps, max_len: int) -> tuple[np.ndarray, np.ndarray
 
     A user's training steps are all but the last two (all of them for users with < 3 steps); inputs
     are steps ``[lo, hi)`` and targets the steps one later.
+
+    Parameters
+    ----------
+    steps
+        From :func:`build_steps`.
+    max_len
+        Window length.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
     """
     n_train = np.where(steps.length >= 3, steps.length - 2, steps.length)
     n_inputs = np.maximum(n_train - 1, 0)
@@ -230,7 +303,27 @@ def training_windows(steps: Steps, max_len: int) -> tuple[np.ndarray, np.ndarray
 def align_item_vectors(
     vocab: Vocab, item_vectors: torch.Tensor | None, item_ids: Sequence[str] | None
 ) -> torch.Tensor | None:
-    """Item vectors reordered to ``vocab.items`` (items without a vector get zeros)."""
+    """Item vectors reordered to ``vocab.items`` (items without a vector get zeros).
+
+    Parameters
+    ----------
+    vocab
+        The model's vocabulary.
+    item_vectors
+        ``(n, d)`` vectors, or None.
+    item_ids
+        Item id of each row of ``item_vectors``; None means the rows already follow the vocab.
+
+    Returns
+    -------
+    torch.Tensor or None
+        ``(vocab.n_items, d)``; None when ``item_vectors`` is None.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``item_ids`` is None and the row count is not the vocab's item count.
+    """
     if item_vectors is None:
         return None
     vecs = torch.as_tensor(item_vectors).detach().float().cpu()

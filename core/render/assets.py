@@ -16,7 +16,17 @@ LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 
 @cache
 def leaflet_file(name: str) -> bytes:
-    """Bytes of one Leaflet file (``"leaflet.js"`` or ``"leaflet.css"``) from the installed package.
+    """Bytes of one Leaflet file from the installed package.
+
+    Parameters
+    ----------
+    name
+        ``"leaflet.js"`` or ``"leaflet.css"``.
+
+    Returns
+    -------
+    bytes
+        The file as installed.
 
     Raises
     ------
@@ -32,13 +42,25 @@ def leaflet_file(name: str) -> bytes:
 
 
 def leaflet_text() -> tuple[str, str]:
-    """Leaflet's JS and CSS as text, for inlining into a ``<script>`` / ``<style>``."""
+    """Leaflet's JS and CSS as text, for inlining into a ``<script>`` / ``<style>``.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``(js, css)`` from the installed, bundled Leaflet files.
+    """
     return leaflet_file("leaflet.js").decode("utf-8"), leaflet_file("leaflet.css").decode("utf-8")
 
 
 @cache
 def leaflet_data_uris() -> tuple[str, str]:
-    """``data:`` URIs of Leaflet's JS and CSS (no network needed)."""
+    """``data:`` URIs of Leaflet's JS and CSS (no network needed).
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``(js_uri, css_uri)``, base64-encoded.
+    """
     js = base64.b64encode(leaflet_file("leaflet.js")).decode()
     css = base64.b64encode(leaflet_file("leaflet.css")).decode()
     return f"data:text/javascript;base64,{js}", f"data:text/css;base64,{css}"

@@ -39,9 +39,22 @@ _CSS_LINK = re.compile(r'<link[^>]*\bhref="(?P<url>https?://[^"]+\.css)"[^>]*/?>
 
 
 def safe_text(value: object) -> str:
-    """Escape a string for any folium text: HTML-escaped, and ``$`` / backtick / backslash turned
-    into entities too, because folium puts Tooltip / Popup text inside JavaScript template literals
-    where an uploaded ``${...}`` would otherwise run."""
+    """Escape a string for any folium text.
+
+    HTML-escaped, and ``$`` / backtick / backslash turned into entities too, because folium puts
+    Tooltip / Popup text inside JavaScript template literals where an uploaded ``${...}`` would
+    otherwise run.
+
+    Parameters
+    ----------
+    value
+        Any value; it is shown as ``str(value)``.
+
+    Returns
+    -------
+    str
+        Text safe inside HTML and JavaScript template literals.
+    """
     text = html.escape(str(value), quote=True)
     return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
 
@@ -53,7 +66,20 @@ def _fmt(value: float) -> str:
 
 
 def colours(values: np.ndarray, log: bool = False) -> tuple[np.ndarray, float, float]:
-    """Palette colour of each value (linear or log scale between min and max), and that range."""
+    """Palette colour of each value (linear or log scale between min and max), and that range.
+
+    Parameters
+    ----------
+    values
+        Numbers to colour.
+    log
+        Place values on a log scale (for counts spanning orders of magnitude).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, float, float)
+        A ``PALETTE`` colour per value, and the minimum and maximum of the scale.
+    """
     v = np.asarray(values, dtype=np.float64)
     if len(v) == 0:
         return np.zeros(0, dtype=object), 0.0, 0.0
@@ -231,9 +257,31 @@ def regions_map(
     log: bool = False,
     tiles: str | None = TILES,
 ) -> folium.Map:
-    """Choropleth of regions: ``regions`` from ``core.spacetime.regions.load_regions``, ``figures`` one row per
-    region (``RegionResult.regions`` for one bin). Regions without events are drawn grey-free:
-    only regions with figures are shown."""
+    """Choropleth of regions that have figures (regions without events are not drawn).
+
+    Parameters
+    ----------
+    regions
+        Polygons from ``core.spacetime.regions.load_regions``.
+    figures
+        One row per region (``RegionResult.regions`` for one time bin).
+    value
+        The column of ``figures`` that colours the regions.
+    log
+        Colour on a log scale.
+    tiles
+        Base tiles (None: no base map).
+
+    Returns
+    -------
+    folium.Map
+        Regions coloured by ``value``, each with a tooltip of its figures.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``figures`` holds several rows for one region (filter one time bin first).
+    """
     column = _value_column(figures, value)
     if figures["region"].duplicated().any():
         raise InvalidInputError(
@@ -265,8 +313,20 @@ def circles(lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, n: int = 48)
 
 
 def hotspots_map(hotspots: pd.DataFrame, *, tiles: str | None = TILES) -> folium.Map:
-    """Circles for hotspots (``HotspotResult.hotspots``): radius in metres, coloured by events,
-    tooltip and popup with figures, top interests and top items (escaped)."""
+    """Circles for hotspots, coloured by events.
+
+    Parameters
+    ----------
+    hotspots
+        ``HotspotResult.hotspots``: radius in metres, figures, top interests and top items (all
+        escaped in the tooltip and popup).
+    tiles
+        Base tiles (None: no base map).
+
+    Returns
+    -------
+    folium.Map
+    """
     if len(hotspots) == 0:
         return _base_map(None, tiles)
     lat = hotspots["lat"].to_numpy(dtype=np.float64)
@@ -292,6 +352,16 @@ def standalone_html(m: folium.Map) -> str:
     other CDN script or stylesheet folium adds (jQuery, Bootstrap, awesome-markers, Font Awesome)
     is dropped, since these builders do not use them. Base tiles still point at their server and
     simply stay blank offline.
+
+    Parameters
+    ----------
+    m
+        A map from one of this module's builders.
+
+    Returns
+    -------
+    str
+        The HTML page.
     """
     page = m.get_root().render()
     js, css = leaflet_text()

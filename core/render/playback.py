@@ -80,6 +80,9 @@ def playback_html(
 ) -> str:
     """The playback as one HTML page that plays offline.
 
+    The cell shapes are written once and each frame lists only its cells (index, colour level and
+    tooltip), so the page stays small for many periods; Leaflet is inlined from the bundled assets.
+
     Parameters
     ----------
     playback

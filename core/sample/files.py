@@ -31,7 +31,20 @@ def _dirty_rows(events: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def write(sample: SampleLog, out_dir: str | Path) -> tuple[Path, Path, Path]:
-    """Write events (gzip CSV, with dirty rows when ``spec.dirty``), catalogue (CSV) and truth (JSON)."""
+    """Write events (gzip CSV, with dirty rows when ``spec.dirty``), catalogue (CSV) and truth (JSON).
+
+    Parameters
+    ----------
+    sample
+        From :func:`core.sample.generate`.
+    out_dir
+        Folder to write into (created if needed).
+
+    Returns
+    -------
+    tuple of (Path, Path, Path)
+        The events, catalogue and ground-truth files.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     events = sample.events_raw
@@ -54,7 +67,18 @@ def write(sample: SampleLog, out_dir: str | Path) -> tuple[Path, Path, Path]:
 
 
 def to_event_log(sample: SampleLog) -> pd.DataFrame:
-    """The canonical EventLog of a generated (clean) sample, item text taken from the catalogue."""
+    """The canonical EventLog of a generated (clean) sample, item text taken from the catalogue.
+
+    Parameters
+    ----------
+    sample
+        From :func:`core.sample.generate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical EventLog (``core.schema``).
+    """
     text = sample.items_raw["title"] + " | " + sample.items_raw["category"]
     events = sample.events_raw.rename(columns={"timestamp": schema.TS})
     events[schema.ITEM_TEXT] = events["item_id"].map(
@@ -66,7 +90,13 @@ def to_event_log(sample: SampleLog) -> pd.DataFrame:
 
 
 def bundled_paths() -> tuple[Path, Path]:
-    """Paths of the bundled sample's events and item catalogue."""
+    """Paths of the bundled sample's events and item catalogue.
+
+    Returns
+    -------
+    tuple of (Path, Path)
+        The events file and the catalogue file in ``assets/``.
+    """
     return BUNDLED_EVENTS, BUNDLED_ITEMS
 
 
@@ -78,10 +108,22 @@ def _bundled_event_log() -> pd.DataFrame:
 
 
 def bundled_event_log() -> pd.DataFrame:
-    """The bundled sample as the dashboard sees it: the files in ``assets/`` through ``core.io.ingest``."""
+    """The bundled sample as the dashboard sees it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The files in ``assets/`` through ``core.io.ingest`` (dirty rows rejected).
+    """
     return _bundled_event_log().copy()
 
 
 def bundled_truth() -> GroundTruth:
-    """The ground truth planted in the bundled sample."""
+    """The ground truth planted in the bundled sample.
+
+    Returns
+    -------
+    GroundTruth
+        Read from ``assets/`` (written by ``python -m core sample``).
+    """
     return GroundTruth.from_json(BUNDLED_TRUTH.read_text(encoding="utf-8"))

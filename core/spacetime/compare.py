@@ -187,8 +187,22 @@ def compare_segments(
 def main_topic_mask(
     events: pd.DataFrame, item_topic: np.ndarray | None, labels: Sequence[str], topic: str
 ) -> np.ndarray:
-    """Events of the users whose main interest (the topic of most of their events; ties go to the
-    first label) is ``topic``: a segment for :func:`compare_segments` (its complement is "the rest").
+    """Events of the users whose main interest is ``topic``: a segment for :func:`compare_segments`.
+
+    A user's main interest is the topic of most of their events (ties go to the first label); the
+    complement of the mask is "the rest".
+
+    Parameters
+    ----------
+    events, item_topic, labels
+        As in :func:`core.spacetime.heatmaps.aggregate`.
+    topic
+        One of ``labels``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the rows of ``events``.
 
     Raises
     ------

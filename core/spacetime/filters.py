@@ -52,7 +52,19 @@ class EventFilter:
 
 
 def utc_ns(value: object, name: str) -> np.datetime64:
-    """``value`` (naive = UTC) as a naive datetime64[ns] in UTC, comparable with the TS column."""
+    """``value`` (naive = UTC) as a naive datetime64[ns] in UTC, comparable with the TS column.
+
+    Parameters
+    ----------
+    value
+        A timestamp or date string (see :func:`core.io.timeparse.as_utc`).
+    name
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    numpy.datetime64
+    """
     return as_utc(value, name).tz_localize(None).to_datetime64()
 
 
@@ -64,10 +76,25 @@ def topic_codes(
     Without ``item_topic`` every event gets topic 0 labelled ``"all"``. Items with topic -1 get an
     extra ``"unassigned"`` label at the end.
 
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    item_topic
+        Topic index per item category, -1 = unassigned; None for no topics.
+    labels
+        Topic labels indexed by ``item_topic`` (distinct).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, tuple of str)
+        The topic code of every event and the labels, ``"unassigned"`` appended where needed.
+
     Raises
     ------
     InvalidInputError
-        If ``item_topic`` does not have one entry per item category, or indexes past ``labels``.
+        If the labels repeat, or ``item_topic`` does not have one entry per item category, or
+        indexes past ``labels``.
     """
     if item_topic is None:
         return np.zeros(len(events), dtype=np.int64), (ALL_TOPICS,)
@@ -93,8 +120,21 @@ def topic_codes(
 
 
 def in_box(lat: np.ndarray, lon: np.ndarray, box: Sequence[float], name: str) -> np.ndarray:
-    """True where (lat, lon) lies in ``box`` = (south, west, north, east), edges included; a box
-    with west > east crosses the antimeridian.
+    """True where (lat, lon) lies in ``box``, edges included.
+
+    Parameters
+    ----------
+    lat, lon
+        Coordinates in degrees.
+    box
+        ``(south, west, north, east)``; a box with west > east crosses the antimeridian.
+    name
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask.
 
     Raises
     ------
@@ -165,8 +205,23 @@ def mask(
 def located(
     events: pd.DataFrame, spec: EventFilter, topic: np.ndarray, labels: Sequence[str]
 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
-    """The filter mask narrowed to events with a valid location, the number of events the filter
-    kept before that, and the lat / lon columns: the common start of every spatial aggregate."""
+    """The filter mask narrowed to events with a valid location: the start of every spatial aggregate.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    spec
+        The filter.
+    topic, labels
+        From :func:`topic_codes`.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, int, numpy.ndarray, numpy.ndarray)
+        The mask, the number of events the filter kept before locations were required, and the lat /
+        lon columns.
+    """
     keep = mask(events, spec, topic, labels)
     n_events = int(keep.sum())
     lat = events[LAT].to_numpy(dtype=np.float64)
@@ -179,7 +234,17 @@ def local_times(events: pd.DataFrame) -> tuple[np.ndarray, str]:
 
     The offset column wins when it has any value (rows without one fall back to an offset estimated
     from longitude, then to UTC); otherwise longitude gives ``round(lon / 15)`` hours; otherwise UTC.
-    Returns one of ``"local (offset column)"``, ``"local (estimated from longitude)"``, ``"UTC"``.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog; ``tz_offset_min`` and ``lon`` are used where present.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, str)
+        The local times, and one of ``"local (offset column)"``, ``"local (estimated from
+        longitude)"``, ``"UTC"``.
     """
     ts = events[TS].to_numpy(dtype="datetime64[ns]")
     offset = events[TZ_OFFSET].to_numpy(dtype=np.float64)
@@ -198,9 +263,19 @@ def local_times(events: pd.DataFrame) -> tuple[np.ndarray, str]:
 def time_bins(stamps: np.ndarray, period: str | None) -> tuple[np.ndarray, pd.Index]:
     """Bin index of every timestamp and the labels of all bins (dense: empty bins included).
 
-    ``period``: ``None`` (one bin "all"), a calendar period ``"H" | "D" | "W" | "M"`` (weeks start
-    on Monday; labels are the bin starts) or a cycle ``"how"`` (hour of week 0..167, Monday 00:00 =
-    0), ``"hour"`` (0..23), ``"dow"`` (0 = Monday .. 6).
+    Parameters
+    ----------
+    stamps
+        datetime64[ns] values (UTC, or local wall-clock times for the cycles).
+    period
+        ``None`` (one bin "all"), a calendar period ``"H" | "D" | "W" | "M"`` (weeks start on
+        Monday; labels are the bin starts) or a cycle ``"how"`` (hour of week 0..167, Monday 00:00 =
+        0), ``"hour"`` (0..23), ``"dow"`` (0 = Monday .. 6).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, pandas.Index)
+        The int64 bin of every stamp and the bin labels.
 
     Raises
     ------

@@ -117,6 +117,9 @@ def forecast(
 ) -> ForecastResult:
     """Forecast ``horizon`` steps of a regularly spaced series, with intervals and a backtest.
 
+    The candidate models are scored on the same holdout as the seasonal-naive forecast; the best
+    one is refitted on the whole series for the forecast itself.
+
     Parameters
     ----------
     series

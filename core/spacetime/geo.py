@@ -48,6 +48,15 @@ _RES_BITS = np.uint64(0xF) << np.uint64(52)
 def check_res(res: int) -> int:
     """``res`` as an int when it is an H3 resolution 0..15.
 
+    Parameters
+    ----------
+    res
+        The resolution to check.
+
+    Returns
+    -------
+    int
+
     Raises
     ------
     InvalidInputError
@@ -59,7 +68,18 @@ def check_res(res: int) -> int:
 
 
 def valid_location(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """True where (lat, lon) is a finite WGS84 coordinate."""
+    """True where (lat, lon) is a finite WGS84 coordinate.
+
+    Parameters
+    ----------
+    lat, lon
+        Coordinates in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask (latitude within ±90, longitude within ±180, both finite).
+    """
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     return np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
@@ -72,6 +92,18 @@ def haversine_m(
     lon2: np.ndarray | float,
 ) -> np.ndarray:
     """Great-circle distance in metres between points given in degrees (vectorised, broadcasts).
+
+    Parameters
+    ----------
+    lat1, lon1
+        First points.
+    lat2, lon2
+        Second points (broadcast against the first).
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances in metres on a sphere of radius ``EARTH_RADIUS_M``.
 
     Examples
     --------
@@ -168,7 +200,17 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def h3_cells_loop(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
-    """The plain h3-py loop (one Python call per point): the reference and the benchmark peer."""
+    """The plain h3-py loop (one Python call per point): the reference and the benchmark peer.
+
+    Parameters
+    ----------
+    lat, lon, res
+        As for :func:`h3_cells` (valid points only).
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+    """
     to_cell = h3.api.basic_int.latlng_to_cell
     return np.fromiter(
         (to_cell(a, b, res) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)),
@@ -191,7 +233,8 @@ def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray of uint64.
+    numpy.ndarray of uint64
+        The parent of each cell at ``res``.
 
     Raises
     ------
@@ -272,7 +315,18 @@ def fit_res(
 
 
 def cell_strings(cells: np.ndarray) -> np.ndarray:
-    """Hex strings ("882a1072d7fffff") of uint64 cells, object array; "" for cell 0."""
+    """Hex strings ("882a1072d7fffff") of uint64 cells.
+
+    Parameters
+    ----------
+    cells
+        H3 cells as uint64.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of strings; "" for cell 0.
+    """
     cells = np.asarray(cells, dtype=np.uint64)
     if len(cells) == 0:
         return np.zeros(0, dtype=object)

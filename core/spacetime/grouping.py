@@ -23,7 +23,21 @@ DENSE_LIMIT = 64_000_000
 
 
 def bincount(values: np.ndarray, minlength: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """``numpy.bincount`` that returns int64 counts (float sums when ``weights`` are given)."""
+    """``numpy.bincount`` that returns int64 counts (float sums when ``weights`` are given).
+
+    Parameters
+    ----------
+    values
+        Non-negative integer codes.
+    minlength
+        Length of the result at least (the number of codes).
+    weights
+        Optional weight per value.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     out = np.bincount(values, weights=weights, minlength=minlength)
     return out if weights is not None else out.astype(np.int64)
 
@@ -66,8 +80,23 @@ def distinct_count(
 
 
 def bin_events(events: pd.DataFrame, period: str | None) -> tuple[np.ndarray, pd.Index, str]:
-    """Time bin of every event and the bin labels: cycles ("how", "hour", "dow") in local time,
-    calendar periods and ``None`` in UTC. Returns ``(bin_code, bin_labels, basis)``."""
+    """Time bin of every event and the bin labels.
+
+    Cycles ("how", "hour", "dow") are taken in local time, calendar periods and ``None`` in UTC.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    period
+        As for :func:`core.spacetime.filters.time_bins`.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, pandas.Index, str)
+        ``(bin_code, bin_labels, basis)``, the basis as :func:`core.spacetime.filters.local_times`
+        names it ("UTC" for calendar periods).
+    """
     if period in CYCLES:
         stamps, basis = local_times(events)
     else:
@@ -86,7 +115,18 @@ def _dense_groups(key: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Ten
 
 
 def factorize_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes 0..C-1 of uint64 cells (in ascending cell order) and the distinct cells."""
+    """Dense codes 0..C-1 of uint64 cells (in ascending cell order) and the distinct cells.
+
+    Parameters
+    ----------
+    cells
+        uint64 cells in any order, repeats allowed.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        The code of every cell, and the distinct cells sorted ascending.
+    """
     code, uniques = pd.factorize(cells)
     uniques = np.asarray(uniques, dtype=np.uint64)
     order = np.argsort(uniques, kind="stable")
@@ -106,8 +146,20 @@ def grouped_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Events per (cell, bin, topic) over dense integer codes: the hot loop of the aggregates.
 
-    Returns the cell, bin and topic codes of every non-empty group (sorted by cell, bin, topic) and
-    its event count, all numpy int64.
+    Parameters
+    ----------
+    cell_code, bin_code, topic_code
+        Dense codes of every event.
+    n_cells, n_bins, n_topics
+        How many codes of each there are.
+    device
+        Torch device for the counting (None: ``pick_device``'s default).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The cell, bin and topic codes of every non-empty group (sorted by cell, bin, topic) and its
+        event count, all int64.
     """
     dev = pick_device(None if device is None else str(device))
     key = torch.as_tensor(cell_code, device=dev)
@@ -131,8 +183,30 @@ def group_frames(
     device: torch.device,
     space_col: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-(place, bin) and per-(place, bin, topic) frames from dense codes; shared by heatmaps
-    (place = H3 cell) and regions (place = polygon)."""
+    """Per-(place, bin) and per-(place, bin, topic) frames from dense codes.
+
+    Shared by heatmaps (place = H3 cell) and regions (place = polygon).
+
+    Parameters
+    ----------
+    space_code, space_values
+        Dense place code of every event, and the place value (cell, region index) of each code.
+    bin_code, bin_labels
+        From :func:`bin_events`.
+    topic, labels
+        From :func:`core.spacetime.filters.topic_codes`.
+    user_code
+        Dense user code of every event (for distinct users).
+    device
+        Torch device for the counting.
+    space_col
+        Name of the place column in the frames.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        ``(per place and bin, per place, bin and topic)``.
+    """
     n_space, n_bins, n_topics = len(space_values), len(bin_labels), len(labels)
 
     # (place, bin, topic) groups: events, then distinct users via the group index of every event.

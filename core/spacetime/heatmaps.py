@@ -120,11 +120,28 @@ def aggregate(
 def topics_from_text(
     events: pd.DataFrame, max_topics: int = 12
 ) -> tuple[np.ndarray, tuple[str, ...]]:
-    """A quick topic assignment without a language model: each item's text (e.g. a venue category)
-    is its topic; the ``max_topics - 1`` most frequent texts keep their own topic, the rest and items
-    without text share "other". Texts with equal counts rank by first appearance in the log.
+    """A quick topic assignment without a language model: each item's text is its topic.
 
-    Returns ``(item_topic, labels)`` in the shape :func:`aggregate` takes.
+    The ``max_topics - 1`` most frequent texts (e.g. venue categories) keep their own topic, the
+    rest and items without text share "other". Texts with equal counts rank by first appearance in
+    the log.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    max_topics
+        Topics at most, "other" included (>= 2).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, tuple of str)
+        ``(item_topic, labels)`` in the shape :func:`aggregate` takes.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``max_topics`` is below 2 (one kept text and "other").
     """
     if max_topics < 2:
         raise InvalidInputError(f"max_topics: expected at least 2, found {max_topics}")

@@ -52,8 +52,20 @@ class Playback:
 
 
 def fixed_scale(values: np.ndarray, log: bool) -> tuple[np.ndarray, float, float]:
-    """Position (0..1) of every value between the minimum and maximum of all of them (log1p of the
-    distance from the minimum when ``log``), and that range; all 1 when the range is empty."""
+    """Position (0..1) of every value on one scale between the minimum and maximum of all of them.
+
+    Parameters
+    ----------
+    values
+        The values of every frame together.
+    log
+        Use log1p of the distance from the minimum.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, float, float)
+        The positions (all 1 when the range is empty), the minimum and the maximum.
+    """
     v = np.asarray(values, dtype=np.float64)
     if len(v) == 0:
         return np.zeros(0), 0.0, 0.0

@@ -178,6 +178,18 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, regions: gpd.GeoDataFrame) 
 
     Distinct coordinates are joined once (``geopandas.sjoin``, predicate "within"); where polygons
     overlap the first one wins.
+
+    Parameters
+    ----------
+    lat, lon
+        Coordinates in degrees (NaN where unlocated).
+    regions
+        Polygons in WGS84.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 region row per point.
     """
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)

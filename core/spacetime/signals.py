@@ -23,10 +23,21 @@ MAX_PERIODS = 520
 
 
 def two_proportion_z(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
-    """Two-proportion z of x1/n1 against x2/n2 with the pooled standard error, vectorised; 0 where
-    undefined (an empty side or a pooled share of 0 or 1).
+    """Two-proportion z of x1/n1 against x2/n2 with the pooled standard error, vectorised.
 
     ``z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2))``, ``p = (x1 + x2) / (n1 + n2)``.
+
+    Parameters
+    ----------
+    x1, n1
+        Successes and trials of the first side.
+    x2, n2
+        Successes and trials of the second side.
+
+    Returns
+    -------
+    numpy.ndarray
+        z per element; 0 where undefined (an empty side or a pooled share of 0 or 1).
 
     Examples
     --------

@@ -79,6 +79,9 @@ def period_counts(
 ) -> pd.DataFrame:
     """Events, distinct users and topic shares per calendar period (UTC), empty periods included.
 
+    Periods run from the first to the last event's period, so a gap in the log is a row of zeros
+    rather than a missing row (a chart's line then drops to 0 instead of bridging the gap).
+
     Parameters
     ----------
     events
@@ -97,6 +100,11 @@ def period_counts(
         Columns ``period`` (UTC bin start), ``events``, ``users``, ``complete`` (the log covers the
         whole period: the first and last are usually partial), then ``share:<label>`` (share of
         the period's events in each topic, 0 when the period is empty) and ``n:<label>`` counts.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``spec.period`` is not one of those, or the filter or topics are invalid.
 
     Examples
     --------

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
@@ -46,3 +47,15 @@ def guard(what: str, hint: str = "") -> Iterator[None]:
             f"{what} failed unexpectedly ({type(exc).__name__}: {md_escape(exc)}). "
             f"{hint or 'Try other filters, or reload the page; the details are in the server log.'}"
         )
+
+
+def windows_caption(ranked: pd.DataFrame, empty: str) -> bool:
+    """For an emerging-interests ranking: ``st.info(empty)`` when it is empty, else the windows it
+    compares as a caption. True when there is a ranking to show."""
+    if ranked.empty:
+        st.info(empty)
+        return False
+    window_text = ranked.attrs.get("window", "")
+    if window_text:
+        st.caption(md_escape(window_text))
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -87,23 +88,38 @@ def window(events: pd.DataFrame, *, key: str, label: str = "Time window") -> Win
     return Window(pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1))
 
 
+def time_and_scope(
+    events: pd.DataFrame,
+    labels: Sequence[str],
+    *,
+    key: str,
+    period_label: str = "Period",
+    period_disabled: bool = False,
+) -> tuple[str, Window, tuple[str, ...], tuple[str, ...]]:
+    """Period (week by default), time window, topics and event types: the widgets the Interests
+    and Map sidebars share, with the keys ``{key}_period``, ``{key}_window``, ``{key}_topics``
+    and ``{key}_events``."""
+    period = st.segmented_control(
+        period_label,
+        list(PERIODS),
+        format_func=PERIODS.get,
+        default="W",
+        key=f"{key}_period",
+        disabled=period_disabled,
+    )
+    win = window(events, key=key)
+    topics = st.multiselect(
+        "Topics", list(labels), default=[], placeholder="All topics", key=f"{key}_topics"
+    )
+    kinds = tuple(str(c) for c in events[schema.EVENT].cat.categories) if len(events) else ()
+    chosen = st.multiselect(
+        "Event types", kinds, default=[], placeholder="All event types", key=f"{key}_events"
+    )
+    return period or "W", win, tuple(topics), tuple(chosen)
+
+
 def trend_filters(events: pd.DataFrame, labels: tuple[str, ...], *, key: str) -> TrendFilters:
     """Period, time window, topics and event types (in the sidebar)."""
     with st.sidebar:
         st.markdown("### Filters")
-        period = st.segmented_control(
-            "Period",
-            list(PERIODS),
-            format_func=PERIODS.get,
-            default="W",
-            key=f"{key}_period",
-        )
-        win = window(events, key=key)
-        topics = st.multiselect(
-            "Topics", labels, default=[], placeholder="All topics", key=f"{key}_topics"
-        )
-        kinds = tuple(str(c) for c in events[schema.EVENT].cat.categories) if len(events) else ()
-        chosen = st.multiselect(
-            "Event types", kinds, default=[], placeholder="All event types", key=f"{key}_events"
-        )
-    return TrendFilters(period or "W", win, tuple(topics), tuple(chosen))
+        return TrendFilters(*time_and_scope(events, labels, key=key))

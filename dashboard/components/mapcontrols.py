@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core import schema
-from dashboard.components.filters import PERIODS, Window, window
+from dashboard.components.filters import PERIODS, Window, time_and_scope
 
 ALL = "All time"
 COLOUR_BY: dict[str, str] = {"events": "Events", "users": "Distinct users", "share": "Topic share"}
@@ -217,21 +216,12 @@ def map_controls(
             help="5 ≈ 250 km², 7 ≈ 5 km², 9 ≈ 0.1 km² per cell",
             disabled=view != "cells",
         )
-        period = st.segmented_control(
-            "Step through time by",
-            list(PERIODS),
-            format_func=PERIODS.get,
-            default="W",
-            key=f"{key}_period",
-            disabled=view != "cells",
-        )
-        win = window(events, key=key)
-        topics = st.multiselect(
-            "Topics", list(labels), placeholder="All topics", key=f"{key}_topics"
-        )
-        kinds = tuple(str(c) for c in events[schema.EVENT].cat.categories)
-        chosen = st.multiselect(
-            "Event types", kinds, placeholder="All event types", key=f"{key}_events"
+        period, win, topics, chosen = time_and_scope(
+            events,
+            labels,
+            key=key,
+            period_label="Step through time by",
+            period_disabled=view != "cells",
         )
     return MapControls(
         key=key,
@@ -240,9 +230,9 @@ def map_controls(
         colour_by=colour_by or "events",
         topic=topic,
         res=int(res),
-        period=period or "W",
+        period=period,
         window=win,
-        topics=tuple(topics),
-        events=tuple(chosen),
+        topics=topics,
+        events=chosen,
         area=int(area or 0),
     )

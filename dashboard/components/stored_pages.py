@@ -110,12 +110,13 @@ def atlas_map(stored: StoredAtlas) -> None:
             f"**{len(figures):,} countries** · {int(figures['events'].sum()):,} events in them"
         )
         fmap = maps.regions_map(region_shapes("countries"), figures, "events")
-        st_folium(fmap, height=480, returned_objects=[], key="atlas_regions_map")
+        st_folium(maps.offline(fmap), height=480, returned_objects=[], key="atlas_regions_map")
         st.dataframe(figures, hide_index=True)
     else:
         cells = stored.map_cells(MapSpec(res=stored.res, period=stored.period), step)
         st.markdown(f"**{len(cells):,} cells** · {int(cells['events'].sum()):,} events")
-        st_folium(maps.cells_map(cells, "events"), height=480, returned_objects=[], key="atlas_map")
+        fmap = maps.offline(maps.cells_map(cells, "events"))  # Leaflet inlined: draws offline
+        st_folium(fmap, height=480, returned_objects=[], key="atlas_map")
     raw_only(
         stored,
         "hotspots, other boundaries, other resolutions and filters",

@@ -10,7 +10,7 @@ from dashboard import cached, charts
 from dashboard.components import dataset as ds
 from dashboard.components import exports
 from dashboard.components.analysis import topic_info
-from dashboard.components.feedback import guard, md_escape
+from dashboard.components.feedback import guard, md_escape, windows_caption
 from dashboard.components.filters import PERIODS, trend_filters
 from dashboard.components.tables import readable
 
@@ -115,12 +115,7 @@ if tab_emerging.open:
             "Recent window", ["7D", "14D", "28D", "56D", "84D"], value="28D", key="flt_recent"
         )
         ranked = cached.emerging(fp, spec, recent, fspec, events)
-        if ranked.empty:
-            st.info("No events match these filters.")
-        else:
-            window_text = ranked.attrs.get("window", "")
-            if window_text:
-                st.caption(md_escape(window_text))
+        if windows_caption(ranked, "No events match these filters."):
             fig = charts.emerging_bars(ranked)
             st.plotly_chart(fig, width="stretch", key="ch_emerging")
             exports.figure(fig, "emerging", {**names, "recent": recent}, key="dl_emerging")

@@ -15,7 +15,7 @@ from dashboard import cached, charts, maps
 from dashboard.components import dataset as ds
 from dashboard.components import exports
 from dashboard.components.analysis import topic_info
-from dashboard.components.feedback import guard, md_escape
+from dashboard.components.feedback import guard, md_escape, windows_caption
 
 #: Page files the blocks and findings link to (finding ``link`` -> page).
 PAGES = {
@@ -105,12 +105,7 @@ with left, guard("Top interests"):
 with right, guard("Emerging interests"):
     st.subheader("Emerging and fading")
     ranked = cached.emerging(fp, spec, RECENT, EventFilter(), events)
-    if ranked.empty:
-        st.info("Too few events to compare a recent window with the time before.")
-    else:
-        window_text = ranked.attrs.get("window", "")
-        if window_text:
-            st.caption(md_escape(window_text))
+    if windows_caption(ranked, "Too few events to compare a recent window with the time before."):
         for direction, title in (("emerging", "Emerging"), ("fading", "Fading")):
             moved = ranked[ranked["direction"] == direction].head(3)
             st.markdown(f"**{title}**")

@@ -13,6 +13,9 @@ from core.errors import InvalidInputError
 from core.spacetime import trends
 from core.spacetime.heatmaps import HeatmapSpec, aggregate
 
+#: The spec of every facade here: behaviour vectors (no language model needed), three topics.
+SPEC = AnalysisSpec(source="behaviour", k=3)
+
 
 def _log() -> pd.DataFrame:
     rng = np.random.default_rng(7)
@@ -34,7 +37,8 @@ def _log() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def atlas() -> Atlas:
-    return Atlas(_log(), AnalysisSpec(source="behaviour", k=3))
+    """One facade for the module: 600 random events of 30 users on 12 items."""
+    return Atlas(_log(), SPEC)
 
 
 def test_results_equal_the_core_functions_called_directly(atlas: Atlas) -> None:
@@ -82,7 +86,7 @@ def test_item_topic_labels_name_every_item(atlas: Atlas) -> None:
 def test_the_log_is_left_untouched() -> None:
     events = _log()
     before = schema.fingerprint(events)
-    atlas = Atlas(events, AnalysisSpec(source="behaviour", k=3))
+    atlas = Atlas(events, SPEC)
     atlas.hotspots(MapSpec().hotspots())
     atlas.timeline("W")
     atlas.areas(3)

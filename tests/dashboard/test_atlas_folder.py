@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 from apptest_helpers import assert_clean, new_app
 
@@ -79,27 +80,26 @@ def test_interests_page_shows_the_stored_topics_and_hour_of_week(opened):
     assert "period 'W'" in _infos(at)
 
 
+def last_step(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a stored table's last time step (the Map page opens on it)."""
+    return table[table["bin"] == table["bin"].max()]
+
+
 def test_map_page_shows_the_cells_of_the_last_step(opened):
     at = new_app(page="atlas_map")
     assert_clean(at)
-    cells = opened.table("cells")
-    last = cells[cells["bin"] == cells["bin"].max()]
-    assert any(
-        f"**{len(last):,} cells** · {int(last['events'].sum()):,} events" == m.value
-        for m in at.markdown
-    )
+    last = last_step(opened.table("cells"))
+    text = f"**{len(last):,} cells** · {int(last['events'].sum()):,} events"
+    assert text in [m.value for m in at.markdown]
 
 
 def test_map_page_shows_the_stored_countries_of_a_step(opened):
     at = new_app(page="atlas_map")
     at.segmented_control(key="atlas_map_view").set_value("countries").run()
     assert_clean(at)
-    regions = opened.table("regions")
-    last = regions[regions["bin"] == regions["bin"].max()]
-    assert any(
-        f"**{len(last):,} countries** · {int(last['events'].sum()):,} events in them" == m.value
-        for m in at.markdown
-    )
+    last = last_step(opened.table("regions"))
+    text = f"**{len(last):,} countries** · {int(last['events'].sum()):,} events in them"
+    assert text in [m.value for m in at.markdown]
     shown = at.dataframe[0].value
     assert sorted(shown["region"]) == sorted(last["region"])
     assert shown["events"].sum() == last["events"].sum()

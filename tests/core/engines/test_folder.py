@@ -35,27 +35,28 @@ def test_open_atlas_refuses_another_format_version(tmp_path):
         open_atlas(tmp_path)
 
 
-def test_write_atlas_refuses_a_report_that_does_not_add_up(tmp_path):
-    report = {"rows_in": 10, "accepted": 6, "rejected": 2, "duplicates": 1}
-    with pytest.raises(AtlasFolderError, match="found 9 != 10"):
-        write_atlas(
-            tmp_path,
+@pytest.mark.parametrize(
+    ("tables", "report", "match"),
+    [
+        pytest.param(
             {},
-            engine="local",
-            inputs=(),
-            spec=AtlasSpec(),
-            report=report,
-            topics={},
-            time_basis="UTC",
-        )
-
-
-def test_write_atlas_refuses_an_unknown_table(tmp_path):
-    report = {"rows_in": 1, "accepted": 1, "rejected": 0, "duplicates": 0}
-    with pytest.raises(AtlasFolderError, match=r"found \[.nonsense.\]"):
+            {"rows_in": 10, "accepted": 6, "rejected": 2, "duplicates": 1},
+            "found 9 != 10",
+            id="a report that does not add up",
+        ),
+        pytest.param(
+            {"nonsense": pd.DataFrame()},
+            {"rows_in": 1, "accepted": 1, "rejected": 0, "duplicates": 0},
+            r"found \[.nonsense.\]",
+            id="an unknown table",
+        ),
+    ],
+)
+def test_write_atlas_refuses(tmp_path, tables, report, match):
+    with pytest.raises(AtlasFolderError, match=match):
         write_atlas(
             tmp_path,
-            {"nonsense": pd.DataFrame()},
+            tables,
             engine="local",
             inputs=(),
             spec=AtlasSpec(),

@@ -2,12 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from recsys_logs import TINY, hand_log
+from recsys_logs import TINY, cycle_items, hand_log, walk_log
 
 from core.errors import InvalidInputError
 from core.recsys import newitems
 from core.recsys.evaluate import ID_ONLY_MODEL, SEQUENCE_MODEL
-from core.schema import conform
 
 
 def test_pick_new_items_is_a_seeded_tenth_in_catalogue_order():
@@ -40,22 +39,8 @@ def twin_cycles(n_users: int = 80, length: int = 8, seed: int = 0) -> pd.DataFra
     """Users walk positions 0 -> 1 -> ... -> 5 -> 0; at each position they pick item k or its twin
     k + 6 at random, and twins share a text: the twin of a new item tells where the new item fits."""
     rng = np.random.default_rng(seed)
-    start = rng.integers(0, 6, n_users)
-    pos = (start[:, None] + np.arange(length)[None, :]) % 6
-    items = (pos + 6 * rng.integers(0, 2, (n_users, length))).ravel()
-    user = np.repeat(np.arange(n_users), length)
-    step = np.tile(np.arange(length), n_users)
-    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(user * 7 + step * 18000, unit="s")
-    return conform(
-        pd.DataFrame(
-            {
-                "user_id": "u" + pd.Series(user).astype(str),
-                "item_id": "i" + pd.Series(items).astype(str).str.zfill(2),
-                "ts": ts,
-                "event": "view",
-            }
-        )
-    )
+    pos = cycle_items(rng, n_users, 6, length)
+    return walk_log(pos + 6 * rng.integers(0, 2, (n_users, length)), id_width=2, event="view")
 
 
 def test_text_initialisation_ranks_new_items_better_than_ids_alone():

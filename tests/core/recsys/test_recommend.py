@@ -1,7 +1,10 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from recsys_logs import TINY, cycle_items, item_titles, walk_log
 
 from core.errors import InvalidInputError
 from core.recsys import persist, recommend, train
@@ -12,23 +15,12 @@ N_ITEMS = 12
 
 def cycle_log(n_users: int = 40, length: int = 6) -> pd.DataFrame:
     """Users walk i0 -> i1 -> ... ; item k sits k km north of Berlin's centre."""
-    rng = np.random.default_rng(1)
-    start = rng.integers(0, N_ITEMS, n_users)
-    items = ((start[:, None] + np.arange(length)[None, :]) % N_ITEMS).ravel()
-    user = np.repeat(np.arange(n_users), length)
-    step = np.tile(np.arange(length), n_users)
-    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(user * 7 + step * 3600, unit="s")
-    return conform(
-        pd.DataFrame(
-            {
-                "user_id": "u" + pd.Series(user).astype(str),
-                "item_id": "i" + pd.Series(items).astype(str),
-                "ts": ts,
-                "item_text": "title " + pd.Series(items).astype(str),
-                "lat": 52.52 + items * (1 / 111.2),
-                "lon": 13.405,
-            }
-        )
+    return walk_log(
+        cycle_items(np.random.default_rng(1), n_users, N_ITEMS, length),
+        step_s=3600,
+        item_text=item_titles,
+        lat=lambda i: 52.52 + i * (1 / 111.2),
+        lon=13.405,
     )
 
 
@@ -39,17 +31,7 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def bundle(events) -> persist.ModelBundle:
-    spec = train.TrainSpec(
-        d_model=16,
-        n_heads=1,
-        n_layers=1,
-        dropout=0.0,
-        epochs=10,
-        lr=1e-2,
-        batch_size=16,
-        max_len=8,
-        patience=10,
-    )
+    spec = dataclasses.replace(TINY, epochs=10, patience=10)
     vecs = torch.nn.functional.normalize(
         torch.randn(N_ITEMS, 6, generator=torch.Generator().manual_seed(0)), dim=1
     )

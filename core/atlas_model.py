@@ -1,0 +1,75 @@
+"""The facade's model results: training, the preview model and recommendations.
+
+:class:`ModelViews` is a mixin of :class:`core.atlas.Atlas`; it uses what the facade provides
+(``events``, ``item_vectors``, ``item_topic_labels``) and calls ``core.recsys``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from core.interests.embeddings import ItemVectors
+
+__all__ = ["ModelViews"]
+
+
+class ModelViews:
+    """Sequence-model training, the preview model and its report, recommendations."""
+
+    events: pd.DataFrame
+    item_vectors: ItemVectors
+    item_topic_labels: dict[str, str]
+
+    def train(self, tspec, *, use_text: bool = True, progress=None, compare: bool = True):
+        """Train the sequence model (item embeddings initialised from the item vectors when
+        ``use_text``); with ``compare`` the result carries the baselines' report too."""
+        from core.recsys import train
+
+        vectors = self.item_vectors if use_text else None
+        args = (
+            self.events,
+            vectors.vectors if vectors is not None else None,
+            vectors.item_ids if vectors is not None else None,
+            tspec,
+            progress,
+        )
+        return train.train_and_compare(*args) if compare else train.fit(*args)
+
+    def bundle(self, result):
+        """A trained result as a ``ModelBundle`` whose reasons name each item's topic."""
+        from core.recsys import persist
+
+        return persist.bundle_from(result, self.item_topic_labels)
+
+    @cached_property
+    def quick_result(self):
+        """A small model trained once for previews (one short epoch: a preview, not the model
+        to evaluate)."""
+        from core.recsys import train
+
+        quick = train.TrainSpec.fast(
+            epochs=1, loss="sampled", n_negatives=128, propensity=False, max_seconds=20.0
+        )
+        return self.train(quick, compare=False)
+
+    @cached_property
+    def quick_model(self):
+        """The preview model as a ``ModelBundle``."""
+        return self.bundle(self.quick_result)
+
+    @cached_property
+    def quick_report(self) -> pd.DataFrame:
+        """Test metrics of the preview model against the baselines."""
+        from core.recsys import evaluate
+
+        return evaluate.compare(self.quick_result, self.events, "test")
+
+    def recommend(self, bundle, user: str, k: int = 10, near=None) -> pd.DataFrame:
+        """Top-k unseen items for ``user`` with score parts and a reason."""
+        from core.recsys import recommend
+
+        return recommend.top_k(bundle, self.events, user, k=k, near=near)
