@@ -42,7 +42,7 @@ MEMORY_LIMIT: Final = "3GB"
 TMP: Final = "tmp"
 
 
-def connect(tmp: Path, memory_limit: str = MEMORY_LIMIT):
+def _connect(tmp: Path, memory_limit: str = MEMORY_LIMIT):
     """A DuckDB connection that spills to ``tmp/duckdb`` beyond ``memory_limit``."""
     import duckdb
 
@@ -63,7 +63,7 @@ def _df(con, sql: str) -> pd.DataFrame:
     return con.execute(sql).df()
 
 
-def log_stats(con, keyed: Path) -> dict:
+def _log_stats(con, keyed: Path) -> dict:
     """Counts for the report and the hour-of-week basis, over the de-duplicated events."""
     row = con.execute(
         f"""SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id),
@@ -78,7 +78,7 @@ def log_stats(con, keyed: Path) -> dict:
     return dict(zip(keys, row, strict=True))
 
 
-def report(got: stream.Streamed, stats: dict, files: Sequence[str]) -> dict:
+def _report(got: stream.Streamed, stats: dict, files: Sequence[str]) -> dict:
     """The atlas ``report.json`` with the keys ``local.combined_report`` writes."""
     counts = got.rejected["reason"].value_counts()
     stamp = (lambda ns: pd.Timestamp(int(ns), tz="UTC").isoformat()) if stats["n"] else None
@@ -98,7 +98,7 @@ def report(got: stream.Streamed, stats: dict, files: Sequence[str]) -> dict:
     }
 
 
-def item_frame(con, keyed: Path) -> pd.DataFrame:
+def _item_frame(con, keyed: Path) -> pd.DataFrame:
     """One row per item (summed weight, the text of its first event with text), as a canonical
     frame: what item vectors and topics read (the Spark engine's surrogate)."""
     frame = _df(
@@ -117,7 +117,7 @@ def item_frame(con, keyed: Path) -> pd.DataFrame:
     return schema.conform(frame)
 
 
-def buckets(con, keyed: Path, target: int | None = None) -> list[tuple[int, int]]:
+def _buckets(con, keyed: Path, target: int | None = None) -> list[tuple[int, int]]:
     """Sub-bucket ranges [lo, hi) holding about ``target`` (default :data:`BUCKET_EVENTS`)
     events each (whole users)."""
     target = BUCKET_EVENTS if target is None else target
@@ -130,7 +130,7 @@ def buckets(con, keyed: Path, target: int | None = None) -> list[tuple[int, int]
     return [(lo, hi) for lo, hi in itertools.pairwise(edges) if counts[lo:hi].sum()]
 
 
-def bucket_events(con, keyed: Path, lo: int, hi: int) -> pd.DataFrame:
+def _bucket_events(con, keyed: Path, lo: int, hi: int) -> pd.DataFrame:
     """The events of one bucket's users as a canonical frame in log order (time, then input)."""
     pdf = _df(
         con,
@@ -149,13 +149,13 @@ def bucket_events(con, keyed: Path, lo: int, hi: int) -> pd.DataFrame:
     )
 
 
-def pairs(con, keyed: Path, ranges, item_ids: tuple[str, ...], window: int = WINDOW):
+def _pairs(con, keyed: Path, ranges, item_ids: tuple[str, ...], window: int = WINDOW):
     """core.interests.cooccurrence.cooccurrence_pairs of the whole log, summed over buckets."""
     index = pd.Index(item_ids)
     n = len(item_ids)
     keys, vals = np.zeros(0, np.int64), np.zeros(0, np.float64)
     for lo, hi in ranges:
-        events = bucket_events(con, keyed, lo, hi)
+        events = _bucket_events(con, keyed, lo, hi)
         rows, cols, counts, _ = cooccurrence_pairs(events, window)
         local = events[schema.ITEM].cat.categories.astype(str)
         where = index.get_indexer(local).astype(np.int64)
@@ -166,14 +166,14 @@ def pairs(con, keyed: Path, ranges, item_ids: tuple[str, ...], window: int = WIN
     return keys // n, keys % n, vals, n
 
 
-def user_tables(con, keyed: Path, ranges, vectors, topics, spec: AtlasSpec, ref_ns: int, out):
+def _user_tables(con, keyed: Path, ranges, vectors, topics, spec: AtlasSpec, ref_ns: int, out):
     """user_interests and timeline as folders of parts (one per bucket); the drift ranking."""
     ref = pd.Timestamp(int(ref_ns), tz="UTC")
     for name in ("user_interests", "timeline"):
         (out / name).mkdir(parents=True, exist_ok=True)
     drifts = []
     for b, (lo, hi) in enumerate(ranges):
-        got = tables.user_tables(bucket_events(con, keyed, lo, hi), vectors, topics, spec, ref)
+        got = tables.user_tables(_bucket_events(con, keyed, lo, hi), vectors, topics, spec, ref)
         for name in ("user_interests", "timeline"):
             got[name].to_parquet(out / name / f"part-{b:05d}.parquet", index=False)
         drifts.append(got["drift"])
@@ -183,7 +183,9 @@ def user_tables(con, keyed: Path, ranges, vectors, topics, spec: AtlasSpec, ref_
     return drift.head(spec.top).reset_index(drop=True)
 
 
-def count_tables(con, keyed: Path, item_topic: pd.DataFrame, labels, spec: AtlasSpec, basis, stats):
+def _count_tables(
+    con, keyed: Path, item_topic: pd.DataFrame, labels, spec: AtlasSpec, basis, stats
+):
     """cells, cells_by_topic, regions, regions_by_topic, period_counts and hour_of_week from
     DuckDB group-bys."""
     con.register("item_topic", item_topic[[schema.ITEM, "topic"]])
@@ -285,20 +287,20 @@ def build(
     root.mkdir(parents=True, exist_ok=True)
     _clear(root)
     tmp = root / TMP
-    con = connect(tmp, memory_limit)
+    con = _connect(tmp, memory_limit)
     try:
         got = stream.stream_files(
             files, tmp, con, items, ingest_spec, spec.res, spec.period, SUB_BUCKETS
         )
-        stats = log_stats(con, got.keyed)
+        stats = _log_stats(con, got.keyed)
         if not stats["n"]:
             raise InvalidInputError("EVENTS: expected at least one accepted event, found none")
         stream.write_events(con, got.keyed, root)
-        ranges = buckets(con, got.keyed)
-        surrogate = item_frame(con, got.keyed)
+        ranges = _buckets(con, got.keyed)
+        surrogate = _item_frame(con, got.keyed)
         item_ids = tuple(surrogate[schema.ITEM].cat.categories.astype(str))
         vectors, topics = item_model(
-            surrogate, spec, pairs=lambda: pairs(con, got.keyed, ranges, item_ids)
+            surrogate, spec, pairs=lambda: _pairs(con, got.keyed, ranges, item_ids)
         )
         engagement = surrogate[schema.WEIGHT].to_numpy(np.float64)
         item_topic = tables.item_topics_frame(vectors, topics, engagement)
@@ -309,8 +311,8 @@ def build(
             if stats["with_lon"]
             else BASIS_UTC
         )
-        counted = count_tables(con, got.keyed, item_topic, topics.labels, spec, basis, stats)
-        drift = user_tables(con, got.keyed, ranges, vectors, topics, spec, stats["hi"], root)
+        counted = _count_tables(con, got.keyed, item_topic, topics.labels, spec, basis, stats)
+        drift = _user_tables(con, got.keyed, ranges, vectors, topics, spec, stats["hi"], root)
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -326,7 +328,7 @@ def build(
         engine="local",
         inputs=tuple(files),
         spec=spec,
-        report=report(got, stats, files),
+        report=_report(got, stats, files),
         topics=topics_record(vectors, topics),
         time_basis=basis,
     )

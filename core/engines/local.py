@@ -201,6 +201,23 @@ def build(
     """Build an atlas folder from event files, streamed out of core (``core.engines.duck``):
     the tables of :func:`build_in_memory` at a memory that does not grow with the log.
 
+    Parameters
+    ----------
+    paths
+        Event files, folders or globs (any format ``core.io.ingest`` reads).
+    out
+        The atlas folder to write.
+    items
+        Optional item catalogue.
+    ingest_spec
+        Column mapping and validation settings.
+    spec
+        Resolution, period, half-life, topics.
+
+    Returns
+    -------
+    AtlasManifest
+
     Raises
     ------
     InvalidInputError

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.engines import AtlasSpec, duck, open_atlas, stream
+from core.engines import AtlasSpec, batches, duck, open_atlas, stream
 from core.engines import local as local_engine
 from core.engines.folder import TABLES
 from core.engines.synth import messy_log
@@ -33,7 +33,7 @@ def atlases(tmp_path_factory):
     local_engine.build_in_memory([a, b], root / "memory", items=str(items), spec=SPEC)
     # Small batches and buckets: several batches per file, several user buckets.
     mp = pytest.MonkeyPatch()
-    mp.setattr(stream, "BATCH_ROWS", 97)
+    mp.setattr(batches, "BATCH_ROWS", 97)
     mp.setattr(duck, "BUCKET_EVENTS", 150)
     try:
         duck.build(files, root / "streamed", items=str(items), spec=SPEC)
@@ -94,12 +94,12 @@ def test_events_are_the_same_rows_in_the_same_order(atlases):
 
 def test_csv_batches_keep_the_local_row_numbers_and_report_the_short_row(tmp_path):
     a, _b, _items = messy_log(tmp_path / "in")
-    plan, encoding, how = stream.plan_file(str(a), 0, stream.IngestSpec())
+    plan, encoding, how = batches.plan_file(str(a), 0, batches.IngestSpec())
     assert how == "csv" and plan.has_header
     mp = pytest.MonkeyPatch()
-    mp.setattr(stream, "BATCH_ROWS", 97)
+    mp.setattr(batches, "BATCH_ROWS", 97)
     try:
-        got = list(stream._split(stream._csv_batches(plan, encoding)))
+        got = list(batches.read_batches(plan, encoding, how, batches.IngestSpec()))
     finally:
         mp.undo()
     # 300 + 6 bad + 5 duplicates + 2 of file b = 313 parsed rows, and one short row.
@@ -127,12 +127,12 @@ def _as_formats(src, folder):
 def test_every_format_streams_to_the_rows_and_rejections_ingest_finds(tmp_path, kind):
     a, _b, items = messy_log(tmp_path / "in")
     path = str(_as_formats(a, tmp_path)[kind])
-    spec = stream.IngestSpec()
-    assert stream.plan_file(path, 0, spec)[2] == kind
+    spec = batches.IngestSpec()
+    assert batches.plan_file(path, 0, spec)[2] == kind
     ref = local_engine.ingest_files([path], str(items), spec)
-    con = duck.connect(tmp_path / "tmp")
+    con = duck._connect(tmp_path / "tmp")
     mp = pytest.MonkeyPatch()
-    mp.setattr(stream, "BATCH_ROWS", 50)
+    mp.setattr(batches, "BATCH_ROWS", 50)
     try:
         got = stream.stream_files([path], tmp_path / "tmp", con, str(items), spec, 8, "W", 64)
         rows = con.execute(
