@@ -198,7 +198,45 @@ def build(
     ingest_spec: IngestSpec | None = None,
     spec: AtlasSpec | None = None,
 ) -> AtlasManifest:
-    """Build an atlas folder from event files with the local code.
+    """Build an atlas folder from event files, streamed out of core (``core.engines.duck``):
+    the tables of :func:`build_in_memory` at a memory that does not grow with the log.
+
+    Parameters
+    ----------
+    paths
+        Event files, folders or globs (any format ``core.io.ingest`` reads).
+    out
+        The atlas folder to write.
+    items
+        Optional item catalogue.
+    ingest_spec
+        Column mapping and validation settings.
+    spec
+        Resolution, period, half-life, topics.
+
+    Returns
+    -------
+    AtlasManifest
+
+    Raises
+    ------
+    InvalidInputError
+        If an input is missing or unreadable, or the spec is invalid.
+    """
+    from core.engines import duck
+
+    return duck.build(expand_inputs(paths), out, items, ingest_spec, spec)
+
+
+def build_in_memory(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    items: str | None = None,
+    ingest_spec: IngestSpec | None = None,
+    spec: AtlasSpec | None = None,
+) -> AtlasManifest:
+    """Build an atlas folder from event files with the local code, every file read whole (the
+    reference the streamed :func:`build` is tested against).
 
     Parameters
     ----------
