@@ -43,7 +43,7 @@ if engine == "spark":
     spark.build([src], out, spec=spec, spark=s)
 elif engine == "memory":  # the in-memory local build (every file read whole): the old path
     from core.engines import local
-    local.build_in_memory([src], out, spec=spec)
+    local.build([src], out, spec=spec, in_memory=True)
 else:  # the local engine: streamed, DuckDB out of core
     from core.engines import local
     local.build([src], out, spec=spec)

@@ -32,7 +32,6 @@ from core.errors import InvalidInputError
 from core.interests.cooccurrence import cooccurrence_pairs
 from core.io.fields import REASONS
 from core.io.ingest import IngestSpec
-from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 #: Events per user bucket (a bucket costs about 1 KB per event in core.interests).
 BUCKET_EVENTS: Final = 1_000_000
@@ -190,55 +189,35 @@ def _count_tables(
     DuckDB group-bys."""
     con.register("item_topic", item_topic[[schema.ITEM, "topic"]])
     tagged = f"(SELECT k.*, t.topic FROM {_src(keyed)} k JOIN item_topic t USING (item_id))"
-    by_topic = _df(
-        con,
-        f"""SELECT h3, unit, topic, sum(n) AS events, count(*) AS users FROM
-            (SELECT h3, unit, topic, user_id, count(*) AS n FROM {tagged}
-             WHERE located GROUP BY ALL) GROUP BY ALL""",
-    )
-    cell_users = _df(
-        con,
-        f"""SELECT h3, unit, count(*) AS users FROM
-            (SELECT DISTINCT h3, unit, user_id FROM {_src(keyed)} WHERE located) GROUP BY ALL""",
-    )
-    cells, cells_by_topic = tables.cells_from_counts(by_topic, cell_users, labels, spec.period)
-    region_topic = _df(
-        con,
-        f"""SELECT region, unit, topic, sum(n) AS events, count(*) AS users FROM
-            (SELECT region, unit, topic, user_id, count(*) AS n FROM {tagged}
-             WHERE located AND region >= 0 GROUP BY ALL) GROUP BY ALL""",
-    )
-    region_users = _df(
-        con,
-        f"""SELECT region, unit, count(*) AS users FROM
-            (SELECT DISTINCT region, unit, user_id FROM {_src(keyed)}
-             WHERE located AND region >= 0) GROUP BY ALL""",
-    )
-    by_region, regions_by_topic = tables.regions_from_counts(
-        region_topic, region_users, tables.region_layer()[2], labels, spec.period
-    )
+
+    def place_counts(place: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        where = "located" if place == "h3" else "located AND region >= 0"
+        by_topic = _df(
+            con,
+            f"""SELECT {place}, unit, topic, sum(n) AS events, count(*) AS users FROM
+                (SELECT {place}, unit, topic, user_id, count(*) AS n FROM {tagged}
+                 WHERE {where} GROUP BY ALL) GROUP BY ALL""",
+        )
+        users = _df(
+            con,
+            f"""SELECT {place}, unit, count(*) AS users FROM
+                (SELECT DISTINCT {place}, unit, user_id FROM {_src(keyed)} WHERE {where})
+                GROUP BY ALL""",
+        )
+        return by_topic, users
+
     per_bin = _df(
         con,
         f"""SELECT unit, sum(n) AS events, count(*) AS users FROM
             (SELECT unit, user_id, count(*) AS n FROM {_src(keyed)} GROUP BY ALL) GROUP BY ALL""",
     )
     per_topic = _df(con, f"SELECT unit, topic, count(*) AS events FROM {tagged} GROUP BY ALL")
-    periods = tables.period_counts_from_counts(
-        per_bin, per_topic, labels, spec.period, stats["lo"], stats["hi"]
-    )
     how = _df(
         con, f"SELECT {stream.HOW[basis]} AS how, count(*) AS n FROM {_src(keyed)} GROUP BY 1"
     )
-    grid = tables.hour_of_week_from_counts(how["how"].to_numpy(), how["n"].to_numpy())
+    counted = tables.count_tables(place_counts, per_bin, per_topic, how, labels, spec.period, stats)
     con.unregister("item_topic")
-    return {
-        "cells": cells,
-        "cells_by_topic": cells_by_topic,
-        "regions": by_region,
-        "regions_by_topic": regions_by_topic,
-        "period_counts": periods,
-        "hour_of_week": grid,
-    }
+    return counted
 
 
 def _clear(root: Path) -> None:
@@ -272,6 +251,7 @@ def build(
     Returns
     -------
     AtlasManifest
+        The manifest, written into ``out`` after every table (engine "local").
 
     Raises
     ------
@@ -304,13 +284,7 @@ def build(
         )
         engagement = surrogate[schema.WEIGHT].to_numpy(np.float64)
         item_topic = tables.item_topics_frame(vectors, topics, engagement)
-        basis = (
-            BASIS_OFFSET
-            if stats["with_offset"]
-            else BASIS_LONGITUDE
-            if stats["with_lon"]
-            else BASIS_UTC
-        )
+        basis = tables.time_basis(stats)
         counted = _count_tables(con, got.keyed, item_topic, topics.labels, spec, basis, stats)
         drift = _user_tables(con, got.keyed, ranges, vectors, topics, spec, stats["hi"], root)
     finally:

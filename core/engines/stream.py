@@ -34,7 +34,6 @@ from core.engines.spark_ingest import ORDER_STRIDE, validate_table
 from core.errors import InvalidInputError
 from core.io.catalogue import Catalogue, catalogue_from
 from core.io.ingest import IngestSpec, _read
-from core.spacetime import geo, regions
 from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 #: Columns of the de-duplication key: every parsed field plus the raw text of the extras.
@@ -76,11 +75,7 @@ def _keyed(parsed: pd.DataFrame, res: int, period: str, sub_buckets: int) -> pa.
     lat = parsed[schema.LAT].to_numpy(np.float64)
     lon = parsed[schema.LON].to_numpy(np.float64)
     offset = parsed[schema.TZ_OFFSET].to_numpy(np.float64)
-    ok = geo.valid_location(lat, lon)
-    cells = np.zeros(len(parsed), np.uint64)
-    cells[ok] = geo.h3_cells(lat[ok], lon[ok], res)
-    layer, code, _ = tables.region_layer()
-    hit = regions.assign_regions(lat, lon, layer)
+    ok, cells, region = tables.place_keys(lat, lon, res)
     users = pa.array(parsed[schema.USER].to_numpy(dtype=object), pa.string())
     columns = {
         name: (
@@ -99,7 +94,7 @@ def _keyed(parsed: pd.DataFrame, res: int, period: str, sub_buckets: int) -> pa.
             ),
             "h3": pa.array(cells.view(np.int64)),
             "located": pa.array(ok),
-            "region": pa.array(np.where(hit >= 0, code[hit], -1).astype(np.int64)),
+            "region": pa.array(region.astype(np.int64)),
             "unit": pa.array(tables.bin_units(ts, period)),
             **{
                 col: pa.array(tables.local_how(ts, offset, lon, basis).astype(np.int16))
