@@ -1,6 +1,8 @@
 """Benchmark: build the same atlas with the local engine and Spark local[N], side by side.
 
-Run: ``.venv/bin/python bench/scale.py [--sizes 1000000] [--spark-master local[2]] [--spread]``.
+Run: ``.venv/bin/python bench/scale.py [--sizes 1000000] [--spark-master local[2]] [--spread]
+[--engines local memory spark] [--data DIR]``. ``local`` is the local engine as ``--engine local``
+runs it (streamed, DuckDB out of core), ``memory`` the in-memory local build it replaced.
 Larger runs: ``--sizes 1000000 10000000 50000000`` (the 50M log needs ~4 GB of disk for its CSV);
 ``--spread`` scatters the points over a continent instead of four cities. For each size the log
 is generated once (city-clustered, ISO times with offsets, 4 cities), then each engine runs in its
@@ -39,7 +41,10 @@ if engine == "spark":
     s = spark.session(master, **conf)
     s.sparkContext.setLogLevel("ERROR")
     spark.build([src], out, spec=spec, spark=s)
-else:
+elif engine == "memory":  # the in-memory local build (every file read whole): the old path
+    from core.engines import local
+    local.build([src], out, spec=spec, in_memory=True)
+else:  # the local engine: streamed, DuckDB out of core
     from core.engines import local
     local.build([src], out, spec=spec)
 """
@@ -84,30 +89,49 @@ def measure(engine: str, src: Path, out: Path, master: str, partitions: int) -> 
     return time.perf_counter() - started, peak / 2**30
 
 
+def write_log(src: Path, n: int, spread: bool, chunk: int = 2_000_000) -> None:
+    """``n`` clustered events as CSV, generated in chunks (a 50M-event frame would not fit)."""
+    n_users = max(100, n // 50)
+    with open(src, "w", encoding="utf-8") as fh:
+        for i, lo in enumerate(range(0, n, chunk)):
+            part = clustered_events(min(chunk, n - lo), n_users, 2_000, seed=i, spread=spread)
+            part.to_csv(fh, index=False, header=i == 0, lineterminator="\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--spark-master", default="local[2]")
     parser.add_argument("--spread", action="store_true", help="continent-spread points")
-    parser.add_argument("--engines", nargs="+", default=["local", "spark"])
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        default=["local", "memory", "spark"],
+        help="local (streamed), memory (the in-memory local build), spark",
+    )
+    parser.add_argument("--data", default=None, help="folder to keep (and reuse) the logs in")
     parser.add_argument(
         "--shuffle-partitions", type=int, default=8, help="spark.sql.shuffle.partitions"
     )
     args = parser.parse_args()
-    print(f"{'events':>11} {'engine':>14} {'wall s':>8} {'peak GiB':>9}")
+    print(f"{'events':>11} {'engine':>14} {'wall s':>8} {'peak GiB':>9} {'B/event':>9}")
     with tempfile.TemporaryDirectory() as tmp:
+        data = Path(args.data) if args.data else Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
-            src = Path(tmp) / f"events_{n}.csv"
-            clustered_events(
-                n, n_users=max(100, n // 50), n_items=2_000, spread=args.spread
-            ).to_csv(src, index=False)
+            src = data / f"events_{n}{'_spread' if args.spread else ''}.csv"
+            if not src.exists():
+                write_log(src, n, args.spread)
             for engine in args.engines:
-                label = args.spark_master if engine == "spark" else "local"
-                wall, peak = measure(
-                    engine, src, Path(tmp) / f"atlas_{engine}_{n}", args.spark_master
+                label = args.spark_master if engine == "spark" else engine
+                out = Path(tmp) / f"atlas_{engine}_{n}"
+                wall, peak = measure(engine, src, out, args.spark_master, args.shuffle_partitions)
+                print(
+                    f"{n:>11,} {label:>14} {wall:>8.1f} {peak:>9.2f} {peak * 2**30 / n:>9.0f}",
+                    flush=True,
                 )
-                print(f"{n:>11,} {label:>14} {wall:>8.1f} {peak:>9.2f}", flush=True)
-            src.unlink()
+            if not args.data:
+                src.unlink()
     return 0
 
 

@@ -1,6 +1,7 @@
 """``python -m core atlas EVENTS... --engine local|spark --out DIR``: build an atlas folder.
 
-EVENTS are files, folders or globs (CSV / TSV, optionally gzip, or Parquet). The folder holds
+EVENTS are files, folders or globs (any format ingest reads for the local engine, which streams
+them out of core; CSV / TSV, JSON Lines, optionally gzip, or Parquet for Spark). The folder holds
 ``manifest.json`` + Parquet tables (see core.engines.folder); ``open_atlas(DIR)`` reads it back.
 """
 

@@ -197,8 +197,12 @@ def build(
     items: str | None = None,
     ingest_spec: IngestSpec | None = None,
     spec: AtlasSpec | None = None,
+    *,
+    in_memory: bool = False,
 ) -> AtlasManifest:
-    """Build an atlas folder from event files with the local code.
+    """Build an atlas folder from event files with the local code: streamed out of core
+    (``core.engines.duck``: memory that does not grow with the log), or, with ``in_memory``, every
+    file read whole by ``core.io.ingest`` (the reference the streamed build is tested against).
 
     Parameters
     ----------
@@ -212,16 +216,23 @@ def build(
         Column mapping and validation settings.
     spec
         Resolution, period, half-life, topics.
+    in_memory
+        Read every file whole instead of streaming (same tables; memory grows with the log).
 
     Returns
     -------
     AtlasManifest
+        What was built: inputs, spec, topics, time range and each table's row count.
 
     Raises
     ------
     InvalidInputError
         If an input is missing or unreadable, or the spec is invalid.
     """
+    if not in_memory:
+        from core.engines import duck
+
+        return duck.build(expand_inputs(paths), out, items, ingest_spec, spec)
     ingest_spec = IngestSpec() if ingest_spec is None else ingest_spec
     spec = AtlasSpec() if spec is None else spec
     check_period(spec.period)

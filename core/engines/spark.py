@@ -34,8 +34,6 @@ from core.engines.spark_events import ingest_on_spark, write_events
 from core.errors import InvalidInputError
 from core.interests.timeline import TIMELINE_COLUMNS
 from core.io.ingest import IngestSpec
-from core.spacetime import geo, regions
-from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC
 
 
 def session(master: str = "local[2]", app: str = "interest-atlas", **conf: str):
@@ -223,22 +221,18 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
     tagged = events.join(F.broadcast(topics_df), schema.ITEM)
 
     def keys(batches):
-        layer, code, _ = tables.region_layer()
         for pdf in batches:
             lat = pdf[schema.LAT].to_numpy(np.float64)
             lon = pdf[schema.LON].to_numpy(np.float64)
             ts = pdf[schema.TS].to_numpy(np.int64)
-            ok = geo.valid_location(lat, lon)
-            cells = np.zeros(len(pdf), np.uint64)
-            cells[ok] = geo.h3_cells(lat[ok], lon[ok], res)
-            hit = regions.assign_regions(lat, lon, layer)
+            ok, cells, region = tables.place_keys(lat, lon, res)
             yield pd.DataFrame(
                 {
                     schema.USER: pdf[schema.USER],
                     "topic": pdf["topic"].to_numpy(np.int64),
                     "located": ok,
                     "h3": cells.view(np.int64),
-                    "region": np.where(hit >= 0, code[hit], -1),
+                    "region": region,
                     "unit": tables.bin_units(ts, period),
                     "how": tables.local_how(
                         ts, pdf[schema.TZ_OFFSET].to_numpy(np.float64), lon, basis
@@ -252,32 +246,21 @@ def _count_tables(events, item_topic: pd.DataFrame, labels, spec: AtlasSpec, bas
         "user_id string, topic long, located boolean, h3 long, region long, unit long, how long",
     ).cache()
     located = keyed.filter("located")
-    by_topic, cell_users = _place_counts(located, "h3")
-    cells, cells_by_topic = tables.cells_from_counts(by_topic, cell_users, labels, period)
-    region_topic, region_users = _place_counts(located.filter("region >= 0"), "region")
-    by_region, regions_by_topic = tables.regions_from_counts(
-        region_topic, region_users, tables.region_layer()[2], labels, period
-    )
+
+    def place_counts(place: str):
+        rows = located if place == "h3" else located.filter("region >= 0")
+        return _place_counts(rows, place)
+
     per_bin = (
         keyed.groupBy("unit")
         .agg(F.count("*").alias("events"), F.countDistinct(schema.USER).alias("users"))
         .toPandas()
     )
     per_topic = keyed.groupBy("unit", "topic").agg(F.count("*").alias("events")).toPandas()
-    periods = tables.period_counts_from_counts(
-        per_bin, per_topic, labels, period, stats["lo"], stats["hi"]
-    )
-    how = keyed.groupBy("how").count().toPandas()
-    grid = tables.hour_of_week_from_counts(how["how"].to_numpy(), how["count"].to_numpy())
+    how = keyed.groupBy("how").agg(F.count("*").alias("n")).toPandas()
+    counted = tables.count_tables(place_counts, per_bin, per_topic, how, labels, period, stats)
     keyed.unpersist()
-    return {
-        "cells": cells,
-        "cells_by_topic": cells_by_topic,
-        "regions": by_region,
-        "regions_by_topic": regions_by_topic,
-        "period_counts": periods,
-        "hour_of_week": grid,
-    }
+    return counted
 
 
 def build(
@@ -294,7 +277,7 @@ def build(
     Parameters
     ----------
     paths, out, items, ingest_spec, spec
-        As for the local engine (CSV / TSV text in UTF-8, optionally gzip, or Parquet).
+        As for the local engine (CSV / TSV or JSON Lines in UTF-8, optionally gzip, or Parquet).
     master
         Spark master URL, used when no ``spark`` session is given.
     spark
@@ -303,6 +286,7 @@ def build(
     Returns
     -------
     AtlasManifest
+        The manifest of the folder the executors and the driver wrote (engine "spark").
 
     Raises
     ------
@@ -327,13 +311,7 @@ def build(
     vectors, topics = item_model(surrogate, spec, pairs=lambda: _pairs(events, item_ids, window))
     engagement = surrogate[schema.WEIGHT].to_numpy(np.float64)
     item_topic = tables.item_topics_frame(vectors, topics, engagement)
-    basis = (
-        BASIS_OFFSET
-        if stats["with_offset"]
-        else BASIS_LONGITUDE
-        if stats["with_lon"]
-        else BASIS_UTC
-    )
+    basis = tables.time_basis(stats)
     counted = _count_tables(events, item_topic, topics.labels, spec, basis, stats)
     n_buckets = max(2, spark.sparkContext.defaultParallelism, int(stats["n"]) // 200_000)
     drift = _user_tables(events, vectors, topics, spec, int(stats["hi"]), root, n_buckets)

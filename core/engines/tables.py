@@ -10,7 +10,7 @@ functions here, which order, label and derive columns exactly as the local funct
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -25,9 +25,9 @@ from core.interests.timeline import drift_ranking, timeline
 from core.interests.topics import Topics
 from core.schema import ITEM, ITEM_TEXT
 from core.spacetime import geo
+from core.spacetime.filters import BASIS_LONGITUDE, BASIS_OFFSET, BASIS_UTC, PERIODS, WEEKDAYS
 from core.spacetime.filters import OFFSETS as _OFFSETS
-from core.spacetime.filters import PERIODS, WEEKDAYS
-from core.spacetime.regions import REGION, load_regions
+from core.spacetime.regions import REGION, assign_regions, load_regions
 
 TIMELINE_TIMES = (
     "period",
@@ -331,6 +331,97 @@ def region_layer() -> tuple[gpd.GeoDataFrame, np.ndarray, tuple[str, ...]]:
     layer = load_regions()
     code, names = pd.factorize(layer[REGION].astype(str))
     return layer, code.astype(np.int64), tuple(str(n) for n in names)
+
+
+def place_keys(
+    lat: np.ndarray, lon: np.ndarray, res: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each event of a batch counts: ``(located, h3, region)`` — valid-location mask, H3
+    cell at ``res`` (0 where unlocated) and country code of :func:`region_layer` (-1 outside
+    every country); what both engines group the count tables by.
+
+    Parameters
+    ----------
+    lat, lon
+        Degrees of the batch's events (NaN where unlocated).
+    res
+        H3 resolution of the atlas.
+
+    Returns
+    -------
+    tuple of numpy arrays: bool, uint64 and int64, one entry per event.
+    """
+    ok = geo.valid_location(lat, lon)
+    cells = np.zeros(len(lat), np.uint64)
+    cells[ok] = geo.h3_cells(lat[ok], lon[ok], res)
+    layer, code, _ = region_layer()
+    hit = assign_regions(lat, lon, layer)
+    return ok, cells, np.where(hit >= 0, code[hit], -1)
+
+
+def count_tables(
+    place_counts: Callable[[str], tuple[pd.DataFrame, pd.DataFrame]],
+    per_bin: pd.DataFrame,
+    per_topic: pd.DataFrame,
+    how: pd.DataFrame,
+    labels: Sequence[str],
+    period: str,
+    stats: Mapping[str, object],
+) -> dict[str, pd.DataFrame]:
+    """Every count table of an atlas from an engine's grouped counts.
+
+    Parameters
+    ----------
+    place_counts
+        ``place_counts(place)`` for place "h3" (located events) or "region" (events in a
+        country): ``(by_topic, place_users)`` as :func:`place_frames_from_counts` reads them.
+    per_bin, per_topic
+        Events and distinct users per period unit; events per (unit, topic).
+    how
+        ``how`` (hour-of-week key) and ``n`` (its events).
+    labels, period
+        Topic labels and the atlas period.
+    stats
+        ``lo`` / ``hi``: the log's first and last event time (ns).
+
+    Returns
+    -------
+    dict
+        cells, cells_by_topic, regions, regions_by_topic, period_counts and hour_of_week.
+    """
+    cells, cells_by_topic = cells_from_counts(*place_counts("h3"), labels, period)
+    by_region, regions_by_topic = regions_from_counts(
+        *place_counts("region"), region_layer()[2], labels, period
+    )
+    return {
+        "cells": cells,
+        "cells_by_topic": cells_by_topic,
+        "regions": by_region,
+        "regions_by_topic": regions_by_topic,
+        "period_counts": period_counts_from_counts(
+            per_bin, per_topic, labels, period, stats["lo"], stats["hi"]
+        ),
+        "hour_of_week": hour_of_week_from_counts(how["how"].to_numpy(), how["n"].to_numpy()),
+    }
+
+
+def time_basis(stats: Mapping[str, object]) -> str:
+    """The time basis of the hour-of-week table from a log's stats: zone offsets where any event
+    has one, else longitude where any is located, else UTC (the local code's order).
+
+    Parameters
+    ----------
+    stats
+        ``with_offset`` / ``with_lon`` counts of the accepted events.
+
+    Returns
+    -------
+    str
+        One of the ``core.spacetime.filters`` BASIS_* names.
+    """
+    if stats["with_offset"]:
+        return BASIS_OFFSET
+    return BASIS_LONGITUDE if stats["with_lon"] else BASIS_UTC
 
 
 def regions_from_counts(
