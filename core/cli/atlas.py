@@ -41,12 +41,12 @@ def main(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args
-        Options parsed by :func:`add_arguments`.
+        The inputs, ``engine`` / ``master``, ``res``, the AtlasSpec analysis fields and ``out``.
 
     Returns
     -------
     int
-        0 on success (errors propagate to ``core.__main__``).
+        0 once the folder is written; errors propagate to ``core.__main__``.
     """
     started = time.perf_counter()
     ingest_spec = spec_from(args)

@@ -118,12 +118,13 @@ def main(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args
-        Options parsed by :func:`add_arguments`.
+        The inputs and ``out``, ``res``, ``period``, ``topics`` / ``max_topics``, ``regions`` /
+        ``layer`` and ``device``.
 
     Returns
     -------
     int
-        0 on success.
+        0 once DIR holds every table, map and the summary.
     """
     events = read_events(args).events
     if args.topics == "text":

@@ -34,12 +34,12 @@ def main(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args
-        Options parsed by :func:`add_arguments`.
+        The shared input options and ``out``.
 
     Returns
     -------
     int
-        0 on success.
+        0 once the three files are written.
     """
     result = read_events(args)
     out = Path(args.out)

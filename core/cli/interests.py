@@ -101,12 +101,13 @@ def main(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args
-        Options parsed by :func:`add_arguments`.
+        The inputs, ``out`` / ``update``, ``model``, ``blend_alpha``, ``adapt``,
+        ``timeline_vectors`` and the AnalysisSpec fields.
 
     Returns
     -------
     int
-        0 on success.
+        0 once the tables (and, with ``--update``, the state) are saved.
 
     Raises
     ------

@@ -152,11 +152,12 @@ def spec_from(args: argparse.Namespace) -> IngestSpec:
     Parameters
     ----------
     args
-        Options parsed with :func:`add_input_arguments`.
+        Parsed options, read through :func:`input_options` (absent ones: detect).
 
     Returns
     -------
     IngestSpec
+        Mapping, header, delimiter, encoding and sheet choices for ``core.io.ingest``.
     """
     return spec_from_options(input_options(args))
 
@@ -167,11 +168,12 @@ def read_events(args: argparse.Namespace) -> IngestResult:
     Parameters
     ----------
     args
-        Options parsed with :func:`add_input_arguments`.
+        Needs ``events`` and ``items`` besides the options :func:`spec_from` reads.
 
     Returns
     -------
     IngestResult
+        The accepted events, the rejected rows and the report.
     """
     return ingest(args.events, items=args.items, spec=spec_from(args))
 

@@ -49,12 +49,13 @@ def main(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args
-        Options parsed by :func:`add_arguments`.
+        ``model_dir``, ``user`` / ``all_users``, ``k``, the history source (``events``,
+        ``items``, ``sample``), ``at``, ``near``, the ``w_*`` weights, ``csv`` and ``device``.
 
     Returns
     -------
     int
-        0 on success.
+        0 once the table is printed.
 
     Raises
     ------

@@ -43,12 +43,12 @@ def main(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args
-        Options parsed by :func:`add_arguments`.
+        ``out`` and the SampleSpec fields (seed, sizes, drifters, dirty).
 
     Returns
     -------
     int
-        0 on success.
+        0 once every file is written (their paths are printed).
     """
     spec = spec_args(SampleSpec, args)
     sample = generate(spec)

@@ -69,12 +69,13 @@ def main(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args
-        Options parsed by :func:`add_arguments`.
+        The inputs, ``out``, the TrainSpec fields given as options, ``text``, ``no_topics``,
+        ``new_items``, ``device`` and ``quiet``.
 
     Returns
     -------
     int
-        0 on success.
+        0 once the bundle and both reports are written.
     """
     events = read_events(args).events
     # the sizes default to TrainSpec.for_log (given options override); the rest by option dest

@@ -84,11 +84,12 @@ def read_json_array(utf8: bytes) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
     Parameters
     ----------
     utf8
-        The whole document, UTF-8 encoded.
+        The whole document, UTF-8 encoded. An object with exactly one array value is read as
+        that array; any other object as a one-record array.
 
     Returns
     -------
-    tuple of (pyarrow.Table, numpy.ndarray, pandas.DataFrame)
+    tuple
         As :func:`read_json_lines`: records, their 1-based numbers, the elements that are no object.
 
     Raises
