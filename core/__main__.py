@@ -25,6 +25,15 @@ COMMANDS: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The top-level ``python -m core COMMAND`` parser: one subcommand per :data:`COMMANDS` entry.
+
+    Only used for usage and the command list; each command's own options are added by its
+    ``core.cli`` module in :func:`main`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(prog="python -m core", description="Interest Atlas core")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
@@ -33,6 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``python -m core`` command: import its ``core.cli`` module, parse its options, call it.
+
+    Parameters
+    ----------
+    argv
+        The arguments after ``python -m core``; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status: the command's own, 1 when it raised an AtlasError (printed to stderr),
+        2 for a missing or unknown command (after usage is printed).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
         build_parser().parse_args(argv)  # prints usage and exits

@@ -208,8 +208,16 @@ def _count_new(column: pd.Series, n_known: int) -> int:
 
 def fold_timeline(frame: pd.DataFrame, touched: tuple[str, ...], compute) -> pd.DataFrame:
     """A timeline carried forward: rows of users without new events are kept, the rows of the
-    ``touched`` users are recomputed from their own events only (``compute(users)`` returns the
-    timeline of those users over the combined log).
+    ``touched`` users are recomputed from their own events only.
+
+    Parameters
+    ----------
+    frame
+        The timeline before the arrival, sorted by user, then period.
+    touched
+        Users with new events (empty: ``frame`` is returned as is).
+    compute
+        ``compute(users)`` returns the timeline of those users over the combined log.
 
     Returns
     -------
@@ -243,7 +251,24 @@ def fold_timeline(frame: pd.DataFrame, touched: tuple[str, ...], compute) -> pd.
 
 def extend_atlas(atlas, new_events: pd.DataFrame, source: str = ""):  # -> Atlas (no import cycle)
     """``atlas`` with ``new_events`` folded in: the body of :meth:`core.atlas.Atlas.extend` (a
-    friend of the facade: it reads the results the facade already holds)."""
+    friend of the facade: it reads the results the facade already holds).
+
+    Parameters
+    ----------
+    atlas
+        The Atlas the events arrive at; left unchanged.
+    new_events
+        The arriving events, canonical columns; exact duplicates of logged rows are dropped.
+    source
+        Where they came from (a file name), recorded in the arrival.
+
+    Returns
+    -------
+    Atlas
+        Over the combined log, its ``arrivals`` one longer. Vectors, topics, interests and
+        timelines computed so far are carried forward when no new item arrived; otherwise nothing
+        is, and they are computed afresh on first use.
+    """
     from core.interests.state import update
     from core.interests.timeline import timeline
 

@@ -12,7 +12,23 @@ def lazy_exports(
     package: str, exports: Mapping[str, Sequence[str]], namespace: dict[str, Any]
 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
     """``(__all__, __getattr__, __dir__)`` for ``package`` whose public names are
-    ``{module: (name, ...)}``; a loaded name is cached in ``namespace`` (the package's globals)."""
+    ``{module: (name, ...)}``; a loaded name is cached in ``namespace`` (the package's globals).
+
+    Parameters
+    ----------
+    package
+        Dotted name of the package whose ``__init__`` calls this.
+    exports
+        Submodule name -> the public names it defines.
+    namespace
+        The package's ``globals()``.
+
+    Returns
+    -------
+    tuple
+        The sorted public names, a module ``__getattr__`` that imports a name's submodule on first
+        use (AttributeError for unknown names) and a ``__dir__``.
+    """
     owner = {name: module for module, names in exports.items() for name in names}
 
     def get(name: str) -> Any:

@@ -15,6 +15,14 @@ from core.engines.folder import AtlasSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``atlas`` options: inputs (several files, folders or globs), engine, Spark master,
+    H3 resolution, analysis options and ``--out``.
+
+    Parameters
+    ----------
+    parser
+        The ``python -m core atlas`` parser.
+    """
     add_input_arguments(parser)
     for action in parser._actions:  # several inputs here: files, folders or globs
         if action.dest == "events":
@@ -28,6 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Build an atlas folder with the chosen engine and print its row counts and timing.
+
+    Parameters
+    ----------
+    args
+        The inputs, ``engine`` / ``master``, ``res``, the AtlasSpec analysis fields and ``out``.
+
+    Returns
+    -------
+    int
+        0 once the folder is written; errors propagate to ``core.__main__``.
+    """
     started = time.perf_counter()
     ingest_spec = spec_from(args)
     spec = spec_args(AtlasSpec, args)

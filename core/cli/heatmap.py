@@ -70,6 +70,14 @@ def fit_grid(events, res: int | str) -> tuple[int, int, str | None]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``heatmap`` options: inputs, ``--out``, H3 resolution, time bins, topics, region
+    polygons and device.
+
+    Parameters
+    ----------
+    parser
+        The ``python -m core heatmap`` parser.
+    """
     add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="folder to write into (created if missing)")
     parser.add_argument(
@@ -104,6 +112,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Aggregate the log into cells, hour of week, regions and hotspots; write the Parquet tables,
+    the standalone HTML maps and ``summary.json``.
+
+    Parameters
+    ----------
+    args
+        The inputs and ``out``, ``res``, ``period``, ``topics`` / ``max_topics``, ``regions`` /
+        ``layer`` and ``device``.
+
+    Returns
+    -------
+    int
+        0 once DIR holds every table, map and the summary.
+    """
     events = read_events(args).events
     if args.topics == "text":
         item_topic, labels = heatmaps.topics_from_text(events, args.max_topics)

@@ -17,11 +17,30 @@ from core.io.export import table_csv
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the shared input options and the ``--out`` folder of ``python -m core ingest``.
+
+    Parameters
+    ----------
+    parser
+        The ``ingest`` parser.
+    """
     add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="output directory (created if needed)")
 
 
 def main(args: argparse.Namespace) -> int:
+    """Ingest the log; write ``events.parquet``, ``rejected.csv`` and ``report.json``; print the summary.
+
+    Parameters
+    ----------
+    args
+        The shared input options and ``out``.
+
+    Returns
+    -------
+    int
+        0 once the three files are written.
+    """
     result = read_events(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -34,7 +53,21 @@ def main(args: argparse.Namespace) -> int:
 
 
 def summary(report, out: Path) -> str:
-    """The one-screen text summary printed after an ingest."""
+    """The one-screen text summary printed after an ingest.
+
+    Parameters
+    ----------
+    report
+        The IngestReport of the run.
+    out
+        The folder the files were written to (named in the last line).
+
+    Returns
+    -------
+    str
+        Counts, how the source was read, the column mapping, location and catalogue figures, then
+        one line per warning.
+    """
     lines = [
         f"rows in      {report.rows_in:>10,}",
         f"accepted     {report.accepted:>10,}",

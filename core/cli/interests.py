@@ -32,6 +32,14 @@ from core.interests.text_encoder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``interests`` options: inputs, ``--out`` / ``--update``, encoder model, blend weight,
+    analysis options, ``--finetune`` and ``--timeline-vectors``.
+
+    Parameters
+    ----------
+    parser
+        The ``python -m core interests`` parser.
+    """
     add_input_arguments(parser)
     parser.add_argument(
         "--out", default=None, help="output directory (created if needed; default: --update DIR)"
@@ -87,6 +95,25 @@ def _finetune(atlas: Atlas, out: Path) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Build (or, with ``--update``, extend) the interest analysis; write item vectors, topics, user
+    vectors, timeline and drift as Parquet and print a short summary.
+
+    Parameters
+    ----------
+    args
+        The inputs, ``out`` / ``update``, ``model``, ``blend_alpha``, ``adapt``,
+        ``timeline_vectors`` and the AnalysisSpec fields.
+
+    Returns
+    -------
+    int
+        0 once the tables (and, with ``--update``, the state) are saved.
+
+    Raises
+    ------
+    InvalidInputError
+        If neither ``--out`` nor ``--update`` is given.
+    """
     started = time.perf_counter()
     if args.out is None and args.update is None:
         raise InvalidInputError("--out: expected an output directory (or --update STATE_DIR)")

@@ -26,7 +26,14 @@ EVENTS_HELP = (
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the shared input options (the events argument included) to ``parser``."""
+    """Add the shared input options (the events argument included) to ``parser``.
+
+    Parameters
+    ----------
+    parser
+        A command's parser; gets ``events``, ``--items``, ``--map``, ``--items-map``,
+        ``--delimiter``, ``--encoding``, ``--sheet`` and the header switches.
+    """
     parser.add_argument("events", help=EVENTS_HELP)
     parser.add_argument("--items", default=None, help="optional item catalogue joined on item id")
     parser.add_argument(
@@ -60,7 +67,24 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_map(pairs: list[str], option: str = "--map") -> tuple[tuple[str, str], ...]:
-    """``["user_id=0", "ts=when"]`` -> ``(("user_id", "0"), ("ts", "when"))`` (field, column)."""
+    """``["user_id=0", "ts=when"]`` -> ``(("user_id", "0"), ("ts", "when"))`` (field, column).
+
+    Parameters
+    ----------
+    pairs
+        ``FIELD=COLUMN`` strings as given on the command line.
+    option
+        The option named in the error message.
+
+    Returns
+    -------
+    tuple of (str, str)
+
+    Raises
+    ------
+    InvalidInputError
+        If a pair has no ``=``, an empty field or an empty column.
+    """
     mapping = []
     for pair in pairs:
         fld, sep, column = pair.partition("=")
@@ -83,12 +107,33 @@ OPTION_NAMES = (
 
 
 def input_options(args: argparse.Namespace) -> dict:
-    """The shared options of ``args`` as a JSON-serialisable dict."""
+    """The shared options of ``args`` as a JSON-serialisable dict.
+
+    Parameters
+    ----------
+    args
+        Parsed options; absent ones are None.
+
+    Returns
+    -------
+    dict
+        One entry per :data:`OPTION_NAMES` name (stored in ``model.json`` to re-read the log).
+    """
     return {name: getattr(args, name, None) for name in OPTION_NAMES}
 
 
 def spec_from_options(options: dict) -> IngestSpec:
-    """The IngestSpec of a dict written by :func:`input_options` (missing keys: detect)."""
+    """The IngestSpec of a dict written by :func:`input_options` (missing keys: detect).
+
+    Parameters
+    ----------
+    options
+        Option name -> value; a ``\\t`` delimiter means a tab.
+
+    Returns
+    -------
+    IngestSpec
+    """
     delimiter = options.get("delimiter")
     return IngestSpec(
         mapping=parse_map(list(options.get("map") or [])),
@@ -102,12 +147,34 @@ def spec_from_options(options: dict) -> IngestSpec:
 
 
 def spec_from(args: argparse.Namespace) -> IngestSpec:
-    """The IngestSpec the shared options describe."""
+    """The IngestSpec the shared options describe.
+
+    Parameters
+    ----------
+    args
+        Parsed options, read through :func:`input_options` (absent ones: detect).
+
+    Returns
+    -------
+    IngestSpec
+        Mapping, header, delimiter, encoding and sheet choices for ``core.io.ingest``.
+    """
     return spec_from_options(input_options(args))
 
 
 def read_events(args: argparse.Namespace) -> IngestResult:
-    """Ingest ``args.events`` (and ``args.items``) with the shared options."""
+    """Ingest ``args.events`` (and ``args.items``) with the shared options.
+
+    Parameters
+    ----------
+    args
+        Needs ``events`` and ``items`` besides the options :func:`spec_from` reads.
+
+    Returns
+    -------
+    IngestResult
+        The accepted events, the rejected rows and the report.
+    """
     return ingest(args.events, items=args.items, spec=spec_from(args))
 
 
@@ -135,7 +202,15 @@ def spec_args(spec_type: type[T], args: argparse.Namespace, **given: Any) -> T:
 def add_analysis_arguments(parser: argparse.ArgumentParser, *, any_period: bool = False) -> None:
     """The analysis options the atlas and interests commands share: ``--source --k --half-life
     --period --device --cache-dir --top`` (``dest`` = the ``AnalysisSpec`` / ``AtlasSpec`` field,
-    for :func:`spec_args`). ``any_period``: any pandas period alias instead of D, W or M."""
+    for :func:`spec_args`).
+
+    Parameters
+    ----------
+    parser
+        The command's parser.
+    any_period
+        Accept any pandas period alias instead of D, W or M.
+    """
     parser.add_argument("--source", default="auto", choices=SOURCES, help="item vector source")
     parser.add_argument("--k", type=int, default=None, help="number of topics (default: automatic)")
     parser.add_argument(

@@ -15,6 +15,14 @@ from core.recsys import persist, recommend
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``recommend`` options: model folder, user (or ``--all-users``), k, where the history
+    comes from, cut-off time, location, blend weights, CSV output and device.
+
+    Parameters
+    ----------
+    parser
+        The ``python -m core recommend`` parser.
+    """
     parser.add_argument("model_dir", help="folder written by `python -m core train`")
     parser.add_argument("--user", help="user id (omit with --all-users)")
     parser.add_argument("-k", type=int, default=10, help="number of items (default 10)")
@@ -36,6 +44,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Load the model bundle and the history, print the top-k table (and write it with ``--csv``).
+
+    Parameters
+    ----------
+    args
+        ``model_dir``, ``user`` / ``all_users``, ``k``, the history source (``events``,
+        ``items``, ``sample``), ``at``, ``near``, the ``w_*`` weights, ``csv`` and ``device``.
+
+    Returns
+    -------
+    int
+        0 once the table is printed.
+
+    Raises
+    ------
+    InvalidInputError
+        If no history can be found, ``--near`` is not ``LAT,LON``, or no user is given.
+    """
     from core.errors import InvalidInputError
 
     bundle = persist.load(args.model_dir, args.device)

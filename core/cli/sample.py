@@ -9,6 +9,14 @@ from core.sample import SampleSpec, generate, write
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``sample`` options: ``--out``, seed, sizes, drifters and ``--clean``; defaults from
+    SampleSpec.
+
+    Parameters
+    ----------
+    parser
+        The ``python -m core sample`` parser.
+    """
     defaults = SampleSpec()
     parser.add_argument(
         "--out", required=True, help="folder to write into (assets/ for the bundled one)"
@@ -30,6 +38,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Generate the sample, write it and print its sizes and planted truth.
+
+    Parameters
+    ----------
+    args
+        ``out`` and the SampleSpec fields (seed, sizes, drifters, dirty).
+
+    Returns
+    -------
+    int
+        0 once every file is written (their paths are printed).
+    """
     spec = spec_args(SampleSpec, args)
     sample = generate(spec)
     paths = write(sample, args.out)

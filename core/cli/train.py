@@ -22,6 +22,14 @@ from core.recsys import persist, train
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``train`` options: inputs, ``--out``, model sizes (default ``TrainSpec.for_log``),
+    loss, seed, text initialisation, topics, new-item evaluation, device and ``--quiet``.
+
+    Parameters
+    ----------
+    parser
+        The ``python -m core train`` parser.
+    """
     add_input_arguments(parser)
     parser.add_argument("--out", required=True, help="folder to write the model into")
     parser.add_argument("--epochs", type=int, default=None, help="default: TrainSpec.for_log")
@@ -56,6 +64,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Train the sequence model, save the bundle and write ``report.csv`` and ``history.csv``.
+
+    Parameters
+    ----------
+    args
+        The inputs, ``out``, the TrainSpec fields given as options, ``text``, ``no_topics``,
+        ``new_items``, ``device`` and ``quiet``.
+
+    Returns
+    -------
+    int
+        0 once the bundle and both reports are written.
+    """
     events = read_events(args).events
     # the sizes default to TrainSpec.for_log (given options override); the rest by option dest
     sizes = {"epochs": args.epochs, "max_len": args.max_len, "d_model": args.d_model}

@@ -149,7 +149,27 @@ def combined_report(
     files: list[tuple[str, int]],
     warnings: list[str],
 ) -> dict:
-    """The atlas ``report.json`` (the same keys from both engines)."""
+    """The atlas ``report.json`` (the same keys from both engines).
+
+    Parameters
+    ----------
+    events, rejected
+        The accepted events and the rejected rows (with their ``reason``) of every input file.
+    rows_in
+        Rows read over all files.
+    duplicates
+        Exact duplicate rows dropped.
+    files
+        ``(path, rows read)`` per input file.
+    warnings
+        Ingest warnings; repeats are dropped, first order kept.
+
+    Returns
+    -------
+    dict
+        JSON-ready counts: rows in, accepted, rejected (total and by reason), duplicates, users,
+        items, located events, first and last time, files and warnings.
+    """
     counts = rejected["reason"].value_counts()
     located = events[schema.LAT].notna() & events[schema.LON].notna()
     ts = events[schema.TS]
@@ -170,7 +190,22 @@ def combined_report(
 
 
 def item_model(events: pd.DataFrame, spec: AtlasSpec, pairs=None) -> tuple[ItemVectors, Topics]:
-    """Item vectors and topics, as ``python -m core interests`` makes them."""
+    """Item vectors and topics, as ``python -m core interests`` makes them.
+
+    Parameters
+    ----------
+    events
+        The accepted events (or, for an engine holding them elsewhere, one row per item).
+    spec
+        Model, text source, device, cache folder and topic count of the atlas.
+    pairs
+        Passed to ``build_item_vectors``: a callable giving the co-occurrence counts, None to count
+        them from ``events``.
+
+    Returns
+    -------
+    tuple of (ItemVectors, Topics)
+    """
     encoder = EncoderSpec(model=spec.model, device=spec.device, cache_dir=spec.cache_dir)
     vectors = build_item_vectors(
         events, EmbeddingSpec(encoder=encoder, source=spec.source), pairs=pairs
@@ -180,6 +215,18 @@ def item_model(events: pd.DataFrame, spec: AtlasSpec, pairs=None) -> tuple[ItemV
 
 
 def topics_record(vectors: ItemVectors, topics: Topics) -> dict:
+    """The ``topics`` entry of an atlas manifest: how the vectors were made and what topics came out.
+
+    Parameters
+    ----------
+    vectors, topics
+        The atlas's item model, as :func:`item_model` returns it.
+
+    Returns
+    -------
+    dict
+        JSON-ready source, model, message, k, labels, silhouette and vector dimension.
+    """
     return {
         "source": vectors.source,
         "model": vectors.model,

@@ -70,10 +70,24 @@ class FilePlan:
 def plan_file(path: str, index: int, spec: IngestSpec) -> FilePlan:
     """Sniff one file on the driver and resolve its column mapping.
 
+    Parameters
+    ----------
+    path
+        The input file.
+    index
+        Its position among the inputs (orders rows across files).
+    spec
+        The ingest spec: explicit mapping, ignored fields, place column.
+
+    Returns
+    -------
+    FilePlan
+
     Raises
     ------
     InvalidInputError
-        If the text is not UTF-8 or the file cannot be read.
+        If the file is not delimited text, JSON Lines or Parquet, is a zip archive, uses a
+        multi-character delimiter or is not UTF-8 text (the Spark engine reads none of these).
     MissingColumnsError
         If user, item or time cannot be found.
     """
@@ -143,7 +157,26 @@ def validate_table(
     spec: IngestSpec,
     catalogue: Catalogue | None,
 ) -> pd.DataFrame:
-    """Parsed rows of one batch in :data:`PARSED_SCHEMA` order, with core.io.ingest's rules."""
+    """Parsed rows of one batch in :data:`PARSED_SCHEMA` order, with core.io.ingest's rules.
+
+    Parameters
+    ----------
+    table
+        One batch of the file's rows as text columns.
+    row_number
+        Each row's 1-based number in its file.
+    plan
+        The file's plan (mapping, index).
+    spec
+        The ingest spec (time bounds, event weights).
+    catalogue
+        Item catalogue joined onto the accepted rows, or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Accepted rows (``reason`` "") then rejected ones, each with file index and row number.
+    """
     mapping = plan.mapping
     ids = {fld: text(table.column(mapping[fld])) for fld in (USER, ITEM)}
     bounds = timestamp_bounds(spec.min_time, spec.max_future)
@@ -311,7 +344,24 @@ def _parquet_batches(plan: FilePlan, spec: IngestSpec, catalogue) -> Callable:
 
 
 def parsed_rows(spark, plan: FilePlan, spec: IngestSpec, catalogue):
-    """A Spark DataFrame of one file's rows in :data:`PARSED_SCHEMA`: accepted and rejected."""
+    """A Spark DataFrame of one file's rows in :data:`PARSED_SCHEMA`: accepted and rejected.
+
+    Parameters
+    ----------
+    spark
+        The active SparkSession.
+    plan
+        The file's plan from :func:`plan_file`.
+    spec
+        The ingest spec applied in each batch.
+    catalogue
+        Item catalogue joined in each batch, or None.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Lazily parsed rows; nothing runs until an action.
+    """
     from pyspark.sql import functions as F
 
     if plan.format == "parquet":

@@ -26,10 +26,24 @@ CATEGORIES = ("coffee shop", "sushi bar", "museum", "gym", "bookstore", "park")
 def clustered_events(
     n: int, n_users: int, n_items: int, seed: int = 0, spread: bool = False
 ) -> pd.DataFrame:
-    """``n`` events: user_id, item_id, ts (ISO with offset), event, lat, lon, tz_offset_min.
+    """``n`` events: user_id, item_id, ts (ISO, UTC), event, lat, lon, tz_offset_min.
 
     Users live in one city each and mostly visit items of their city; ``spread`` scatters points
     over a continent instead (many distinct cells).
+
+    Parameters
+    ----------
+    n, n_users, n_items
+        Events, users and items to draw.
+    seed
+        Seed of the random generator (same seed, same frame).
+    spread
+        Scatter points by ~8 degrees instead of ~0.05.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by time, over 90 days from 2026-01-05.
     """
     rng = np.random.default_rng(seed)
     user = rng.integers(0, n_users, n)
@@ -64,6 +78,20 @@ def messy_log(folder: str | Path, n: int = 600, seed: int = 7) -> tuple[Path, Pa
     missing user, item or time, an unparseable and an implausible time, a short row, and exact
     duplicates (also of a row in file b). File b: UTC times, no offset column. The catalogue gives
     text to half of the items; the rest have none.
+
+    Parameters
+    ----------
+    folder
+        Where to write (created if missing).
+    n
+        Clean events, split between the two files.
+    seed
+        Seed of the random generator.
+
+    Returns
+    -------
+    tuple of Path
+        The paths of file a, file b and the catalogue.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

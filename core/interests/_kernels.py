@@ -24,7 +24,17 @@ SHARE_PREFIX = "share:"
 
 
 def share_columns(labels) -> list[str]:
-    """The share column name of each topic label, ``share:<label>``."""
+    """The share column name of each topic label, ``share:<label>``.
+
+    Parameters
+    ----------
+    labels
+        Topic labels, in topic order.
+
+    Returns
+    -------
+    list of str
+    """
     return [f"{SHARE_PREFIX}{label}" for label in labels]
 
 
@@ -35,7 +45,27 @@ def validate(
     half_life_days: float,
     period: str,
 ) -> None:
-    """Raise InvalidInputError unless the events, vectors, topics, half-life and period fit."""
+    """Raise InvalidInputError unless the events, vectors, topics, half-life and period fit.
+
+    Parameters
+    ----------
+    events
+        A canonical EventLog frame (needs user, item, ts and weight columns).
+    item_vectors
+        The item embeddings the events are scored with.
+    topics
+        Topics found from ``item_vectors`` (one topic per item).
+    half_life_days
+        Decay half-life; must be positive.
+    period
+        A pandas period alias such as ``"D"``, ``"W"`` or ``"M"``.
+
+    Raises
+    ------
+    InvalidInputError
+        If a column is missing, the half-life is not positive, the topics cover a different
+        number of items than the vectors, or the period is no period alias.
+    """
     missing = [c for c in (USER, ITEM, TS, WEIGHT) if c not in events.columns]
     if missing:
         raise InvalidInputError(
@@ -57,7 +87,25 @@ def validate(
 
 
 def item_rows(events: pd.DataFrame, item_vectors: ItemVectors) -> np.ndarray:
-    """Row of each event's item in ``item_vectors`` (raises if an item has no vector)."""
+    """Row of each event's item in ``item_vectors``.
+
+    Parameters
+    ----------
+    events
+        Events with an ``item_id`` column (categorical or text).
+    item_vectors
+        The vectors whose ``item_ids`` the rows index.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one row index per event.
+
+    Raises
+    ------
+    InvalidInputError
+        If an event's item has no vector.
+    """
     ev_codes, cats = codes(events[ITEM])
     # only the categories present are looked up (a batch of new events names a few items)
     present = np.flatnonzero(np.bincount(ev_codes[ev_codes >= 0], minlength=len(cats)))
@@ -80,11 +128,35 @@ def _item_index(item_ids: tuple[str, ...]) -> pd.Index:
 
 
 def weights(events: pd.DataFrame) -> np.ndarray:
+    """Each event's interest weight: missing weights count as 1, negative ones as 0.
+
+    Parameters
+    ----------
+    events
+        Events with a ``weight`` column.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one non-negative weight per event.
+    """
     # Unknown strength counts as 1; negative signals are not interests (clipped to 0).
     return np.clip(events[WEIGHT].fillna(1.0).to_numpy(dtype=np.float64), 0.0, None)
 
 
 def ts_ns(series: pd.Series) -> np.ndarray:
+    """A tz-aware time column as UTC nanoseconds since the epoch.
+
+    Parameters
+    ----------
+    series
+        Timezone-aware timestamps.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 view of the UTC times.
+    """
     return series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").view("i8")
 
 
@@ -95,6 +167,22 @@ def segment_sum(
 
     A sparse (n_rows x n_table) matrix times ``table``: it never materialises the (events x d)
     gathered rows, which is what keeps it near the memory-bound floor.
+
+    Parameters
+    ----------
+    rows, cols
+        int64 tensors (E,): the output row and the ``table`` row of each entry.
+    vals
+        Tensor (E,) of entry weights.
+    n_rows
+        Number of output rows.
+    table
+        Tensor (n_table, d) of the rows being summed.
+
+    Returns
+    -------
+    torch.Tensor
+        Dense (n_rows, d) in ``table``'s dtype and device; zeros for no entries.
     """
     d = table.shape[1]
     if rows.numel() == 0:
@@ -125,6 +213,16 @@ def user_index(users: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Sorted ids of the users present and each event's position among them.
 
     Works on the categorical codes, so the string sort touches users, not events.
+
+    Parameters
+    ----------
+    users
+        The events' ``user_id`` column (categorical or text).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        The distinct user ids as str, sorted, and each event's int64 index into them.
     """
     ev_codes, cats = codes(users)
     present = np.flatnonzero(np.bincount(ev_codes, minlength=len(cats)))  # O(n), no sort

@@ -29,13 +29,40 @@ _NUMBER: Final = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
 def split_rows(lines: list[str], delimiter: str) -> list[list[str]]:
-    """Rows of ``lines`` split on ``delimiter`` (quotes respected for one-character ones)."""
+    """Rows of ``lines`` split on ``delimiter`` (quotes respected for one-character ones).
+
+    Parameters
+    ----------
+    lines
+        Text lines without their line ends; blank ones are dropped.
+    delimiter
+        One character (read with :mod:`csv`) or a multi-character separator (plain split).
+
+    Returns
+    -------
+    list of list of str
+    """
     if len(delimiter) == 1:
         return [row for row in csv.reader(lines, delimiter=delimiter) if row]
     return [line.split(delimiter) for line in lines if line.strip()]
 
 
 def head_rows(text: str, delimiter: str, n: int = 50) -> list[list[str]]:
+    """The first ``n`` complete lines of ``text`` as rows, for delimiter and header detection.
+
+    Parameters
+    ----------
+    text
+        The decoded start of the file (its last line may be cut mid-way, so it is left out).
+    delimiter
+        The separator to split on.
+    n
+        How many lines to look at.
+
+    Returns
+    -------
+    list of list of str
+    """
     lines = text.splitlines()[: n + 1]
     if len(lines) > n:  # the last line may be cut off
         lines = lines[:n]
@@ -45,7 +72,18 @@ def head_rows(text: str, delimiter: str, n: int = 50) -> list[list[str]]:
 def detect_delimiter(text: str) -> str:
     """The delimiter that splits the first lines into the most equal, widest rows: one of
     ``, \\t ; |`` (quoted fields respected), or ``:: || ;; \\t\\t`` when most lines split on it
-    into the same width and its character is (almost) never used alone."""
+    into the same width and its character is (almost) never used alone.
+
+    Parameters
+    ----------
+    text
+        The decoded start of the file; its first 30 non-blank lines are scored.
+
+    Returns
+    -------
+    str
+        The delimiter; ``,`` for an empty text.
+    """
     lines = [line for line in text.splitlines()[:30] if line.strip()]
     if not lines:
         return ","
@@ -68,7 +106,17 @@ def detect_delimiter(text: str) -> str:
 
 
 def kind(value: str) -> str:
-    """``empty``, ``number``, ``time`` or ``text``: what a cell looks like."""
+    """``empty``, ``number``, ``time`` or ``text``: what a cell looks like.
+
+    Parameters
+    ----------
+    value
+        One cell's text.
+
+    Returns
+    -------
+    str
+    """
     v = value.strip()
     if not v:
         return "empty"
@@ -84,7 +132,18 @@ def kind(value: str) -> str:
 def detect_header(rows: list[list[str]]) -> bool:
     """Whether the first row is a header: one of its cells is a known column name; or a text cell
     sits above a column that is otherwise numbers or times; or (in any script) every cell is a
-    short, distinct text without digits that appears nowhere below it."""
+    short, distinct text without digits that appears nowhere below it.
+
+    Parameters
+    ----------
+    rows
+        The first rows of the file, as :func:`head_rows` splits them.
+
+    Returns
+    -------
+    bool
+        False for no rows, or a single row that names no known field.
+    """
     if not rows:
         return False
     first = rows[0]
@@ -112,6 +171,19 @@ def detect_header(rows: list[list[str]]) -> bool:
 
 
 def unique_names(names: list[str]) -> list[str]:
+    """Header cells made usable as column names: blanks become ``column_<i>`` and repeats get
+    ``.1``, ``.2`` … suffixes, as pandas numbers them.
+
+    Parameters
+    ----------
+    names
+        The header row's cells.
+
+    Returns
+    -------
+    list of str
+        One distinct name per cell, in order.
+    """
     seen: dict[str, int] = {}
     out = []
     for i, name in enumerate(names):
@@ -125,6 +197,21 @@ def unique_names(names: list[str]) -> list[str]:
 
 
 def names_of(rows: list[list[str]], has_header: bool) -> list[str]:
+    """The column names Arrow reads the file with.
+
+    Parameters
+    ----------
+    rows
+        The first rows of the file.
+    has_header
+        Whether ``rows[0]`` is a header.
+
+    Returns
+    -------
+    list of str
+        The header made unique (:func:`unique_names`), or ``"0"``, ``"1"`` … for the most common
+        row width when there is no header.
+    """
     if has_header and rows:
         return unique_names(rows[0])
     widths = [len(r) for r in rows]
@@ -135,8 +222,29 @@ def names_of(rows: list[list[str]], has_header: bool) -> list[str]:
 def read_csv(
     utf8: bytes, has_header: bool | None = None, delimiter: str | None = None
 ) -> tuple[pa.Table, np.ndarray, pd.DataFrame, str, bool]:
-    """Parse UTF-8 delimited text: (table of text columns, 1-based row numbers, malformed rows,
-    delimiter, has_header); ``None`` detects."""
+    """Parse UTF-8 delimited text into text columns, setting malformed rows aside.
+
+    Parameters
+    ----------
+    utf8
+        The whole file, UTF-8 encoded.
+    has_header
+        Whether the first line is a header; None detects it (:func:`detect_header`).
+    delimiter
+        The separator; None detects it (:func:`detect_delimiter`).
+
+    Returns
+    -------
+    tuple
+        ``(table, row_number, malformed, delimiter, has_header)``: the parsed rows as text columns,
+        each one's 1-based row number in the file, the malformed rows (``row_number``,
+        ``raw_line``), and the delimiter and header choice used.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file holds nothing but whitespace.
+    """
     if not utf8.strip():
         raise InvalidInputError("source: expected delimited text or Parquet, found an empty file")
     if not utf8.endswith(b"\n"):

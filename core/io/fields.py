@@ -51,7 +51,18 @@ REASONS: Final = (
 
 
 def text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """A column as trimmed text (numbers and times cast)."""
+    """A column as trimmed text (numbers and times cast).
+
+    Parameters
+    ----------
+    col
+        An Arrow column of any type.
+
+    Returns
+    -------
+    pyarrow.Array
+        String values with surrounding whitespace removed; nulls stay null.
+    """
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
@@ -59,13 +70,36 @@ def text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def is_missing(values: pa.Array) -> np.ndarray:
-    """Null, empty or a missing token (``NULL``, ``n/a``, ``nan`` …)."""
+    """Null, empty or a missing token (``NULL``, ``n/a``, ``nan`` …).
+
+    Parameters
+    ----------
+    values
+        Trimmed text, as :func:`text` returns it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool mask, True where a row holds no value.
+    """
     missing = pc.or_kleene(pc.is_null(values), pc.is_in(values, value_set=_MISSING_SET))
     return np.asarray(missing.fill_null(True))
 
 
 def numbers(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A column as float64, NaN where it holds no number."""
+    """A column as float64, NaN where it holds no number.
+
+    Parameters
+    ----------
+    col
+        A numeric column (cast directly) or a text one (cells that do not parse as a number
+        become NaN).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one value per row.
+    """
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if (
         pa.types.is_integer(arr.type)
@@ -85,23 +119,77 @@ def numbers(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def categorical(values: pa.Array, keep: np.ndarray | None = None) -> pd.Categorical:
+    """An Arrow column as a pandas Categorical (one dictionary encode, no per-row strings).
+
+    Parameters
+    ----------
+    values
+        The column's values.
+    keep
+        Bool mask of the rows to keep; None keeps every row.
+
+    Returns
+    -------
+    pandas.Categorical
+    """
     if keep is not None:
         values = values.filter(pa.array(keep))
     return values.dictionary_encode().to_pandas()
 
 
 def nonempty_text(values: pa.Array) -> pa.Array:
-    """Trimmed text, null where empty."""
+    """Trimmed text, null where empty.
+
+    Parameters
+    ----------
+    values
+        An Arrow column of any type.
+
+    Returns
+    -------
+    pyarrow.Array
+        Strings; empty cells become null so they count as absent.
+    """
     t = text(values)
     return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
 
 
 def plausible_location(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """In range and not (0, 0), the classic "no fix" value."""
+    """In range and not (0, 0), the classic "no fix" value.
+
+    Parameters
+    ----------
+    lat, lon
+        Degrees, one pair per row (NaN compares False, so it is implausible).
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool mask of the rows whose coordinates can be kept.
+    """
     return (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0) & (lon == 0))
 
 
 def timestamp_bounds(min_time: str, max_future: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The window of believable event times, from the spec's earliest date and future slack.
+
+    Parameters
+    ----------
+    min_time
+        Earliest plausible time, anything ``pandas.Timestamp`` reads; naive means UTC.
+    max_future
+        How far past now a time may lie, a ``pandas.Timedelta`` string such as ``"1D"``.
+
+    Returns
+    -------
+    tuple of (pandas.Timestamp, pandas.Timestamp)
+        ``(low, high)``, both in UTC.
+
+    Raises
+    ------
+    InvalidInputError
+        If either value does not parse.
+    """
     try:
         low = pd.Timestamp(min_time)
         low = low.tz_localize("UTC") if low.tzinfo is None else low.tz_convert("UTC")
@@ -120,7 +208,24 @@ def validate(
     ids: dict[str, pa.Array],
     bounds: tuple[pd.Timestamp, pd.Timestamp],
 ) -> tuple[np.ndarray, ParsedTimes]:
-    """The rejection reason of each row ("" = valid; the first reason that applies wins)."""
+    """The rejection reason of each row ("" = valid; the first reason that applies wins).
+
+    Parameters
+    ----------
+    table
+        The source rows.
+    mapping
+        Events field -> source column; must name the ``ts`` column.
+    ids
+        Trimmed user and item ids (``user_id`` / ``item_id`` keys).
+    bounds
+        ``(low, high)`` from :func:`timestamp_bounds`; times outside are implausible.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, ParsedTimes)
+        The reason per row (object array) and the parsed times, reused by :func:`fields`.
+    """
     low, high = bounds
     times = parse_times(table.column(mapping[TS]))
     ts = times.ts
@@ -154,7 +259,30 @@ def fields(
     event_weights: dict[str, float],
     weight_from_value: bool,
 ) -> Fields:
-    """Canonical columns of the valid rows: ids, time, event, weight, text, place, offset."""
+    """Canonical columns of the valid rows: ids, time, event, weight, text, place, offset.
+
+    Parameters
+    ----------
+    table
+        The source rows.
+    mapping
+        Events field -> source column.
+    ids
+        Trimmed user and item ids of every row.
+    valid
+        Bool mask of the rows that passed :func:`validate`.
+    times
+        The parsed times of every row.
+    event_weights
+        Weight of each (lower-case) event type; unlisted types weigh 1.
+    weight_from_value
+        Whether a mapped ``weight`` column's numbers override the event weight.
+
+    Returns
+    -------
+    Fields
+        The columns of the valid rows and how many coordinates were given, cleared or looked up.
+    """
     keep = pa.array(valid)
     m = int(valid.sum())
     column = {fld: table.column(col) for fld, col in mapping.items()}
@@ -219,7 +347,22 @@ def fields(
 
 def extras(table: pa.Table, mapping: dict[str, str], valid: np.ndarray) -> dict[str, object]:
     """Unmapped columns of the valid rows, as numbers when every value is one, else categorical
-    text. The place column is kept too: a city name is worth having next to its coordinates."""
+    text. The place column is kept too: a city name is worth having next to its coordinates.
+
+    Parameters
+    ----------
+    table
+        The source rows.
+    mapping
+        Events field -> source column (these columns are not extras, except the place).
+    valid
+        Bool mask of the rows kept.
+
+    Returns
+    -------
+    dict
+        Column name (``src_`` prefixed where it clashes with a canonical one) -> its values.
+    """
     used = {col for fld, col in mapping.items() if fld != PLACE}
     out: dict[str, object] = {}
     for col in table.column_names:

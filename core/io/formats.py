@@ -28,6 +28,17 @@ def read_json_lines(utf8: bytes) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
     Blank lines are not records. Nested objects stay structs here (``reader.flatten`` names them).
     A single pretty-printed document (its first line is no JSON on its own) is read as by
     :func:`read_json_array`.
+
+    Parameters
+    ----------
+    utf8
+        The whole file, UTF-8 encoded.
+
+    Returns
+    -------
+    tuple of (pyarrow.Table, numpy.ndarray, pandas.DataFrame)
+        The records, each one's 1-based record number, and the lines that are no JSON object
+        (``row_number``, ``raw_line``).
     """
     first = next((line for line in utf8.split(b"\n", 50)[:50] if line.strip()), b"")
     if not _is_json(first) and _is_json(utf8):
@@ -68,7 +79,24 @@ def _is_json(data: bytes) -> bool:
 
 
 def read_json_array(utf8: bytes) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
-    """A JSON array of objects (or an object holding one such array, e.g. ``{"data": [...]}``)."""
+    """A JSON array of objects (or an object holding one such array, e.g. ``{"data": [...]}``).
+
+    Parameters
+    ----------
+    utf8
+        The whole document, UTF-8 encoded. An object with exactly one array value is read as
+        that array; any other object as a one-record array.
+
+    Returns
+    -------
+    tuple
+        As :func:`read_json_lines`: records, their 1-based numbers, the elements that are no object.
+
+    Raises
+    ------
+    InvalidInputError
+        If the text is not valid JSON, or is a JSON value other than an array or object.
+    """
     try:
         doc = json.loads(utf8)
     except ValueError as exc:
@@ -136,7 +164,17 @@ def _workbook(data: bytes):
 
 
 def sheet_names(data: bytes) -> tuple[str, ...]:
-    """The sheet names of an ``.xlsx`` workbook, in order."""
+    """The sheet names of an ``.xlsx`` workbook, in order.
+
+    Parameters
+    ----------
+    data
+        The workbook's bytes.
+
+    Returns
+    -------
+    tuple of str
+    """
     return tuple(_workbook(data).sheet_names)
 
 
@@ -149,6 +187,11 @@ def sheet_rows(data: bytes, sheet: str | int | None = None) -> list[list[str]]:
         The workbook's bytes.
     sheet
         Sheet name or 0-based index; ``None`` is the first sheet.
+
+    Returns
+    -------
+    list of list of str
+        Every row that has a non-blank cell, cells as text (dates ISO-formatted).
 
     Raises
     ------

@@ -136,6 +136,25 @@ _FORMAT_NAMES = {
 
 
 def describe_format(fmt: str, compression: str | None, delimiter: str | None, n_cols: int) -> str:
+    """How an ingest report names the source's format.
+
+    For example ``"delimited text (delimiter ';'), gzip-compressed with 5 columns"``.
+
+    Parameters
+    ----------
+    fmt
+        The format key (``csv``, ``parquet``, ``jsonl`` …).
+    compression
+        The compression detected, or None.
+    delimiter
+        The delimiter of delimited text (only shown for ``csv``).
+    n_cols
+        Number of source columns.
+
+    Returns
+    -------
+    str
+    """
     name = _FORMAT_NAMES.get(fmt, fmt)
     if fmt == "csv" and delimiter:
         name += f" (delimiter {delimiter!r})"

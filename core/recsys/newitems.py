@@ -38,6 +38,25 @@ class NewItemSplit:
 def pick_new_items(items: Sequence[str], share: float = 0.1, seed: int = 0) -> tuple[str, ...]:
     """A seeded ``share`` of ``items`` (at least one), in catalogue order.
 
+    Parameters
+    ----------
+    items
+        Item ids in catalogue order.
+    share
+        Fraction to pick, strictly between 0 and 1 (rounded; at least one item).
+    seed
+        Seed of the draw.
+
+    Returns
+    -------
+    tuple of str
+        The picked ids; empty when ``items`` is.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``share`` is not in (0, 1).
+
     Examples
     --------
     >>> len(pick_new_items([f"i{j}" for j in range(50)], 0.1))

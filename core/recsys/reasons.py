@@ -35,7 +35,25 @@ def reasons(
 
     Contribution = similarity(item, past item) * 2^(-age / half-life), similarity being the mean of
     the cosines of the model's item embeddings and of the LM vectors, over the last max_len steps.
-    Returns step indices ``(B, k, REASON_STEPS)`` (-1 = none) and their contributions.
+
+    Parameters
+    ----------
+    bundle
+        The model bundle (its ``max_len``, embeddings and LM vectors).
+    steps
+        Every user's steps, sorted by (user, time).
+    users
+        User codes (B,).
+    top
+        Recommended items (B, k), 0-based item rows, on the scoring device.
+    half_life_days
+        Age at which a past step counts half; age is measured from the user's last step.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Chosen step indices ``(B, k, REASON_STEPS)`` (-1 = none), their contributions (same shape)
+        and the history step indices ``(B, max_len)`` (-1 = padding).
     """
     device = top.device
     T = bundle.model.config.max_len
@@ -79,7 +97,27 @@ def reason_text(
     texts: pd.Series,
     topic: pd.Series,
 ) -> tuple[pd.Series, pd.Series]:
-    """Vectorised reason strings from the chosen step indices ``(N, REASON_STEPS)``."""
+    """Vectorised reason strings from the chosen step indices ``(N, REASON_STEPS)``.
+
+    Parameters
+    ----------
+    bundle
+        The model bundle (maps item rows to ids).
+    steps
+        The steps :func:`reasons` chose from.
+    chosen
+        Step indices per output row (-1 = none).
+    texts
+        Item text indexed by item id (ids without one are shown as themselves).
+    topic
+        Topic label of each output row ("" = none), appended as `` · topic: <label>``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Object arrays: ``"after 'text' (time) and …"`` (or "popular overall (no history yet)") and
+        the ``"item @ time; …"`` steps behind it.
+    """
     n = len(chosen)
     reason = pd.Series([""] * n, dtype=object)
     items_col = pd.Series([""] * n, dtype=object)

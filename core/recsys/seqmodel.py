@@ -325,7 +325,18 @@ class SeqRec(nn.Module):
 
 
 def gap_bucket(seconds: torch.Tensor) -> torch.Tensor:
-    """Bucket index 2..N_GAP_BUCKETS+1 of a time gap in seconds (log2 scale); NaN/negative -> 1."""
+    """Bucket index 2..N_GAP_BUCKETS+1 of a time gap in seconds (log2 scale); NaN/negative -> 1.
+
+    Parameters
+    ----------
+    seconds
+        Gaps between consecutive steps, any shape.
+
+    Returns
+    -------
+    torch.Tensor
+        int64, same shape.
+    """
     finite = torch.isfinite(seconds) & (seconds >= 0)
     b = torch.floor(torch.log2(seconds.clamp(min=0) + 1.0)).clamp(max=N_GAP_BUCKETS - 1) + 2
     return torch.where(finite, b, torch.ones_like(b)).long()

@@ -188,7 +188,22 @@ def fill_layer(
     m: folium.Map, layer: gpd.GeoDataFrame, name: str, legend: str, lo: float, hi: float
 ) -> folium.Map:
     """Draw ``layer``'s polygons filled with its ``fill`` colours, its (already escaped) ``tip``
-    as tooltip and popup, and a legend from ``lo`` to ``hi``: the one polygon layer of every map."""
+    as tooltip and popup, and a legend from ``lo`` to ``hi``: the one polygon layer of every map.
+
+    Parameters
+    ----------
+    m, layer
+        The map and the polygons (``fill`` and ``tip`` columns).
+    name, legend
+        Layer name in the layer control and legend caption.
+    lo, hi
+        Value range the legend spans.
+
+    Returns
+    -------
+    folium.Map
+        ``m``, drawn on in place.
+    """
     folium.GeoJson(
         layer.to_json(),
         name=safe_text(name),
@@ -300,7 +315,19 @@ def regions_map(
 
 
 def circles(lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, n: int = 48) -> np.ndarray:
-    """Circle polygons (shapely) of the given radii in metres, vertices computed in numpy."""
+    """Circle polygons (shapely) of the given radii in metres, vertices computed in numpy.
+
+    Parameters
+    ----------
+    lat, lon, radius_m
+        Centres (degrees) and radii, one per circle (H,).
+    n
+        Vertices per circle.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Polygon, (H,), vertices in lon/lat order
+    """
     theta = np.linspace(0, 2 * np.pi, n, endpoint=False)  # (n,)
     dlat = np.degrees(radius_m[:, None] / geo.EARTH_RADIUS_M) * np.cos(theta)  # (H, n)
     dlon = (

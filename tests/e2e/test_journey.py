@@ -36,6 +36,7 @@ def test_upload_explore_map_user_and_download(server: str, browser, tmp_path) ->
     # topics and trends
     goto_page(page, "Interests & trends")
     assert "journey" in dataset_caption(page)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # drawn after settling
     assert page.locator(".js-plotly-plot").count() >= 1  # topic sizes chart
     page.get_by_role("tab", name="Shares over time").click()
     page.wait_for_timeout(300)
