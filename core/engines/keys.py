@@ -20,6 +20,23 @@ from core.spacetime.regions import REGION, assign_regions, load_regions
 
 
 def check_period(period: str) -> str:
+    """The atlas period, checked.
+
+    Parameters
+    ----------
+    period
+        ``D``, ``W`` or ``M`` (hourly bins are not an atlas period).
+
+    Returns
+    -------
+    str
+        ``period`` unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        If it is any other value.
+    """
     if period not in PERIODS or period == "H":
         raise InvalidInputError(f"period: expected one of D, W, M, found {period!r}")
     return period
@@ -37,11 +54,36 @@ def _units(ts_ns: np.ndarray, period: str) -> np.ndarray:
 
 
 def bin_units(ts_ns: np.ndarray, period: str) -> np.ndarray:
-    """Per-event bin key (int64) for grouping elsewhere; :func:`unit_labels` names it."""
+    """Per-event bin key (int64) for grouping elsewhere; :func:`unit_labels` names it.
+
+    Parameters
+    ----------
+    ts_ns
+        Event times, UTC nanoseconds.
+    period
+        ``H``, ``D``, ``W`` or ``M``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours, days, Monday-days or months since the epoch.
+    """
     return _units(ts_ns, check_period(period) if period != "H" else period)
 
 
 def unit_labels(units: np.ndarray, period: str) -> pd.DatetimeIndex:
+    """The period start of each bin key of :func:`bin_units`.
+
+    Parameters
+    ----------
+    units, period
+        Bin keys and the period they count in.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        UTC, named ``period``.
+    """
     unit = {"H": "h", "D": "D", "W": "D", "M": "M"}[period]
     stamps = (
         np.asarray(units, dtype=np.int64).astype(f"datetime64[{unit}]").astype("datetime64[ns]")
@@ -51,7 +93,22 @@ def unit_labels(units: np.ndarray, period: str) -> pd.DatetimeIndex:
 
 def local_how(ts_ns: np.ndarray, offset: np.ndarray, lon: np.ndarray, basis: str) -> np.ndarray:
     """Hour of week (Monday 00:00 = 0) in local time on a basis decided for the whole log, with
-    core.spacetime.trends.local_times' rule (offset column, else longitude, else UTC)."""
+    core.spacetime.trends.local_times' rule (offset column, else longitude, else UTC).
+
+    Parameters
+    ----------
+    ts_ns
+        Event times, UTC nanoseconds.
+    offset, lon
+        Zone offset (minutes) and longitude per event, NaN where unknown.
+    basis
+        One of the BASIS_* names (:func:`time_basis`).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 in 0..167.
+    """
     ts = np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]")
     if basis != "UTC":
         from_lon = np.round(np.asarray(lon, dtype=np.float64) / 15.0) * 60.0

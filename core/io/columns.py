@@ -19,206 +19,61 @@ from typing import Final
 
 from core import schema
 from core.errors import InvalidInputError
+from core.io.synonyms import (
+    CATALOGUE_FIELDS,
+    CATALOGUE_ID_SYNONYMS,
+    CATEGORY,
+    CATEGORY_SYNONYMS,
+    EXTRA_SYNONYMS,
+    MAPPABLE,
+    NO_TAIL,
+    PLACE,
+    PLACE_SYNONYMS,
+    PRICE,
+    PRICE_SYNONYMS,
+)
 from core.schema import (
     CANONICAL,
-    EVENT,
     ITEM,
     ITEM_TEXT,
     LAT,
     LON,
     REQUIRED,
-    TS,
-    TZ_OFFSET,
     USER,
-    WEIGHT,
 )
 
-#: Pseudo-field for a place-name column resolved to coordinates.
-PLACE: Final = "place"
-#: Pseudo-field for an item category (kept as the events' ``category`` column).
-CATEGORY: Final = schema.CATEGORY
-#: Pseudo-field for an item price (catalogue).
-PRICE: Final = "price"
-#: Fields an explicit events mapping may name.
-MAPPABLE: Final = (*CANONICAL, PLACE, CATEGORY)
-#: Fields an explicit catalogue mapping may name (``item_text`` may be given several times).
-CATALOGUE_FIELDS: Final = (ITEM, ITEM_TEXT, CATEGORY, LAT, LON, PRICE)
-
-#: Names recognised in addition to ``core.schema.SYNONYMS`` (schema owns the shared list).
-EXTRA_SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
-    USER: (
-        "user_name",
-        "username",
-        "userid_hash",
-        "reviewer_id",
-        "reviewerid",
-        "viewer_id",
-        "用户",
-        "用户id",
-        "用户编号",
-        "用户名",
-        "会员",
-        "会员id",
-        "会员编号",
-        "客户",
-        "客户id",
-        "客户编号",
-        "顾客",
-        "买家",
-        "买家id",
-        "访客",
-    ),
-    ITEM: (
-        "venue",
-        "movie",
-        "song",
-        "track",
-        "video_id",
-        "post_id",
-        "news_id",
-        "page",
-        "url",
-        "商品",
-        "商品id",
-        "商品编号",
-        "商品编码",
-        "物品",
-        "物品id",
-        "产品",
-        "产品id",
-        "产品编号",
-        "宝贝id",
-        "sku编号",
-        "店铺",
-        "地点id",
-    ),
-    TS: (
-        "utc",
-        "time_utc",
-        "timestamp_ms",
-        "ts_ms",
-        "event_timestamp",
-        "local_time",
-        "when",
-        "时间",
-        "时间戳",
-        "日期",
-        "下单时间",
-        "行为时间",
-        "发生时间",
-        "创建时间",
-        "访问时间",
-        "购买时间",
-        "签到时间",
-        "日期时间",
-    ),
-    EVENT: (
-        "event_name",
-        "event_kind",
-        "action_type",
-        "行为",
-        "行为类型",
-        "事件",
-        "事件类型",
-        "操作",
-        "动作",
-    ),
-    WEIGHT: ("ratings", "value_score", "quantity", "qty", "评分", "分数", "打分", "权重", "数量"),
-    ITEM_TEXT: (
-        "venue_name",
-        "brand",
-        "subject",
-        "headline",
-        "标题",
-        "名称",
-        "商品名称",
-        "商品名",
-        "物品名称",
-        "产品名称",
-        "名字",
-        "描述",
-        "商品描述",
-        "类目",
-        "品类",
-        "类别",
-        "分类",
-    ),
-    LAT: ("venue_lat", "纬度"),
-    LON: ("venue_lon", "venue_lng", "经度"),
-    TZ_OFFSET: ("timezone_offset_minutes", "tz_min", "offset", "时区偏移"),
-}
-#: Column names tried for the place field.
-PLACE_SYNONYMS: Final = (
-    "place",
-    "city",
-    "location",
-    "place_name",
-    "city_name",
-    "town",
-    "locality",
-    "municipality",
-    "region",
-    "venue_city",
-    "城市",
-    "地区",
-    "地址",
-    "省份",
-    "省",
-    "市",
-    "区域",
-    "所在地",
-)
-#: Column names tried for the category field.
-CATEGORY_SYNONYMS: Final = (
-    "category",
-    "categories",
-    "cat",
-    "category_name",
-    "venue_category",
-    "venuecategory",
-    "venue_category_name",
-    "genre",
-    "genres",
-    "类目",
-    "品类",
-    "类别",
-    "分类",
-    "商品类目",
-)
-PRICE_SYNONYMS: Final = ("price", "unit_price", "cost", "价格", "单价", "售价", "金额")
-#: Extra names for the id column of an item catalogue.
-CATALOGUE_ID_SYNONYMS: Final = ("id", "编号", "编码")
-#: Synonyms too generic to match as the tail of a longer name (``venue_type`` is no event type).
-_NO_TAIL: Final = frozenset(
-    {
-        "type",
-        "value",
-        "text",
-        "label",
-        "owner",
-        "person",
-        "account",
-        "author",
-        "offset",
-        "page",
-        "url",
-        "utc",
-        "when",
-        "amount",
-        "score",
-    }
-)
 _CJK: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def norm_name(name: object) -> str:
-    """Case-folded, without punctuation or spaces; letters of any script kept."""
+    """Case-folded, without punctuation or spaces; letters of any script kept.
+
+    Parameters
+    ----------
+    name
+        A header cell (anything ``str`` accepts).
+
+    Returns
+    -------
+    str
+    """
     return re.sub(r"[\W_]+", "", str(name).casefold())
 
 
 def tokens(name: object) -> list[str]:
     """``poiName`` -> ``['poi', 'name']``, ``user.id`` -> ``['user', 'id']``, ``POI_Lat`` ->
-    ``['poi', 'lat']``."""
+    ``['poi', 'lat']``.
+
+    Parameters
+    ----------
+    name
+        A header cell in camel, snake, dotted or spaced case.
+
+    Returns
+    -------
+    list of str
+        Its case-folded words, in order.
+    """
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
     return [t.casefold() for t in re.split(r"[\W_]+", text) if t]
@@ -229,7 +84,12 @@ def _normed(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def all_synonyms() -> dict[str, tuple[str, ...]]:
-    """Field -> normalised synonyms, best first (events fields, ``place`` and ``category``)."""
+    """Field -> normalised synonyms, best first (events fields, ``place`` and ``category``).
+
+    Returns
+    -------
+    dict of str to tuple of str
+    """
     merged = {
         f: _normed((*schema.SYNONYMS.get(f, ()), *EXTRA_SYNONYMS.get(f, ()))) for f in CANONICAL
     }
@@ -239,7 +99,13 @@ def all_synonyms() -> dict[str, tuple[str, ...]]:
 
 
 def catalogue_synonyms() -> dict[str, tuple[str, ...]]:
-    """Catalogue field -> normalised synonyms."""
+    """Catalogue field -> normalised synonyms.
+
+    Returns
+    -------
+    dict of str to tuple of str
+        Item id (with catalogue-only id names), text, category, lat, lon and price.
+    """
     events = all_synonyms()
     return {
         ITEM: events[ITEM] + _normed(CATALOGUE_ID_SYNONYMS),
@@ -256,7 +122,21 @@ _USER_WORDS: Final = frozenset(_normed((*schema.SYNONYMS[USER], *EXTRA_SYNONYMS[
 
 def match(column: str, names: tuple[str, ...], field: str = "") -> tuple[int, int, int] | None:
     """How well ``column`` matches a synonym list: (0, rank, 0) for the whole name, (1, cut,
-    rank) for a tail, None for no match (smaller is better)."""
+    rank) for a tail, None for no match (smaller is better).
+
+    Parameters
+    ----------
+    column
+        The header cell.
+    names
+        Normalised synonyms, best first.
+    field
+        The field asked for; user-like heads (``user_name``) only match the user field.
+
+    Returns
+    -------
+    tuple of int, or None
+    """
     key = norm_name(column)
     rank = {n: i for i, n in enumerate(names)}
     if key in rank:
@@ -265,7 +145,7 @@ def match(column: str, names: tuple[str, ...], field: str = "") -> tuple[int, in
     for cut in range(1, len(parts)):
         tail = "".join(parts[cut:])
         head = "".join(parts[:cut])
-        if tail in rank and tail not in _NO_TAIL and (field == USER or head not in _USER_WORDS):
+        if tail in rank and tail not in NO_TAIL and (field == USER or head not in _USER_WORDS):
             return (1, cut, rank[tail])
     if _CJK.search(key):
         hits = [
@@ -279,7 +159,19 @@ def match(column: str, names: tuple[str, ...], field: str = "") -> tuple[int, in
 
 
 def is_known_name(cell: str) -> bool:
-    """Whether a header cell names a field (whole name; or a tail of an identifier-like name)."""
+    """Whether a header cell names a field (whole name; or a tail of an identifier-like name).
+
+    Parameters
+    ----------
+    cell
+        One cell of a candidate header row; it must look like an identifier (a letter first, at
+        most 40 characters) to count.
+
+    Returns
+    -------
+    bool
+        False for phrases with spaces unless they are an exact synonym.
+    """
     if not re.fullmatch(r"[^\W\d][\w.\- ]{0,39}", str(cell).strip()):
         return False
     cell = str(cell).strip()
@@ -290,7 +182,27 @@ def is_known_name(cell: str) -> bool:
 
 
 def resolve_column(columns: tuple[str, ...], key: str | int, what: str) -> str:
-    """The column named ``key``, or at 0-based position ``key``."""
+    """The column named ``key``, or at 0-based position ``key``.
+
+    Parameters
+    ----------
+    columns
+        The source's column names.
+    key
+        A name, or a position (int or digit string).
+    what
+        The argument named in the error message.
+
+    Returns
+    -------
+    str
+        The column's name (a name wins over a position when a column is called "0").
+
+    Raises
+    ------
+    InvalidInputError
+        If ``key`` is neither a column name nor a position in range.
+    """
     text = str(key)
     if text in columns:
         return text
@@ -322,7 +234,21 @@ def detect_mapping(
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     """Events field -> source column, from the explicit (field, column) pairs then from names.
 
-    Returns the mapping (in ``MAPPABLE`` order) and the required fields still missing.
+    Parameters
+    ----------
+    columns
+        The source's column names.
+    explicit
+        (field, column name or position) pairs that win over detection.
+    ignore
+        Fields not to detect.
+    place_column
+        Column of place names to geocode, if any.
+
+    Returns
+    -------
+    tuple of (dict, tuple of str)
+        The mapping (in ``MAPPABLE`` order) and the required fields still missing.
     """
     _check_pairs(explicit, MAPPABLE, "mapping")
     chosen = {fld: resolve_column(columns, col, "mapping") for fld, col in explicit}
@@ -361,6 +287,17 @@ def detect_catalogue(
 
     Explicit (field, column) pairs win; a field given explicitly is not detected. Detected text
     columns are every column whose name is a text or category synonym.
+
+    Parameters
+    ----------
+    columns
+        The catalogue's column names.
+    explicit
+        (field, column name or position) pairs.
+
+    Returns
+    -------
+    dict of str to tuple of str
     """
     _check_pairs(explicit, CATALOGUE_FIELDS, "items_mapping")
     out: dict[str, list[str]] = {}
@@ -393,5 +330,16 @@ def detect_catalogue(
 
 
 def names_tried(fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """The synonyms looked for, per field, for a "no column found" message.
+
+    Parameters
+    ----------
+    fields
+        The fields that were not found.
+
+    Returns
+    -------
+    dict of str to list of str
+    """
     synonyms = all_synonyms()
     return {f: list(synonyms[f]) for f in fields}
