@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser
         The ``python -m core atlas`` parser.
     """
-    add_input_arguments(parser)
+    add_input_arguments(parser, out="atlas folder to write")
     for action in parser._actions:  # several inputs here: files, folders or globs
         if action.dest == "events":
             action.nargs = "+"
@@ -32,7 +32,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--master", default="local[2]", help="Spark master URL (spark engine)")
     parser.add_argument("--res", type=int, default=8, help="H3 resolution 0..15 (default 8)")
     add_analysis_arguments(parser)
-    parser.add_argument("--out", required=True, help="atlas folder to write")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -78,8 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser
         The ``python -m core heatmap`` parser.
     """
-    add_input_arguments(parser)
-    parser.add_argument("--out", required=True, help="folder to write into (created if missing)")
+    add_input_arguments(parser, out="folder to write into (created if missing)")
     parser.add_argument(
         "--res",
         type=_res,

@@ -24,8 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser
         The ``ingest`` parser.
     """
-    add_input_arguments(parser)
-    parser.add_argument("--out", required=True, help="output directory (created if needed)")
+    add_input_arguments(parser, out="output directory (created if needed)")
 
 
 def main(args: argparse.Namespace) -> int:

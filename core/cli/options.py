@@ -25,7 +25,7 @@ EVENTS_HELP = (
 )
 
 
-def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+def add_input_arguments(parser: argparse.ArgumentParser, out: str | None = None) -> None:
     """Add the shared input options (the events argument included) to ``parser``.
 
     Parameters
@@ -33,7 +33,11 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser
         A command's parser; gets ``events``, ``--items``, ``--map``, ``--items-map``,
         ``--delimiter``, ``--encoding``, ``--sheet`` and the header switches.
+    out
+        When given, a required ``--out`` folder option with this help text too.
     """
+    if out is not None:
+        parser.add_argument("--out", required=True, help=out)
     parser.add_argument("events", help=EVENTS_HELP)
     parser.add_argument("--items", default=None, help="optional item catalogue joined on item id")
     parser.add_argument(

@@ -30,8 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser
         The ``python -m core train`` parser.
     """
-    add_input_arguments(parser)
-    parser.add_argument("--out", required=True, help="folder to write the model into")
+    add_input_arguments(parser, out="folder to write the model into")
     parser.add_argument("--epochs", type=int, default=None, help="default: TrainSpec.for_log")
     parser.add_argument("--max-len", type=int, default=None, help="default: TrainSpec.for_log")
     parser.add_argument("--d-model", type=int, default=None, help="default: TrainSpec.for_log")
