@@ -105,7 +105,9 @@ def _item_frame(con, keyed: Path) -> pd.DataFrame:
         f"""SELECT item_id,
             sum(CASE WHEN weight IS NULL OR isnan(weight) THEN 1.0 ELSE weight END) AS weight,
             arg_min(item_text, ts::HUGEINT * 18446744073709551616 + ord)
-                FILTER (WHERE item_text IS NOT NULL) AS item_text
+                FILTER (WHERE item_text IS NOT NULL) AS item_text,
+            arg_min(category, ts::HUGEINT * 18446744073709551616 + ord)
+                FILTER (WHERE category IS NOT NULL) AS category
             FROM {_src(keyed)} GROUP BY item_id""",
     )
     frame = frame.sort_values(schema.ITEM).reset_index(drop=True)
@@ -113,6 +115,8 @@ def _item_frame(con, keyed: Path) -> pd.DataFrame:
     frame[schema.TS] = pd.Timestamp("2000-01-01", tz="UTC")
     frame[schema.ITEM_TEXT] = frame[schema.ITEM_TEXT].astype(object)
     frame[schema.ITEM_TEXT] = frame[schema.ITEM_TEXT].where(frame[schema.ITEM_TEXT].notna(), None)
+    if frame[schema.CATEGORY].isna().all():  # no category in the log: as ingest, no column
+        frame = frame.drop(columns=schema.CATEGORY)
     return schema.conform(frame)
 
 

@@ -100,12 +100,18 @@ def _item_frame(events) -> pd.DataFrame:
     items = events.groupBy(schema.ITEM).agg(
         F.sum(F.coalesce(F.nanvl(schema.WEIGHT, F.lit(None)), F.lit(1.0))).alias(schema.WEIGHT),
         F.min_by(schema.ITEM_TEXT, first_key).alias(schema.ITEM_TEXT),
+        F.min_by(
+            schema.CATEGORY,
+            F.when(F.col(schema.CATEGORY).isNotNull(), F.struct(schema.TS, "ord")),
+        ).alias(schema.CATEGORY),
     )
     frame = items.toPandas().sort_values(schema.ITEM).reset_index(drop=True)
     n = len(frame)
     frame[schema.USER] = "_"
     frame[schema.TS] = pd.Timestamp("2000-01-01", tz="UTC")
     frame[schema.ITEM_TEXT] = frame[schema.ITEM_TEXT].astype(object)
+    if frame[schema.CATEGORY].isna().all():  # no category in the log: as ingest, no column
+        frame = frame.drop(columns=schema.CATEGORY)
     return schema.conform(frame) if n else frame
 
 

@@ -71,7 +71,7 @@ def ingest_on_spark(
         "ord", F.col("file").cast("long") * ORDER_STRIDE + F.col("row_number")
     )
     events = (
-        accepted.groupBy(*CANONICAL_PARSED, "extras")
+        accepted.groupBy(*CANONICAL_PARSED, schema.CATEGORY, "extras")
         .agg(F.min("ord").alias("ord"))
         .drop("extras")
         .persist(StorageLevel.MEMORY_AND_DISK)

@@ -35,12 +35,24 @@ from core.io.fields import fields, text, timestamp_bounds, validate
 from core.io.formats import read_json_lines
 from core.io.ingest import IngestSpec, sniff
 from core.io.reader import flatten
-from core.schema import CANONICAL, EVENT, ITEM, ITEM_TEXT, LAT, LON, TS, TZ_OFFSET, USER, WEIGHT
+from core.schema import (
+    CANONICAL,
+    CATEGORY,
+    EVENT,
+    ITEM,
+    ITEM_TEXT,
+    LAT,
+    LON,
+    TS,
+    TZ_OFFSET,
+    USER,
+    WEIGHT,
+)
 
 #: Columns of the parsed rows (reason "" = accepted; on rejected rows ts is 0, the rest null).
 PARSED_SCHEMA = (
     "file int, row_number long, reason string, user_id string, item_id string, ts long, "
-    "event string, weight double, item_text string, lat double, lon double, "
+    "event string, weight double, item_text string, category string, lat double, lon double, "
     "tz_offset_min double, extras string"
 )
 CANONICAL_PARSED = (USER, ITEM, TS, EVENT, WEIGHT, ITEM_TEXT, LAT, LON, TZ_OFFSET)
@@ -208,6 +220,7 @@ def validate_table(
             EVENT: as_text(EVENT),
             WEIGHT: events[WEIGHT].to_numpy(dtype=np.float64),
             ITEM_TEXT: as_text(ITEM_TEXT),
+            CATEGORY: as_text(CATEGORY),
             LAT: events[LAT].to_numpy(dtype=np.float64) if LAT in events else nan,
             LON: events[LON].to_numpy(dtype=np.float64) if LON in events else nan,
             TZ_OFFSET: events[TZ_OFFSET].to_numpy(dtype=np.float64) if TZ_OFFSET in events else nan,

@@ -44,6 +44,7 @@ KEY: Final = (
     schema.EVENT,
     schema.WEIGHT,
     schema.ITEM_TEXT,
+    schema.CATEGORY,
     schema.LAT,
     schema.LON,
     schema.TZ_OFFSET,

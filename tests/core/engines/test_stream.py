@@ -137,3 +137,23 @@ def test_every_format_streams_to_the_rows_and_rejections_ingest_finds(tmp_path, 
     assert rows["user_id"].tolist() == ref.events["user_id"].astype(str).tolist()
     assert rows["item_id"].tolist() == ref.events["item_id"].astype(str).tolist()
     assert rows["ts"].tolist() == ref.events["ts"].array.asi8.tolist()
+
+
+def test_a_catalogue_category_names_the_topics_in_the_streamed_build_too(tmp_path):
+    # the catalogue's category leads the topic labels ("Sports > Yoga · ..."), as in memory
+    from core.sample import SampleSpec, generate
+
+    sample = generate(
+        SampleSpec(seed=5, n_users=80, n_items=40, weeks=6, n_drifters=4, dirty=False)
+    )
+    events, items = tmp_path / "events.csv", tmp_path / "items.csv"
+    sample.events_raw.to_csv(events, index=False)
+    sample.items_raw.to_csv(items, index=False)
+    spec = AtlasSpec(k=4, top=10, source="behaviour")
+    local_engine.build([events], tmp_path / "mem", items=str(items), spec=spec, in_memory=True)
+    local_engine.build([events], tmp_path / "st", items=str(items), spec=spec)
+    mem, st = open_atlas(tmp_path / "mem"), open_atlas(tmp_path / "st")
+    categories = {str(c).split(" > ")[0].lower() for c in sample.items_raw["category"]}
+    assert all(label.split(" > ")[0] in categories for label in st.labels), st.labels
+    assert mem.labels == st.labels
+    pd.testing.assert_frame_equal(mem.table("item_topics"), st.table("item_topics"))
