@@ -29,25 +29,13 @@ import pyarrow.compute as pc
 
 from core.errors import InvalidInputError, MissingColumnsError
 from core.io.catalogue import Catalogue, join_catalogue
-from core.io.columns import PLACE, detect_mapping, names_tried
+from core.io.columns import CATEGORY, PLACE, detect_mapping, names_tried
 from core.io.delimited import _parse_csv
 from core.io.fields import fields, text, timestamp_bounds, validate
 from core.io.formats import read_json_lines
 from core.io.ingest import IngestSpec, sniff
 from core.io.reader import flatten
-from core.schema import (
-    CANONICAL,
-    CATEGORY,
-    EVENT,
-    ITEM,
-    ITEM_TEXT,
-    LAT,
-    LON,
-    TS,
-    TZ_OFFSET,
-    USER,
-    WEIGHT,
-)
+from core.schema import CANONICAL, EVENT, ITEM, ITEM_TEXT, LAT, LON, TS, TZ_OFFSET, USER, WEIGHT
 
 #: Columns of the parsed rows (reason "" = accepted; on rejected rows ts is 0, the rest null).
 PARSED_SCHEMA = (
