@@ -52,8 +52,12 @@ def test_opens_on_the_overview_with_findings_then_plays_the_map(server: str, bro
     settle(page)
 
     # the playback as a self-contained HTML animation, opened with no network at all
-    with page.expect_download() as info:
-        page.locator('[data-testid="stDownloadButton"] button', has_text="Playback HTML").click()
+    button = page.locator('[data-testid="stDownloadButton"] button', has_text="Playback HTML")
+    button.wait_for(timeout=60_000)
+    # the file is made on click (a server round trip that renders every frame): allow for a busy
+    # machine rather than the default 30 s
+    with page.expect_download(timeout=180_000) as info:
+        button.click()
     path = tmp_path / "playback.html"
     info.value.save_as(path)
     assert info.value.suggested_filename.startswith("map_playback")
