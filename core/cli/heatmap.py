@@ -12,9 +12,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-from core import schema
 from core.cli.options import add_input_arguments, read_events
 from core.errors import InvalidInputError
 from core.render import maps as maprender
@@ -49,10 +46,10 @@ def fit_grid(events, res: int | str) -> tuple[int, int, str | None]:
     tuple of (int, int, str or None)
         ``(res, map_res, note)``; ``note`` is None when both are the resolution asked for.
     """
-    lat = events[schema.LAT].to_numpy(dtype=np.float64)
-    lon = events[schema.LON].to_numpy(dtype=np.float64)
     asked = 8 if res == "auto" else int(res)
-    fitted, n_cells = geo.fit_res(lat, lon, asked, max_cells=geo.MAP_CELLS)
+    fitted, n_cells = heatmaps.default_res(
+        events, preferred=asked, coarsest=min(asked, geo.COARSEST_DEFAULT_RES)
+    )
     if fitted == asked:
         return asked, asked, None
     if res == "auto":
