@@ -22,6 +22,7 @@ def test_opens_on_the_overview_with_findings_then_plays_the_map(server: str, bro
     settle(page, timeout=480)
     assert page.get_by_role("heading", name="Overview").count() == 1
     assert page.get_by_text("bundled sample").count() >= 1
+    page.locator('[data-testid="stMetricLabel"]').first.wait_for(timeout=60_000)
     tiles = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert {"Events", "Users", "Items", "Time span", "Located"} <= set(tiles)
     findings = page.locator('[class*="st-key-ov_finding_"]')
