@@ -76,22 +76,67 @@ class Atlas(SpaceViews, UserViews, InsightViews, ModelViews, AdaptedEncoderViews
         self._fingerprint = fingerprint
         self._memo: dict[str, dict[Hashable, Any]] = {}
         self._lock = threading.RLock()
+        self._running: dict[tuple[str, Hashable], threading.Event] = {}
         #: The batches folded in by :meth:`extend`, oldest first.
         self.arrivals: tuple = ()
 
     # ------------------------------------------------------------------ memo
 
     def _once(self, kind: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per (kind, key): a second caller while it runs (another session,
+        or :meth:`warm`'s thread) waits for that result instead of computing it again."""
         with self._lock:
             store = self._memo.setdefault(kind, {})
             if key in store:
                 return store[key]
-        value = compute()
-        with self._lock:
-            if len(store) >= MEMO_ENTRIES:
-                store.pop(next(iter(store)))
-            store[key] = value
+            running = self._running.get((kind, key))
+            if running is None:
+                running = self._running[(kind, key)] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            running.wait()
+            return self._once(kind, key, compute)  # its result, or (it failed) computed here
+        try:
+            value = compute()
+            with self._lock:
+                if len(store) >= MEMO_ENTRIES:
+                    store.pop(next(iter(store)))
+                store[key] = value
+        finally:
+            with self._lock:
+                del self._running[(kind, key)]
+            running.set()
         return value
+
+    def warm(self, *calls: Callable[[Atlas], object]) -> threading.Thread:
+        """Run ``calls`` (each given this facade) on a background thread, so that the results
+        they memoise are ready, or under way, when a page asks for them; a caller asking for one
+        while it runs waits for it rather than computing it twice. Errors are left for that
+        caller to meet (the call is simply made again).
+
+        Parameters
+        ----------
+        calls
+            E.g. ``lambda a: a.drift_ranking("W", 8)``.
+
+        Returns
+        -------
+        threading.Thread
+            The started (daemon) thread.
+        """
+
+        def run() -> None:
+            for call in calls:
+                try:
+                    call(self)
+                except Exception:  # the page's own call meets it, and shows it
+                    continue
+
+        thread = threading.Thread(target=run, name="atlas-warm", daemon=True)
+        thread.start()
+        return thread
 
     # ------------------------------------------------------------------ interests
 
@@ -99,6 +144,11 @@ class Atlas(SpaceViews, UserViews, InsightViews, ModelViews, AdaptedEncoderViews
     def fingerprint(self) -> str:
         """Content hash of the events: identical content, identical fingerprint."""
         return self._fingerprint or schema.fingerprint(self.events)
+
+    @property
+    def vectors_ready(self) -> bool:
+        """Whether the item vectors are computed already (no text left to encode)."""
+        return "item_vectors" in self.__dict__
 
     @cached_property
     def item_vectors(self) -> ItemVectors:

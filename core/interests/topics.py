@@ -168,10 +168,12 @@ def silhouette(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
     """
     if k < 2:
         return float("nan")
-    dist = (1.0 - x @ x.T).clamp_min(0).double()  # (n, n)
+    xd = x.double()
     onehot = torch.nn.functional.one_hot(labels, k).double()  # (n, k)
     counts = onehot.sum(0)  # (k,)
-    sums = dist @ onehot  # (n, k): total distance to each cluster
+    # Total cosine distance from each row to each cluster, without the (n, n) distance matrix:
+    # sum over j in c of (1 - x_i . x_j) = |c| - x_i . (sum over j in c of x_j).  O(n d k).
+    sums = (counts[None, :] - xd @ (xd.T @ onehot)).clamp_min(0)  # (n, k)
     own = counts[labels]
     a = sums.gather(1, labels[:, None]).squeeze(1) / (own - 1).clamp_min(1)
     mean_other = sums / counts.clamp_min(1)

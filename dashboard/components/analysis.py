@@ -16,7 +16,8 @@ def topic_info(fp: str, spec: AnalysisSpec, events: pd.DataFrame) -> TopicInfo:
     stay in the on-disk vector cache, so nothing is encoded twice."""
     ready = f"_texts_encoded:{fp}:{spec}"
     encoder = cached.shared_encoder(spec)
-    if not st.session_state.get(ready) and encoder is not None:
+    done = st.session_state.get(ready) or cached.atlas(fp, spec, events).vectors_ready
+    if not done and encoder is not None:
         bar = st.empty()
 
         def report(done: int, total: int) -> None:

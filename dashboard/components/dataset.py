@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from core import schema
+from core.spacetime.areas import warm_cities
 from dashboard.components.feedback import md_escape
 
 STATE_KEY = "atlas_dataset"
@@ -80,15 +81,18 @@ def extended(dataset: Dataset, atlas: object) -> Dataset:
     )
 
 
-#: Libraries the first analysis needs that take seconds to import (the sentence encoder's).
-WARM_IMPORTS = ("sentence_transformers",)
+#: Libraries the first analysis needs that take seconds to import (the sentence encoder's, and
+#: DBSCAN for the Overview's hotspots).
+WARM_IMPORTS = ("sentence_transformers", "sklearn.cluster")
 
 
 def _warm_imports() -> None:
-    """Import ``WARM_IMPORTS`` on a background thread while the log loads, so that the first page
-    after it (the Overview: item vectors) does not wait for them (imports are once per process)."""
+    """Import ``WARM_IMPORTS``, and read the city names, on background threads while the log
+    loads, so that the first page after it (the Overview: item vectors, hotspots, area names) does
+    not wait for them (both are once per process)."""
     for name in (n for n in WARM_IMPORTS if n not in sys.modules):
         threading.Thread(target=importlib.import_module, args=(name,), daemon=True).start()
+    warm_cities()  # the Overview's area names
 
 
 def current() -> Dataset:

@@ -67,6 +67,9 @@ tiles[3].metric(
 )
 tiles[4].metric("Located", f"{100 * summary.located_share:.0f} %", help="events with a location")
 
+# The busiest areas and every user's change points need no widget: they start on a background
+# thread while the topics and the blocks above them draw (the page's own calls wait for them).
+cached.atlas(fp, spec, events).warm(lambda a: a.areas(8), lambda a: a.drift_ranking("W", 8))
 info = topic_info(fp, spec, events)
 
 # The findings rest on the heavier results below (hotspots, every user's timeline): their place is

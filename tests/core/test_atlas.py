@@ -3,6 +3,9 @@ log untouched."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +60,49 @@ def test_each_result_is_computed_once_per_spec(atlas: Atlas) -> None:
     assert atlas.timeline("W") is atlas.timeline("W")
     assert atlas.topics is atlas.topics
     assert atlas.period_counts(trends.TrendSpec(period="M")) is not atlas.period_counts(tspec)
+
+
+def test_a_result_asked_for_while_it_computes_is_computed_once() -> None:
+    fresh = Atlas(_log(), SPEC)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return "done"
+
+    first = threading.Thread(target=lambda: fresh._once("k", 1, slow))
+    first.start()
+    started.wait(10)
+    got: list[str] = []
+    second = threading.Thread(target=lambda: got.append(fresh._once("k", 1, slow)))
+    second.start()
+    time.sleep(0.2)
+    assert got == []  # the second caller waits for the first, it does not compute
+    release.set()
+    first.join(10), second.join(10)
+    assert got == ["done"] and len(calls) == 1
+
+
+def test_a_failed_computation_is_made_again_by_the_next_caller() -> None:
+    fresh = Atlas(_log(), SPEC)
+
+    def boom() -> str:
+        raise RuntimeError("first try fails")
+
+    with pytest.raises(RuntimeError, match="first try"):
+        fresh._once("k", 1, boom)
+    assert fresh._once("k", 1, lambda: "second") == "second"
+
+
+def test_warm_memoises_what_the_page_asks_for_later() -> None:
+    fresh = Atlas(_log(), SPEC)
+    assert not fresh.vectors_ready
+    fresh.warm(lambda a: 1 / 0, lambda a: a.drift_ranking("W", 5)).join(60)  # an error is skipped
+    assert fresh.vectors_ready
+    warmed = fresh._memo["drift"][("W", 5)]
+    assert fresh.drift_ranking("W", 5) is warmed
 
 
 def test_the_whole_window_map_has_every_located_event_once(atlas: Atlas) -> None:

@@ -35,8 +35,10 @@ def test_second_run_encodes_only_new_texts(cache_dir: str) -> None:
     b = second.encode(texts)
     assert (second.calls, second.encoded) == (0, 0)
     torch.testing.assert_close(a, b)
+    assert second._loaded is None  # every text was cached: the model was never loaded
     grown = second.encode([*texts, "pickleball paddle", "yoga mat"])
     assert (second.calls, second.encoded) == (1, 1)
+    assert second._loaded is not None
     torch.testing.assert_close(grown[:3], a)
 
 
