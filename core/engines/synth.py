@@ -62,7 +62,7 @@ def clustered_events(
         {
             "user_id": np.char.add("u", user.astype(str)),
             "item_id": np.char.add("i", item.astype(str)),
-            "ts": pd.to_datetime(ts, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ts": np.char.add(np.datetime_as_string(ts.astype("datetime64[s]"), unit="s"), "Z"),
             "event": events,
             "lat": lat,
             "lon": lon,

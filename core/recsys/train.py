@@ -51,9 +51,9 @@ class TrainSpec:
     dropout: float = 0.2
     epochs: int = 40
     batch_size: int = 64
-    lr: float = 2e-3
+    lr: float = 5e-3
     weight_decay: float = 0.0
-    warmup_steps: int = 0  # linear learning-rate warmup over this many optimiser steps
+    warmup_steps: int = 200  # linear learning-rate warmup over this many optimiser steps
     loss: str = "full"  # "full" cross-entropy, or "sampled" softmax
     n_negatives: int = 512
     patience: int = 4
@@ -78,6 +78,7 @@ class TrainSpec:
             "n_layers": 1,
             "max_len": 20,
             "lr": 3e-3,
+            "warmup_steps": 0,
             "epochs": 8,
             "patience": 3,
         }
@@ -85,8 +86,11 @@ class TrainSpec:
 
     @classmethod
     def for_log(cls, n_events: int, **overrides: object) -> TrainSpec:
-        """Defaults sized for a log of ``n_events``: width 32 and batches of 64 below
-        ``SMALL_LOG_EVENTS`` events (a tiny log over-fits a wide model), the full defaults above.
+        """Defaults sized for a log of ``n_events``: below ``SMALL_LOG_EVENTS`` events width 32
+        (a tiny log over-fits a wide model), lr 2e-3 and no warm-up (a tiny log makes too few
+        optimiser steps to warm up over 200); the full defaults above (lr 5e-3 after 200 warm-up
+        steps: on MovieLens-100K, 0.095 NDCG@10 over 3 seeds in 78-106 s, against 0.067-0.096 in
+        up to 25 epochs at lr 2e-3 without warm-up).
 
         Examples
         --------
@@ -96,7 +100,7 @@ class TrainSpec:
         if n_events < 0:
             raise InvalidInputError(f"n_events: expected >= 0, found {n_events}")
         base: dict[str, object] = (
-            {"d_model": 32, "batch_size": 64} if n_events < SMALL_LOG_EVENTS else {}
+            {"d_model": 32, "lr": 2e-3, "warmup_steps": 0} if n_events < SMALL_LOG_EVENTS else {}
         )
         return cls(**{**base, **overrides})  # type: ignore[arg-type]
 

@@ -13,6 +13,7 @@ TINY = TrainSpec(
     dropout=0.0,
     epochs=12,
     lr=1e-2,
+    warmup_steps=0,
     batch_size=16,
     max_len=8,
     patience=12,

@@ -77,7 +77,10 @@ def test_on_the_bundled_sample_the_model_beats_popularity_and_item_knn():
 def test_for_log_narrows_the_model_below_five_thousand_events():
     small, large = train.TrainSpec.for_log(4_999), train.TrainSpec.for_log(5_000)
     assert (small.d_model, small.batch_size) == (32, 64)
+    assert (small.lr, small.warmup_steps) == (2e-3, 0)  # too few steps to warm up over
     assert large == train.TrainSpec()
+    assert (large.d_model, large.lr, large.warmup_steps) == (64, 5e-3, 200)
+    assert train.TrainSpec.fast().warmup_steps == 0
     assert train.TrainSpec.for_log(10, epochs=3).epochs == 3
     with pytest.raises(InvalidInputError, match="n_events: expected >= 0, found -1"):
         train.TrainSpec.for_log(-1)
