@@ -32,6 +32,7 @@ from core.engines.folder import AtlasManifest, AtlasSpec, write_atlas
 from core.engines.local import expand_inputs, item_model, topics_record
 from core.engines.spark_events import ingest_on_spark, write_events
 from core.errors import InvalidInputError
+from core.interests.cooccurrence import cooccurrence_pairs
 from core.interests.timeline import TIMELINE_COLUMNS
 from core.io.ingest import IngestSpec
 
@@ -115,25 +116,48 @@ def _item_frame(events) -> pd.DataFrame:
     return schema.conform(frame) if n else frame
 
 
-def _pairs(events, item_ids: tuple[str, ...], window: int):
-    """core.interests.cooccurrence.cooccurrence_pairs, counted in Spark."""
-    from pyspark.sql import Window
+def _bucketed(events, columns: Sequence[str], n_buckets: int):
+    """``columns`` of the events with a ``bucket`` of whole users, hash-partitioned by it once
+    and cached: each grouped pass over the buckets then runs without a shuffle of its own."""
     from pyspark.sql import functions as F
 
-    order = Window.partitionBy(schema.USER).orderBy(schema.TS, "ord")
-    seq = events.select(
-        schema.USER, F.col(schema.ITEM).alias("a"), F.row_number().over(order).alias("pos")
+    slim = events.select(*columns).withColumn(
+        "bucket", F.pmod(F.xxhash64(schema.USER), F.lit(n_buckets))
     )
-    ahead = seq.select(
-        schema.USER, "a", F.explode(F.sequence(F.lit(1), F.lit(window))).alias("off"), "pos"
-    ).withColumn("bpos", F.col("pos") + F.col("off"))
-    other = seq.select(schema.USER, F.col("a").alias("b"), F.col("pos").alias("bpos"))
-    pairs = ahead.join(other, [schema.USER, "bpos"]).filter(F.col("a") != F.col("b"))
-    value = (F.lit(1.0) / F.col("off")).alias("v")
-    both = pairs.select("a", "b", value).unionByName(
-        pairs.select(F.col("b").alias("a"), F.col("a").alias("b"), value)
-    )
-    got = both.groupBy("a", "b").agg(F.sum("v").alias("v")).toPandas()
+    return slim.repartition(n_buckets, "bucket").cache()
+
+
+def _frame(pdf: pd.DataFrame, weight: bool = False) -> pd.DataFrame:
+    """One bucket's rows as a canonical frame, in (time, input order) order as the local engine
+    reads them."""
+    pdf = pdf.sort_values([schema.TS, "ord"], kind="stable")
+    columns = {
+        schema.USER: pdf[schema.USER].to_numpy(dtype=object),
+        schema.ITEM: pdf[schema.ITEM].to_numpy(dtype=object),
+        schema.TS: pd.to_datetime(pdf[schema.TS].to_numpy(np.int64), utc=True),
+    }
+    if weight:
+        columns[schema.WEIGHT] = pdf[schema.WEIGHT].to_numpy(np.float64)
+    return schema.conform(pd.DataFrame(columns))
+
+
+def _pairs(events, item_ids: tuple[str, ...], window: int, n_buckets: int):
+    """core.interests.cooccurrence.cooccurrence_pairs (the local engine's code) per bucket of
+    whole users in applyInPandas, summed per item pair in Spark (as the DuckDB engine sums its
+    buckets): one shuffle of the events, not a windowed self-join of window x events rows."""
+    from pyspark.sql import functions as F
+
+    slim = _bucketed(events, [schema.USER, schema.ITEM, schema.TS, "ord"], n_buckets)
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        frame = _frame(pdf)
+        rows, cols, counts, _ = cooccurrence_pairs(frame, window)
+        names = frame[schema.ITEM].cat.categories.astype(str).to_numpy(dtype=object)
+        return pd.DataFrame({"a": names[rows], "b": names[cols], "v": counts})
+
+    per_bucket = slim.groupBy("bucket").applyInPandas(run, "a string, b string, v double")
+    got = per_bucket.groupBy("a", "b").agg(F.sum("v").alias("v")).toPandas()
+    slim.unpersist()
     index = pd.Index(item_ids)
     n = len(item_ids)
     rows = index.get_indexer(got["a"].astype(str)).astype(np.int64)
@@ -157,32 +181,22 @@ def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Pat
     from pyspark.sql import functions as F
 
     ref = pd.Timestamp(ref_ns, tz="UTC")
-    slim = events.select(schema.USER, schema.ITEM, schema.TS, schema.WEIGHT, "ord").withColumn(
-        "bucket", F.pmod(F.xxhash64(schema.USER), F.lit(n_buckets))
-    )
+    columns = [schema.USER, schema.ITEM, schema.TS, schema.WEIGHT, "ord"]
+    slim = _bucketed(events, columns, n_buckets)
 
     def runner(kind: str):
         def run(pdf: pd.DataFrame) -> pd.DataFrame:
-            pdf = pdf.sort_values([schema.TS, "ord"], kind="stable")
-            frame = schema.conform(
-                pd.DataFrame(
-                    {
-                        schema.USER: pdf[schema.USER].to_numpy(dtype=object),
-                        schema.ITEM: pdf[schema.ITEM].to_numpy(dtype=object),
-                        schema.TS: pd.to_datetime(pdf[schema.TS].to_numpy(np.int64), utc=True),
-                        schema.WEIGHT: pdf[schema.WEIGHT].to_numpy(np.float64),
-                    }
-                )
-            )
+            frame = _frame(pdf, weight=True)
             return tables.user_tables(frame, vectors, topics, spec, ref, which=(kind,))[kind]
 
         return run
 
-    for kind in ("user_interests", "timeline"):
+    for kind in ("user_interests", "timeline"):  # both passes read the one shuffled copy
         result = slim.groupBy("bucket").applyInPandas(
             runner(kind), _user_schema(kind, topics.labels, vectors.dim)
         )
         result.write.mode("overwrite").parquet(str(out / kind))
+    slim.unpersist()
     from core.interests.timeline import drift_ranking
 
     drift_schema = (
@@ -314,12 +328,14 @@ def build(
     surrogate = _item_frame(events)
     item_ids = tuple(surrogate[schema.ITEM].cat.categories.astype(str))
     window = 5
-    vectors, topics = item_model(surrogate, spec, pairs=lambda: _pairs(events, item_ids, window))
+    n_buckets = max(2, spark.sparkContext.defaultParallelism, int(stats["n"]) // 200_000)
+    vectors, topics = item_model(
+        surrogate, spec, pairs=lambda: _pairs(events, item_ids, window, n_buckets)
+    )
     engagement = surrogate[schema.WEIGHT].to_numpy(np.float64)
     item_topic = tables.item_topics_frame(vectors, topics, engagement)
     basis = tables.time_basis(stats)
     counted = _count_tables(events, item_topic, topics.labels, spec, basis, stats)
-    n_buckets = max(2, spark.sparkContext.defaultParallelism, int(stats["n"]) // 200_000)
     drift = _user_tables(events, vectors, topics, spec, int(stats["hi"]), root, n_buckets)
     events.unpersist()
     return write_atlas(

@@ -38,6 +38,7 @@ def atlases(tmp_path_factory):
     spark.sparkContext.setLogLevel("ERROR")
     b_json = _nested_jsonl(b)
     try:
+        PAIRS.append(_spark_pairs(spark_engine, spark))
         local_engine.build([a, b], root / "local", items=str(items), spec=SPEC)
         spark_engine.build([a, b], root / "spark", items=str(items), spec=SPEC, spark=spark)
         local_engine.build([a, b_json], root / "local_json", items=str(items), spec=SPEC)
@@ -51,6 +52,41 @@ def atlases(tmp_path_factory):
 
 
 ATLASES_JSON: list = []  # filled by the ``atlases`` fixture (one Spark session for both builds)
+PAIRS: list = []  # (log, Spark's co-occurrence pairs of it), filled by the fixture too
+
+
+def _pair_log() -> pd.DataFrame:
+    """Six users over nine items, with ties in time inside a user (input order decides them)."""
+    rng = np.random.default_rng(3)
+    n = 240
+    return pd.DataFrame(
+        {
+            "user_id": rng.choice([f"u{k}" for k in range(6)], n),
+            "item_id": rng.choice([f"i{k}" for k in range(9)], n),
+            "ts": rng.integers(0, 40, n).astype(np.int64) * 1_000_000_000,
+            "ord": np.arange(n, dtype=np.int64),
+        }
+    )
+
+
+def _spark_pairs(spark_engine, spark):
+    log = _pair_log()
+    items = tuple(sorted(log["item_id"].unique()))
+    return log, spark_engine._pairs(spark.createDataFrame(log), items, 5, 3)
+
+
+def test_spark_co_occurrence_pairs_equal_the_local_code(atlases) -> None:
+    from core.interests.cooccurrence import cooccurrence_pairs
+    from core.schema import conform
+
+    log, (rows, cols, vals, n) = PAIRS[0]
+    ordered = log.sort_values(["ts", "ord"], kind="stable")
+    frame = conform(ordered.assign(ts=pd.to_datetime(ordered["ts"], utc=True)).drop(columns="ord"))
+    want_rows, want_cols, want_vals, want_n = cooccurrence_pairs(frame, 5)
+    assert n == want_n == 9 and len(rows) > 20
+    np.testing.assert_array_equal(rows, want_rows)
+    np.testing.assert_array_equal(cols, want_cols)
+    np.testing.assert_allclose(vals, want_vals, rtol=1e-12)
 
 
 def _nested_jsonl(csv_path):
