@@ -4,7 +4,8 @@ What runs where:
 
 * executors: ingest (core.io's own validation per partition, see ``spark_ingest``), exact
   duplicates, H3 cells (core.spacetime.geo in mapInPandas), every count and exact distinct-user
-  count (Spark group-bys), co-occurrence of items in user sequences (a windowed self-join), and
+  count (Spark group-bys), co-occurrence of items in user sequences (the local code per bucket
+  of whole users, summed per item pair), and
   the user tables: whole users hashed into buckets, each bucket run through today's
   core.interests code (``tables.user_tables``) decayed to the end of the whole log; the
   exponential decay factorises per user, so a bucket needs no other user's events;
