@@ -37,8 +37,9 @@ VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
     "defaults": ("defaults (`TrainSpec.for_log`)", {}),
     "no-text": ("ID-only (no text-initialised item embeddings)", {"text": False}),
     "no-gap": ("no time-gap input", {"use_time_gap": False}),
-    "len50": ("history length 50", {"max_len": 50}),
     "len100": ("history length 100", {"max_len": 100}),
+    "len200": ("history length 200", {"max_len": 200}),
+    "len20": ("history length 20", {"max_len": 20}),
     "width32": ("width 32", {"d_model": 32}),
     "width128": ("width 128", {"d_model": 128}),
     "drop0.2": ("dropout 0.2", {"dropout": 0.2}),
@@ -47,7 +48,7 @@ VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
     "layers1": ("1 block", {"n_layers": 1}),
     "sampled": ("sampled softmax (512 negatives)", {"loss": "sampled"}),
     "old": (
-        "previous defaults (length 50, dropout 0.2, lr 2e-3, batch 64)",
+        "previous model (lr 2e-3, no warm-up, no seen-item score)",
         {
             "max_len": 50,
             "dropout": 0.2,
@@ -59,7 +60,7 @@ VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
     ),
 }
 
-DEFAULT_VARIANTS = "defaults,no-seen,no-text,no-gap,len200,width32,drop0.5"
+DEFAULT_VARIANTS = "defaults,no-seen,no-text,no-gap,len20,len100,width32,drop0.5"
 
 
 def _parse_set(items: list[str]) -> dict[str, object]:
