@@ -67,10 +67,14 @@ tiles[3].metric(
 )
 tiles[4].metric("Located", f"{100 * summary.located_share:.0f} %", help="events with a location")
 
-# The busiest areas and every user's change points need no widget: they start on a background
-# thread while the topics and the blocks above them draw (the page's own calls wait for them).
-cached.atlas(fp, spec, events).warm(lambda a: a.areas(8), lambda a: a.drift_ranking("W", 8))
+# The busiest areas and every user's change points need no widget: they compute on background
+# threads while the blocks above them draw (the page's own calls wait for them). The drift ranking
+# starts only once the topics are there, so that the item texts are read here, with the progress
+# bar and Stop, never by the background thread.
+facade = cached.atlas(fp, spec, events)
+facade.warm(lambda a: a.areas(8))
 info = topic_info(fp, spec, events)
+facade.warm(lambda a: a.drift_ranking("W", 8))
 
 # The findings rest on the heavier results below (hotspots, every user's timeline): their place is
 # kept at the top, and they are written last, so the quicker blocks show while those compute.
