@@ -118,14 +118,14 @@ def _item_frame(events) -> pd.DataFrame:
 
 
 def _bucketed(events, columns: Sequence[str], n_buckets: int):
-    """``columns`` of the events with a ``bucket`` of whole users, hash-partitioned by it once
-    and cached: each grouped pass over the buckets then runs without a shuffle of its own."""
+    """``columns`` of the events with a ``bucket`` of whole users, hash-partitioned by it: a
+    grouped pass over the buckets needs no shuffle of its own (cache it to share it)."""
     from pyspark.sql import functions as F
 
     slim = events.select(*columns).withColumn(
         "bucket", F.pmod(F.xxhash64(schema.USER), F.lit(n_buckets))
     )
-    return slim.repartition(n_buckets, "bucket").cache()
+    return slim.repartition(n_buckets, "bucket")
 
 
 def _frame(pdf: pd.DataFrame, weight: bool = False) -> pd.DataFrame:
@@ -158,7 +158,6 @@ def _pairs(events, item_ids: tuple[str, ...], window: int, n_buckets: int):
 
     per_bucket = slim.groupBy("bucket").applyInPandas(run, "a string, b string, v double")
     got = per_bucket.groupBy("a", "b").agg(F.sum("v").alias("v")).toPandas()
-    slim.unpersist()
     index = pd.Index(item_ids)
     n = len(item_ids)
     rows = index.get_indexer(got["a"].astype(str)).astype(np.int64)
@@ -183,7 +182,7 @@ def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Pat
 
     ref = pd.Timestamp(ref_ns, tz="UTC")
     columns = [schema.USER, schema.ITEM, schema.TS, schema.WEIGHT, "ord"]
-    slim = _bucketed(events, columns, n_buckets)
+    slim = _bucketed(events, columns, n_buckets).cache()  # two passes share one shuffle
 
     def runner(kind: str):
         def run(pdf: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +191,7 @@ def _user_tables(events, vectors, topics, spec: AtlasSpec, ref_ns: int, out: Pat
 
         return run
 
-    for kind in ("user_interests", "timeline"):  # both passes read the one shuffled copy
+    for kind in ("user_interests", "timeline"):
         result = slim.groupBy("bucket").applyInPandas(
             runner(kind), _user_schema(kind, topics.labels, vectors.dim)
         )
