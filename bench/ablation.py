@@ -46,6 +46,8 @@ VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
     "drop0.5": ("dropout 0.5", {"dropout": 0.5}),
     "no-seen": ("no seen-item score", {"seen_bias": False}),
     "layers1": ("1 block", {"n_layers": 1}),
+    "id-drop0.2": ("item-ID dropout 0.2 (candidates scored by text alone)", {"id_dropout": 0.2}),
+    "id-drop0.1": ("item-ID dropout 0.1", {"id_dropout": 0.1}),
     "sampled": ("sampled softmax (512 negatives)", {"loss": "sampled"}),
     "old": (
         "previous model (lr 2e-3, no warm-up, no seen-item score)",

@@ -43,6 +43,25 @@ class ModelViews:
             result = self._with_frozen_row(result)  # core.atlas_adapt: frozen beside adapted
         return result
 
+    def new_item_report(self, tspec, progress=None) -> pd.DataFrame:
+        """The new-item evaluation at ``tspec`` (``core.recsys.newitems.new_item_report``): a
+        seeded 10 % of items lose their training events, and text-initialised and ID-only models
+        are trained without them. The text model reads the frozen encoder's text vectors (never
+        behaviour vectors, which would know the removed events); a log without item text gets the
+        ID-only model alone. Memoised per spec; empty, and not kept, when ``progress`` cancels."""
+        from core.recsys.newitems import new_item_report
+
+        with self._lock:
+            if tspec in self._memo.get("new_items", {}):
+                return self._memo["new_items"][tspec]
+        text, ids = None, None
+        if self.item_vectors.model is not None:  # the item text was read
+            text, ids = self.frozen_text, [str(i) for i in self.item_vectors.item_ids]
+        report = new_item_report(self.events, text, ids, tspec, callback=progress)
+        if report.empty:
+            return report
+        return self._once("new_items", tspec, lambda: report)
+
     def bundle(self, result):
         """A trained result as a ``ModelBundle`` whose reasons name each item's topic."""
         from core.recsys import persist

@@ -50,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: initialise items from language-model vectors (core.interests.embeddings); none: skip",
     )
+    parser.add_argument(
+        "--id-dropout",
+        type=float,
+        default=train.TrainSpec.id_dropout,
+        help="share of items scored by their text alone in each training batch, so that items "
+        "with no training events rank by their text (default %(default)s; text models only)",
+    )
     parser.add_argument("--no-topics", action="store_true", help="skip naming topics for reasons")
     parser.add_argument(
         "--new-items",
@@ -88,10 +95,9 @@ def main(args: argparse.Namespace) -> int:
         fitted, **{k: v for k, v in vars(args).items() if k in fields and k not in sizes}
     )
     atlas = Atlas(events)
-    vectors, ids, item_topic = None, None, None
+    item_topic = None
     if args.text == "auto":
         iv = atlas.item_vectors
-        vectors, ids = iv.vectors, list(iv.item_ids)
         print(f"item vectors: {iv.message}")
         if not args.no_topics:
             item_topic = atlas.item_topic_labels
@@ -115,9 +121,7 @@ def main(args: argparse.Namespace) -> int:
     out = persist.save(bundle, args.out)
     report = result.report
     if args.new_items:
-        report = pd.concat(
-            [report, _new_items(events, vectors, ids, spec, args)], ignore_index=True
-        )
+        report = pd.concat([report, _new_items(atlas, spec, args)], ignore_index=True)
     report.to_csv(Path(out) / "report.csv", index=False)
     pd.DataFrame(result.history, columns=["epoch", "loss", "val_ndcg10"]).to_csv(
         Path(out) / "history.csv", index=False
@@ -134,14 +138,19 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _new_items(events: pd.DataFrame, vectors, ids, spec: train.TrainSpec, args) -> pd.DataFrame:
-    """The 'new items' rows: models retrained on the log without new items' training events."""
-    from core.recsys.newitems import NEW_ITEMS, new_item_report
+def _new_items(atlas: Atlas, spec: train.TrainSpec, args) -> pd.DataFrame:
+    """The 'new items' rows: models retrained on the log without new items' training events (the
+    text model reads the frozen encoder's text vectors, never behaviour vectors)."""
+    from core.recsys.newitems import NEW_ITEMS, new_item_report, new_item_summary
 
     t0 = time.perf_counter()
     if not args.quiet:
         print("new-item evaluation: training text-initialised and ID-only models …")
-    rows = new_item_report(events, vectors, ids, spec)
+    if args.text == "auto":
+        rows = atlas.new_item_report(spec)
+    else:
+        rows = new_item_report(atlas.events, None, None, spec)
     if not args.quiet:
         print(f"new-item evaluation done in {time.perf_counter() - t0:.1f}s")
+        print(new_item_summary(rows))
     return rows[rows["segment"] == NEW_ITEMS]

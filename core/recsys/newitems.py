@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from core.errors import InvalidInputError
-from core.recsys.evaluate import ID_ONLY_MODEL, compare
+from core.recsys.evaluate import ID_ONLY_MODEL, SEQUENCE_MODEL, compare
 from core.recsys.sequences import build_steps, build_vocab
 from core.recsys.train import ProgressCallback, TrainSpec, fit
 from core.schema import ITEM, TS, USER
@@ -132,24 +132,29 @@ def new_item_report(
     share, seed
         Which items become new.
     callback
-        Passed to ``fit`` of each model.
+        Passed to ``fit`` of each model; returning ``False`` cancels the whole evaluation.
 
     Returns
     -------
     pd.DataFrame
         ``evaluate.compare`` ranking rows on the reduced log: segment ``"all"`` and ``"new items"``
         (the test users whose target is a new item), for ``SEQUENCE_MODEL`` (text-initialised),
-        ``ID_ONLY_MODEL`` and the baselines; the protocol names the new-item split.
+        ``ID_ONLY_MODEL`` and the baselines; the protocol names the new-item split. Empty when
+        ``callback`` cancelled a model.
     """
     spec = TrainSpec() if spec is None else spec
     split = without_training_interactions(
         events, pick_new_items(build_vocab(events).items, share, seed), spec.collapse_repeats
     )
     id_only = fit(split.events, None, None, spec, callback)
+    if id_only.stopped == "cancelled":
+        return pd.DataFrame()
     if item_vectors is None:
         main, others = id_only, {}
     else:
         main = fit(split.events, item_vectors, item_ids, spec, callback)
+        if main.stopped == "cancelled":
+            return pd.DataFrame()
         others = {ID_ONLY_MODEL: id_only}
     report = compare(main, split.events, "test", others=others, segments={NEW_ITEMS: split.items})
     if item_vectors is None:
@@ -163,10 +168,47 @@ def new_item_report(
     return report.reset_index(drop=True)
 
 
+def new_item_summary(report: pd.DataFrame) -> str:
+    """One sentence on the new-item segment of ``new_item_report``: text-initialised against
+    ID-only (HR@10, NDCG@10, MRR), or what is missing.
+
+    Parameters
+    ----------
+    report
+        Rows of :func:`new_item_report` (or a frame with its ``segment``, ``model``, ``n_users``,
+        ``HR@10``, ``NDCG@10`` and ``MRR`` columns).
+
+    Returns
+    -------
+    str
+        The sentence (plain text: escape it before it reaches markdown or HTML).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"segment": ["new items"] * 2, "n_users": [40, 40],
+    ...     "model": ["sequence model (SASRec)", "sequence model (ID-only)"],
+    ...     "HR@10": [0.1, 0.0], "NDCG@10": [0.04, 0.0], "MRR": [0.04, 0.004]})
+    >>> new_item_summary(rows)
+    'For the 40 test users whose next item is new, text initialisation puts it in the top 10 for 10.0 % of them (ID-only 0.0 %): NDCG@10 0.040 vs 0.000, MRR 0.040 vs 0.004 (10.0x).'
+    """
+    new = report[report["segment"] == NEW_ITEMS].set_index("model") if len(report) else report
+    if SEQUENCE_MODEL not in new.index or ID_ONLY_MODEL not in new.index:
+        return "No text-initialised model to compare: this log has no item text."
+    text, ids = new.loc[SEQUENCE_MODEL], new.loc[ID_ONLY_MODEL]
+    ratio = f" ({text['MRR'] / ids['MRR']:.1f}x)" if ids["MRR"] > 0 else ""
+    return (
+        f"For the {int(text['n_users']):,} test users whose next item is new, text initialisation "
+        f"puts it in the top 10 for {100 * text['HR@10']:.1f} % of them "
+        f"(ID-only {100 * ids['HR@10']:.1f} %): NDCG@10 {text['NDCG@10']:.3f} vs "
+        f"{ids['NDCG@10']:.3f}, MRR {text['MRR']:.3f} vs {ids['MRR']:.3f}{ratio}."
+    )
+
+
 __all__ = [
     "NEW_ITEMS",
     "NewItemSplit",
     "new_item_report",
+    "new_item_summary",
     "pick_new_items",
     "without_training_interactions",
 ]

@@ -181,9 +181,15 @@ class SeqRec(nn.Module):
     def device(self) -> torch.device:
         return self.item_emb.weight.device
 
-    def item_table(self) -> torch.Tensor:
-        """Embedding of every item, ``(n_items + 1, d_model)``; row 0 (padding) is zero."""
+    def item_table(self, id_dropped: torch.Tensor | None = None) -> torch.Tensor:
+        """Embedding of every item, ``(n_items + 1, d_model)``; row 0 (padding) is zero.
+
+        ``id_dropped`` (n_items + 1,) bool marks items whose learned part is left out (training
+        with item-ID dropout: those items are their text part alone, as a new item is).
+        """
         table = self.item_emb.weight
+        if id_dropped is not None:
+            table = table.masked_fill(id_dropped[:, None], 0.0)
         if self.text_proj is not None:
             table = table + self.text_proj(self.item_text)
         return table
@@ -224,6 +230,7 @@ class SeqRec(nn.Module):
         purchase_next: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
         item_mask: torch.Tensor | None = None,
+        id_dropped: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Next-item loss at every real position.
 
@@ -233,12 +240,15 @@ class SeqRec(nn.Module):
         (NaN = unknown) adds the propensity head's binary cross-entropy. ``item_mask`` (n_items + 1,)
         bool limits the softmax to the items it marks (items absent from the training data are not
         pushed down as negatives they never were: a new item keeps the place its text gives it).
+        ``id_dropped`` (n_items + 1,) bool: items scored through their text alone in this batch
+        (as candidates; as inputs they keep their learned part), so that the text part learns to
+        rank an item whose learned part is empty, as a new item's is (see ``item_table``).
         """
         h = self(batch)  # (B, T, C)
         mask = targets > 0
         hv = h[mask]  # (N, C)
         tv = targets[mask]  # (N,)
-        table = self.item_table()
+        table = self.item_table(id_dropped)  # candidates; the inputs keep their learned part
         seen = None
         if self.seen_logit is not None:  # (N, n_items + 1): item in the window up to the step
             B, T = batch.items.shape

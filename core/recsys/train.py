@@ -62,6 +62,7 @@ class TrainSpec:
     use_hour_of_week: bool = False
     use_event_type: bool = True
     seen_bias: bool = True  # one learned score for items already in the window
+    id_dropout: float = 0.0  # share of items seen through their text alone in each batch
     collapse_repeats: bool = True
     exclude_seen: bool = False
     propensity: bool = True  # trained only where the log has purchase events
@@ -111,6 +112,10 @@ class TrainSpec:
         for name in ("max_len", "d_model", "n_heads", "n_layers", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name}: expected >= 1, found {getattr(self, name)}")
+        if not 0.0 <= self.id_dropout < 1.0:
+            raise InvalidInputError(
+                f"id_dropout: expected a share in [0, 1), found {self.id_dropout}"
+            )
         if self.warmup_steps < 0:
             raise InvalidInputError(f"warmup_steps: expected >= 0, found {self.warmup_steps}")
         if self.d_model % self.n_heads:
@@ -252,6 +257,7 @@ def fit(
     gen = torch.Generator().manual_seed(spec.seed)
     neg_gen = torch.Generator(device=device).manual_seed(spec.seed + 1)
     n_neg = spec.n_negatives if spec.loss == "sampled" else None
+    id_dropout = spec.id_dropout if vecs is not None else 0.0
     history: list[tuple[int, float, float]] = []
     best, best_epoch, best_state, bad = -1.0, 0, None, 0
     stopped = "max epochs"
@@ -262,6 +268,11 @@ def fit(
         total, count = 0.0, 0
         for idx, width in _length_batches(hi - lo, spec.batch_size, gen):
             idx = idx.to(device)
+            dropped = None
+            if id_dropout > 0:
+                dropped = torch.rand(vocab.n_items + 1, generator=gen) < id_dropout
+                dropped[0] = False
+                dropped = dropped.to(device)
             loss = model.calculate_loss(
                 inputs.rows((idx, slice(spec.max_len - width, None))),
                 targets[idx, spec.max_len - width :],
@@ -271,6 +282,7 @@ def fit(
                 else purchase_next[idx, spec.max_len - width :],
                 generator=neg_gen,
                 item_mask=in_training,
+                id_dropped=dropped,
             )
             opt.zero_grad(set_to_none=True)
             loss.backward()

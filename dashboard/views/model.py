@@ -16,6 +16,7 @@ from dashboard.components import exports, modelstate
 from dashboard.components.adapter import adapted_rows, encoder_section
 from dashboard.components.feedback import guard, md_escape
 from dashboard.components.modelfiles import load_form, save_button
+from dashboard.components.newitems import new_items_section
 
 data = ds.open_page("Model", "model")
 spec = cached.AnalysisSpec()
@@ -134,6 +135,8 @@ if handle is None:
         show_model(preview, cached.quick_report(fp, spec, events), "quick preview model", "quick")
 else:
     show_model(handle.bundle, handle.bundle.report, handle.source, handle.key)
+
+new_items_section(data, spec)
 
 st.subheader("Save or load")
 left, right = st.columns(2)

@@ -146,3 +146,25 @@ def test_bad_input_says_what_was_expected() -> None:
         AnalysisSpec(half_life_days=0)
     with pytest.raises(InvalidInputError, match="events: expected the canonical columns"):
         Atlas(pd.DataFrame({"who": ["a"]}))
+
+
+def test_the_new_item_report_is_memoised_and_a_cancelled_one_is_not_kept() -> None:
+    from core.recsys.evaluate import ID_ONLY_MODEL
+    from core.recsys.newitems import NEW_ITEMS
+    from core.recsys.train import TrainSpec
+
+    facade = Atlas(_log(), SPEC)  # behaviour vectors: no text read, so the ID-only model alone
+    tspec = TrainSpec(d_model=16, n_heads=1, n_layers=1, epochs=3, max_len=8, warmup_steps=0)
+    calls: list[int] = []
+
+    def cancel(epoch: int, *_: float) -> bool:
+        calls.append(epoch)
+        return False
+
+    assert facade.new_item_report(tspec, cancel).empty
+    assert calls == [1]  # cancelled after the first epoch of the first model
+    report = facade.new_item_report(tspec)
+    assert set(report["segment"]) == {"all", NEW_ITEMS}
+    assert ID_ONLY_MODEL in set(report["model"])
+    assert "sequence model (SASRec)" not in set(report["model"])  # no text: no text model
+    assert facade.new_item_report(tspec) is report

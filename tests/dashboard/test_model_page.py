@@ -69,3 +69,33 @@ def test_a_cancelled_fine_tuning_says_so_and_keeps_the_frozen_encoder(small_data
     assert any("Fine-tuning was cancelled" in w.value for w in at.warning)
     assert any("The encoder is frozen" in i.value for i in at.info)
     assert not any("pair recall@10" in d.value.columns for d in at.dataframe)
+
+
+def _has_new_items(table) -> bool:
+    return "segment" in table.columns and "new items" in set(table["segment"])
+
+
+def test_new_item_evaluation_ranks_text_and_id_only_models_on_new_items(small_dataset) -> None:
+    at = new_app(small_dataset, page="model")
+    assert any("Evaluate on new items" in i.value for i in at.info)
+    next(b for b in at.get("form_submit_button") if b.label == "Evaluate on new items").click()
+    at.run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if _has_new_items(d.value))
+    assert set(table["segment"]) == {"all", "new items"}
+    new = table[table["segment"] == "new items"].set_index("model")
+    assert {"sequence model (SASRec)", "sequence model (ID-only)", "most popular"} <= set(new.index)
+    assert new["n_users"].nunique() == 1 and new["n_users"].iloc[0] > 0
+    summary = next(m.value for m in at.markdown if "whose next item is new" in m.value)
+    assert f"For the {int(new['n_users'].iloc[0])} test users" in summary
+    assert any("new-item split" in c.value.replace("\\", "") for c in at.caption)
+    assert any(b.label == "Cancel new-item evaluation" for b in at.button)
+
+
+def test_a_cancelled_new_item_evaluation_says_so_and_keeps_nothing(small_dataset) -> None:
+    at = new_app(small_dataset, page="model")
+    at.session_state["ni_cancelled"] = True  # as the Cancel button's callback sets it
+    at.run()
+    assert_clean(at)
+    assert any("new-item evaluation was cancelled" in w.value for w in at.warning)
+    assert not any(_has_new_items(d.value) for d in at.dataframe)

@@ -161,3 +161,20 @@ def test_score_shares_add_up_to_the_score_and_follow_the_weights(bundle, events)
     )  # the best unseen item by sequence
     alone = recommend.top_k(bundle, events, "u1", k=3)
     assert alone["geo_share"].eq(0).all()
+
+
+def test_cli_new_items_adds_the_segment_rows_to_the_report(tmp_path, capsys):
+    from core.__main__ import main
+
+    csv = tmp_path / "events.csv"
+    cycle_log(n_users=80).assign(event="view").to_csv(csv, index=False)
+    out = tmp_path / "model"
+    args = ["train", str(csv), "--out", str(out), "--epochs", "2", "--new-items", "--id-dropout"]
+    assert main([*args, "0.2"]) == 0
+    printed = capsys.readouterr().out
+    report = pd.read_csv(out / "report.csv")
+    assert set(report["segment"].dropna()) == {"all", "new items"}
+    new = report[report["segment"] == "new items"].set_index("model")
+    assert {"sequence model (SASRec)", "sequence model (ID-only)", "most popular"} <= set(new.index)
+    assert "new-item split: 1 of 12 items (seed 0)" in new["protocol"].iloc[0]
+    assert "test users whose next item is new" in printed

@@ -187,3 +187,38 @@ def test_seen_score_learns_whether_people_come_back(repeat, sign):
         loss.backward()
         opt.step()
     assert sign * float(model.seen_logit.detach()) > 0.1
+
+
+def test_id_dropped_items_are_their_text_part_alone_and_the_rest_unchanged():
+    text = torch.cat(
+        [torch.zeros(1, 4), torch.randn(9, 4, generator=torch.Generator().manual_seed(2))]
+    )
+    model = small(text_dim=4)
+    model = SeqRec(model.config, text).eval()
+    dropped = torch.zeros(10, dtype=torch.bool)
+    dropped[[3, 7]] = True
+    full, cut = model.item_table(), model.item_table(dropped)
+    text_part = model.text_proj(model.item_text)
+    torch.testing.assert_close(cut[[3, 7]], text_part[[3, 7]])
+    keep = ~dropped
+    torch.testing.assert_close(cut[keep], full[keep])
+
+
+def test_id_dropout_leaves_a_dropped_candidates_learned_part_untrained():
+    # item 8 is only ever a candidate here (never an input): dropped, its learned row gets no
+    # gradient; not dropped, it does. Inputs keep their learned part either way (item 1).
+    text = torch.cat(
+        [torch.zeros(1, 4), torch.randn(9, 4, generator=torch.Generator().manual_seed(3))]
+    )
+    batch = SeqBatch(items=torch.tensor([[0, 0, 1, 2, 3, 4]]))
+    targets = torch.tensor([[0, 0, 2, 3, 4, 5]])
+    dropped = torch.zeros(10, dtype=torch.bool)
+    dropped[[1, 8]] = True
+    grads = []
+    for ids in (None, dropped):
+        model = SeqRec(small(text_dim=4).config, text).train()
+        model.calculate_loss(batch, targets, id_dropped=ids).backward()
+        grads.append(model.item_emb.weight.grad)
+    assert torch.count_nonzero(grads[0][8]) > 0
+    assert torch.count_nonzero(grads[1][8]) == 0
+    assert torch.count_nonzero(grads[1][1]) > 0  # an input: still learnt through the input side

@@ -58,6 +58,10 @@ def test_too_little_data_and_bad_specs_are_explained():
         train.fit(events[events["user_id"] == "b"])
     with pytest.raises(InvalidInputError, match="loss"):
         train.fit(events, spec=train.TrainSpec(loss="bpr"))
+    with pytest.raises(
+        InvalidInputError, match=r"id_dropout: expected a share in \[0, 1\), found 1.0"
+    ):
+        train.fit(events, spec=train.TrainSpec(id_dropout=1.0))
     with pytest.raises(InvalidInputError, match="split"):
         evaluate.compare(None, events, "train")  # type: ignore[arg-type]
 
