@@ -43,24 +43,49 @@ class ModelViews:
             result = self._with_frozen_row(result)  # core.atlas_adapt: frozen beside adapted
         return result
 
-    def new_item_report(self, tspec, progress=None) -> pd.DataFrame:
+    def new_item_report(
+        self, tspec, progress=None, *, adapted: bool = False, adapt_progress=None
+    ) -> pd.DataFrame:
         """The new-item evaluation at ``tspec`` (``core.recsys.newitems.new_item_report``): a
         seeded 10 % of items lose their training events, and text-initialised and ID-only models
         are trained without them. The text model reads the frozen encoder's text vectors (never
         behaviour vectors, which would know the removed events); a log without item text gets the
-        ID-only model alone. Memoised per spec; empty, and not kept, when ``progress`` cancels."""
+        ID-only model alone. With ``adapted`` the encoder is also adapted to the reduced log (the
+        spec's ``finetune`` or the default; ``adapt_progress(epoch, loss, eta)``) and a third
+        model reads its vectors. Memoised per (spec, adapted); empty, and not kept, when a
+        progress callback cancels."""
         from core.recsys.newitems import new_item_report
 
+        key = (tspec, adapted)
         with self._lock:
-            if tspec in self._memo.get("new_items", {}):
-                return self._memo["new_items"][tspec]
-        text, ids = None, None
+            if key in self._memo.get("new_items", {}):
+                return self._memo["new_items"][key]
+        text, ids, adapt = None, None, None
         if self.item_vectors.model is not None:  # the item text was read
             text, ids = self.frozen_text, [str(i) for i in self.item_vectors.item_ids]
-        report = new_item_report(self.events, text, ids, tspec, callback=progress)
+            if adapted:
+                adapt = self._adapted_on(adapt_progress)
+        report = new_item_report(self.events, text, ids, tspec, callback=progress, adapted=adapt)
         if report.empty:
             return report
-        return self._once("new_items", tspec, lambda: report)
+        return self._once("new_items", key, lambda: report)
+
+    def _adapted_on(self, progress):
+        """A function of a reduced log: the frozen text vectors through the encoder adapted to
+        that log (cached on disk like every adaptation), or None when ``progress`` cancels."""
+        from dataclasses import replace
+
+        from core.interests.embeddings import adapt_encoder
+        from core.interests.finetune import FinetuneSpec
+
+        emb = replace(self.spec.embedding, finetune=self.spec.finetune or FinetuneSpec())
+        frozen = self.frozen_text
+
+        def adapted(events: pd.DataFrame):
+            found = adapt_encoder(events, emb, self._encoder, progress, frozen)
+            return None if found.stopped == "cancelled" else found.apply(frozen)
+
+        return adapted
 
     def bundle(self, result):
         """A trained result as a ``ModelBundle`` whose reasons name each item's topic."""

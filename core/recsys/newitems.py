@@ -9,7 +9,7 @@ its language-model vector.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,8 @@ from core.schema import ITEM, TS, USER
 
 #: Segment name of the rows about new items.
 NEW_ITEMS = "new items"
+#: Row of the text-initialised model whose item vectors come from the encoder adapted to the log.
+ADAPTED_MODEL = "sequence model (SASRec, adapted encoder)"
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def new_item_report(
     share: float = 0.1,
     seed: int = 0,
     callback: ProgressCallback | None = None,
+    adapted: Callable[[pd.DataFrame], torch.Tensor | None] | None = None,
 ) -> pd.DataFrame:
     """Train text-initialised and ID-only models on the log without new items' training events.
 
@@ -133,14 +136,19 @@ def new_item_report(
         Which items become new.
     callback
         Passed to ``fit`` of each model; returning ``False`` cancels the whole evaluation.
+    adapted
+        Optional: item vectors (rows as ``item_ids``) of the encoder adapted to the log it is
+        given, the log *without* the new items' training events (adapting on the whole log would
+        learn from the removed events); ``None`` from it cancels. Adds ``ADAPTED_MODEL`` and the
+        LM-interest recommender on those vectors (``LM interest (adapted encoder)``).
 
     Returns
     -------
     pd.DataFrame
         ``evaluate.compare`` ranking rows on the reduced log: segment ``"all"`` and ``"new items"``
         (the test users whose target is a new item), for ``SEQUENCE_MODEL`` (text-initialised),
-        ``ID_ONLY_MODEL`` and the baselines; the protocol names the new-item split. Empty when
-        ``callback`` cancelled a model.
+        ``ID_ONLY_MODEL`` and the baselines (and the adapted rows with ``adapted``); the protocol
+        names the new-item split. Empty when ``callback`` or ``adapted`` cancelled.
     """
     spec = TrainSpec() if spec is None else spec
     split = without_training_interactions(
@@ -156,7 +164,13 @@ def new_item_report(
         if main.stopped == "cancelled":
             return pd.DataFrame()
         others = {ID_ONLY_MODEL: id_only}
-    report = compare(main, split.events, "test", others=others, segments={NEW_ITEMS: split.items})
+    segments = {NEW_ITEMS: split.items}
+    report = compare(main, split.events, "test", others=others, segments=segments)
+    if item_vectors is not None and adapted is not None:
+        rows = _adapted_rows(split.events, adapted, item_ids, spec, callback, segments)
+        if rows is None:
+            return pd.DataFrame()
+        report = pd.concat([report, rows], ignore_index=True)
     if item_vectors is None:
         report["model"] = report["model"].replace({"sequence model (SASRec)": ID_ONLY_MODEL})
     note = (
@@ -166,6 +180,23 @@ def new_item_report(
     report = report[report["segment"].notna() & report["HR@10"].notna()]  # ranking rows only
     report["protocol"] = report["protocol"] + note
     return report.reset_index(drop=True)
+
+
+def _adapted_rows(events, adapted, item_ids, spec, callback, segments) -> pd.DataFrame | None:
+    """The adapted encoder's sequence-model and LM-interest rows on the reduced log (None: cancelled)."""
+    from core.recsys.encoders import LM_ADAPTED
+    from core.recsys.evaluate import LM_INTEREST
+
+    vectors = adapted(events)
+    if vectors is None:
+        return None
+    result = fit(events, vectors, item_ids, spec, callback)
+    if result.stopped == "cancelled":
+        return None
+    rows = compare(result, events, "test", baseline_models=(LM_INTEREST,), segments=segments)
+    rows = rows[rows["model"].isin([SEQUENCE_MODEL, LM_INTEREST])].copy()
+    rows["model"] = rows["model"].replace({SEQUENCE_MODEL: ADAPTED_MODEL, LM_INTEREST: LM_ADAPTED})
+    return rows
 
 
 def new_item_summary(report: pd.DataFrame) -> str:
@@ -205,6 +236,7 @@ def new_item_summary(report: pd.DataFrame) -> str:
 
 
 __all__ = [
+    "ADAPTED_MODEL",
     "NEW_ITEMS",
     "NewItemSplit",
     "new_item_report",

@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from core.interests.finetune import FinetuneSpec
 from core.recsys import train
 from core.recsys.newitems import NEW_ITEMS, new_item_summary
 from dashboard import cached, charts
@@ -50,9 +51,14 @@ def new_items_section(data: Dataset, spec: cached.AnalysisSpec) -> None:
             "what an item nobody has engaged with yet can be placed by."
         )
         preset = st.radio("Preset", list(PRESETS), format_func=PRESETS.get, key="ni_preset")
+        adapted = st.checkbox(
+            "Also with the encoder adapted to the log (adapted first on the log without the new "
+            "items' training events; a minute or two more)",
+            key="ni_adapted",
+        )
         start = st.form_submit_button("Evaluate on new items", icon=":material/fiber_new:")
     if start:
-        _run(data, spec, _spec(preset, len(data.events)))
+        _run(data, spec, _spec(preset, len(data.events)), adapted)
     report = st.session_state.get(_state_key(data))
     if report is None:
         st.info("Press **Evaluate on new items** to train the two models without the new items.")
@@ -60,7 +66,7 @@ def new_items_section(data: Dataset, spec: cached.AnalysisSpec) -> None:
     _show(data, report)
 
 
-def _run(data: Dataset, spec: cached.AnalysisSpec, tspec: train.TrainSpec) -> None:
+def _run(data: Dataset, spec: cached.AnalysisSpec, tspec: train.TrainSpec, adapted: bool) -> None:
     st.button(
         "Cancel new-item evaluation",
         key="ni_cancel",
@@ -68,7 +74,8 @@ def _run(data: Dataset, spec: cached.AnalysisSpec, tspec: train.TrainSpec) -> No
         icon=":material/stop:",
     )
     facade = cached.atlas(data.fingerprint, spec, data.events)
-    n_models = 2 if facade.item_vectors.model is not None else 1
+    has_text = facade.item_vectors.model is not None
+    n_models = (3 if adapted else 2) if has_text else 1
     bar = st.progress(0.0, text="Removing the new items' training events…")
     t0 = time.perf_counter()
     seen = {"model": 0, "last": 0}
@@ -77,7 +84,7 @@ def _run(data: Dataset, spec: cached.AnalysisSpec, tspec: train.TrainSpec) -> No
         if epoch <= seen["last"]:  # the next model started
             seen["model"] += 1
         seen["last"] = epoch
-        which = "ID-only" if seen["model"] == 0 else "text-initialised"
+        which = ("ID-only", "text-initialised", "adapted-encoder")[min(seen["model"], 2)]
         done = (seen["model"] + epoch / max(tspec.epochs, 1)) / n_models
         bar.progress(
             min(done, 1.0),
@@ -86,8 +93,20 @@ def _run(data: Dataset, spec: cached.AnalysisSpec, tspec: train.TrainSpec) -> No
         )
         return not st.session_state.get(CANCEL_KEY, False)
 
+    adapt_epochs = (getattr(spec, "finetune", None) or FinetuneSpec()).epochs
+
+    def adapting(epoch: int, loss: float, eta: float) -> bool:
+        bar.progress(
+            min((2 + 0.5 * epoch / adapt_epochs) / 3, 1.0),
+            text=f"adapting the encoder to the log without the new items' training events: "
+            f"epoch {epoch} · contrastive loss {loss:.3f} · about {eta:.0f}s left",
+        )
+        return not st.session_state.get(CANCEL_KEY, False)
+
     with guard("New-item evaluation", "This needs users with at least three steps."):
-        report = facade.new_item_report(tspec, progress)
+        report = facade.new_item_report(
+            tspec, progress, adapted=adapted and has_text, adapt_progress=adapting
+        )
         if report.empty:
             st.session_state[CANCEL_KEY] = True
             st.rerun()

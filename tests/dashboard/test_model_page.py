@@ -78,6 +78,7 @@ def _has_new_items(table) -> bool:
 def test_new_item_evaluation_ranks_text_and_id_only_models_on_new_items(small_dataset) -> None:
     at = new_app(small_dataset, page="model")
     assert any("Evaluate on new items" in i.value for i in at.info)
+    at.checkbox(key="ni_adapted").check()  # the adapted encoder's rows too
     next(b for b in at.get("form_submit_button") if b.label == "Evaluate on new items").click()
     at.run()
     assert_clean(at)
@@ -85,6 +86,9 @@ def test_new_item_evaluation_ranks_text_and_id_only_models_on_new_items(small_da
     assert set(table["segment"]) == {"all", "new items"}
     new = table[table["segment"] == "new items"].set_index("model")
     assert {"sequence model (SASRec)", "sequence model (ID-only)", "most popular"} <= set(new.index)
+    assert {"sequence model (SASRec, adapted encoder)", "LM interest (adapted encoder)"} <= set(
+        new.index
+    )
     assert new["n_users"].nunique() == 1 and new["n_users"].iloc[0] > 0
     summary = next(m.value for m in at.markdown if "whose next item is new" in m.value)
     assert f"For the {int(new['n_users'].iloc[0])} test users" in summary

@@ -61,3 +61,28 @@ def test_text_initialisation_ranks_new_items_better_than_ids_alone():
     assert "new-item split: 1 of 12 items" in new.loc[SEQUENCE_MODEL, "protocol"]
     # the new item i10 is ranked by its twin's text: above the ID-only model's blind guess
     assert new.loc[SEQUENCE_MODEL, "NDCG@10"] > new.loc[ID_ONLY_MODEL, "NDCG@10"] + 0.05
+
+
+def test_the_adapted_encoder_rows_come_from_vectors_of_the_reduced_log():
+    events = twin_cycles()
+    ids = [f"i{k:02d}" for k in range(12)]
+    base = torch.nn.functional.normalize(
+        torch.randn(6, 8, generator=torch.Generator().manual_seed(0)), dim=1
+    )
+    vecs = torch.cat([base, base])
+    spec = TINY.__class__(**{**TINY.__dict__, "epochs": 3, "use_event_type": False})
+    given: list[pd.DataFrame] = []
+
+    def adapted(log: pd.DataFrame) -> torch.Tensor:
+        given.append(log)
+        return vecs.flip(1)  # any other vectors, one row per item
+
+    report = newitems.new_item_report(events, vecs, ids, spec, adapted=adapted)
+    # the adapter saw the log without the new item's training events, never the whole log
+    split = newitems.without_training_interactions(events, newitems.pick_new_items(ids))
+    assert len(given) == 1 and len(given[0]) == len(split.events) < len(events)
+    for segment in ("all", newitems.NEW_ITEMS):
+        names = set(report.loc[report["segment"] == segment, "model"])
+        assert {SEQUENCE_MODEL, ID_ONLY_MODEL, newitems.ADAPTED_MODEL} <= names
+        assert "LM interest (adapted encoder)" in names and "LM interest (cosine)" in names
+    assert newitems.new_item_report(events, vecs, ids, spec, adapted=lambda log: None).empty
