@@ -70,11 +70,12 @@ def _parse_set(items: list[str]) -> dict[str, object]:
     for item in items:
         key, _, value = item.partition("=")
         default = getattr(train.TrainSpec, key)
-        out[key] = (
-            value.lower() in ("1", "true", "yes")
-            if isinstance(default, bool)
-            else type(default)(value)
-        )
+        if default is None:  # an optional number (e.g. id_dropout: None = auto)
+            out[key] = None if value.lower() == "none" else float(value)
+        elif isinstance(default, bool):
+            out[key] = value.lower() in ("1", "true", "yes")
+        else:
+            out[key] = type(default)(value)
     return out
 
 

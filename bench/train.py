@@ -77,6 +77,34 @@ def seconds_per_epoch(events: pd.DataFrame, spec: train.TrainSpec, device: str) 
     return result.seconds_per_epoch
 
 
+def _new_items(events: pd.DataFrame, spec: train.TrainSpec, args: argparse.Namespace) -> int:
+    """The new-item table for each training seed, then mean ± sd of the new-item rows."""
+    from core.recsys.newitems import new_item_report, new_item_summary
+
+    vecs, ids, note = item_vectors(events)
+    print(note)
+    cols = ["segment", "model", "NDCG@10", "HR@10", "MRR", "n_users"]
+    reports = []
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        t1 = time.perf_counter()
+        report = new_item_report(events, vecs, ids, replace(spec, device=args.device, seed=seed))
+        print(f"seed {seed}: models trained in {time.perf_counter() - t1:.0f}s")
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(report[[c for c in cols if c in report.columns]].to_string(index=False))
+        print(new_item_summary(report), flush=True)
+        reports.append(report.assign(seed=seed))
+    print("protocol:", reports[-1]["protocol"].iloc[-1])
+    both = pd.concat(reports, ignore_index=True)
+    table = both.groupby(["segment", "model"], sort=False)[["NDCG@10", "HR@10", "MRR"]].agg(
+        ["mean", "std"]
+    )
+    print(f"mean ± sd over seeds {args.seeds}:")
+    for (segment, model), row in table.iterrows():
+        cells = " | ".join(f"{row[(m, 'mean')]:.4f} ± {row[(m, 'std')]:.4f}" for m in cols[2:5])
+        print(f"| {segment} | {model} | {cells} |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ml100k", help="path of the recbole wheel holding ml-100k")
@@ -89,6 +117,7 @@ def main() -> int:
         action="store_true",
         help="the new-item table: 10%% of items lose their training events (text vs ID-only)",
     )
+    parser.add_argument("--seeds", default="0", help="training seeds of --new-items, e.g. 0,1,2")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -104,18 +133,7 @@ def main() -> int:
     )
     spec = train.TrainSpec.for_log(len(events))
     if args.new_items:
-        from core.recsys.newitems import new_item_report
-
-        vecs, ids, note = item_vectors(events)
-        print(note)
-        t1 = time.perf_counter()
-        report = new_item_report(events, vecs, ids, replace(spec, device=args.device))
-        print(f"both models trained in {time.perf_counter() - t1:.0f}s")
-        cols = ["segment", "model", "NDCG@10", "HR@10", "MRR", "n_users"]
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(report[[c for c in cols if c in report.columns]].to_string(index=False))
-        print("protocol:", report["protocol"].iloc[-1])
-        return 0
+        return _new_items(events, spec, args)
     if args.full:
         spec = replace(spec, device=args.device)
         vecs, ids, note = (None, None, "no item vectors") if args.no_text else item_vectors(events)

@@ -53,9 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--id-dropout",
         type=float,
-        default=train.TrainSpec.id_dropout,
-        help="share of items scored by their text alone in each training batch, so that items "
-        "with no training events rank by their text (default %(default)s; text models only)",
+        default=None,
+        help="share of candidates scored by their text alone in each training batch, so that "
+        "items with no training events rank by their text (default: auto, "
+        f"{train.AUTO_ID_DROPOUT} where at least {100 * train.UNTRAINED_SHARE:.0f}%% of the items have "
+        "no training event, else 0; text models only)",
     )
     parser.add_argument("--no-topics", action="store_true", help="skip naming topics for reasons")
     parser.add_argument(

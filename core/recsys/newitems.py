@@ -81,7 +81,8 @@ def without_training_interactions(
 
     Training events are those before each user's validation step (the second-to-last step, see
     ``core.recsys.sequences``); a user with fewer than 3 steps only trains, so all of their events on
-    new items go. Validation and test steps are kept, so the leave-one-out targets stay the same.
+    new items go, as do those of a user whom the removal leaves with fewer than 3 steps. Validation
+    and test steps are otherwise kept, so the leave-one-out targets stay the same.
 
     Parameters
     ----------
@@ -107,6 +108,15 @@ def without_training_interactions(
     training = ts < np.where(code >= 0, val_ts[np.clip(code, 0, None)], np.inf)
     is_new = events[ITEM].astype(str).isin(set(map(str, new_items))).to_numpy()
     drop = training & is_new
+    # A user left with fewer than 3 steps only trains: their remaining events on new items would
+    # train, so they go too (the user has no test step either way).
+    kept = events[~drop]
+    left = build_steps(kept, vocab, collapse_repeats)
+    short = left.length < 3
+    code = vocab.users.get_indexer(kept[USER].astype(str))
+    also = np.zeros(len(events), dtype=bool)
+    also[np.flatnonzero(~drop)] = short[np.clip(code, 0, None)] & (code >= 0) & is_new[~drop]
+    drop |= also
     return NewItemSplit(tuple(map(str, new_items)), events[~drop], int(drop.sum()))
 
 
@@ -177,6 +187,8 @@ def new_item_report(
         f"; new-item split: {len(split.items)} of {main.vocab.n_items} items (seed {seed}) lost all "
         f"{split.n_removed} training events"
     )
+    if item_vectors is not None:
+        note += f"; text models: item-ID dropout {main.id_dropout:g}"
     report = report[report["segment"].notna() & report["HR@10"].notna()]  # ranking rows only
     report["protocol"] = report["protocol"] + note
     return report.reset_index(drop=True)

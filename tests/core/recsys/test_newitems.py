@@ -7,6 +7,7 @@ from recsys_logs import TINY, cycle_items, hand_log, walk_log
 from core.errors import InvalidInputError
 from core.recsys import newitems
 from core.recsys.evaluate import ID_ONLY_MODEL, SEQUENCE_MODEL
+from core.schema import conform
 
 
 def test_pick_new_items_is_a_seeded_tenth_in_catalogue_order():
@@ -86,3 +87,25 @@ def test_the_adapted_encoder_rows_come_from_vectors_of_the_reduced_log():
         assert {SEQUENCE_MODEL, ID_ONLY_MODEL, newitems.ADAPTED_MODEL} <= names
         assert "LM interest (adapted encoder)" in names and "LM interest (cosine)" in names
     assert newitems.new_item_report(events, vecs, ids, spec, adapted=lambda log: None).empty
+
+
+def test_a_user_the_removal_leaves_with_two_steps_keeps_no_new_item_event():
+    # c: N (train), B (validation), N2 (test), both N new. N goes; c is left with B, N2: two
+    # steps, which only train, so N2 must go too. d (4 steps) keeps its test step on N2.
+    t = pd.Timestamp("2026-01-05", tz="UTC")
+    rows = [("c", "N", 0), ("c", "B", 60), ("c", "N2", 120)]
+    rows += [("d", "B", 0), ("d", "C", 60), ("d", "B", 120), ("d", "N2", 180)]
+    events = conform(
+        pd.DataFrame(
+            {
+                "user_id": [r[0] for r in rows],
+                "item_id": [r[1] for r in rows],
+                "ts": [t + pd.Timedelta(seconds=r[2]) for r in rows],
+            }
+        )
+    )
+    split = newitems.without_training_interactions(events, ["N", "N2"])
+    kept = split.events.sort_values(["user_id", "ts"])
+    pairs = list(zip(kept["user_id"].astype(str), kept["item_id"].astype(str), strict=True))
+    assert pairs == [("c", "B"), ("d", "B"), ("d", "C"), ("d", "B"), ("d", "N2")]
+    assert split.n_removed == 2

@@ -111,3 +111,21 @@ def test_model_key_changes_with_everything_that_decides_the_model():
     }
     assert key not in others.values()
     assert len(set(others.values())) == len(others)
+
+
+def test_item_id_dropout_is_auto_where_items_have_no_training_event():
+    # cycle_log: 12 items, every one trained. Without the training events on i5 and i6 (2 of 12
+    # items, 17 % >= 5 %) auto turns on; ID-only never drops; an explicit share always wins.
+    from core.recsys.newitems import without_training_interactions
+
+    events = cycle_log(n_users=30)
+    vecs = torch.nn.functional.normalize(torch.randn(12, 5), dim=1)
+    ids = [f"i{i}" for i in range(12)]
+    spec = train.TrainSpec(**{**TINY.__dict__, "epochs": 1})
+    reduced = without_training_interactions(events, ["i5", "i6"]).events
+    assert train.fit(events, vecs, ids, spec).id_dropout == 0.0
+    assert train.fit(reduced, vecs, ids, spec).id_dropout == train.AUTO_ID_DROPOUT
+    assert train.fit(reduced, spec=spec).id_dropout == 0.0
+    explicit = train.TrainSpec(**{**spec.__dict__, "id_dropout": 0.05})
+    assert train.fit(reduced, vecs, ids, explicit).id_dropout == 0.05
+    assert train.fit(events, vecs, ids, explicit).id_dropout == 0.05
