@@ -2,7 +2,14 @@ import pytest
 import torch
 
 from core.errors import InvalidInputError, ModelUnavailableError
-from core.recsys.seqmodel import N_GAP_BUCKETS, SeqBatch, SeqConfig, SeqRec, gap_bucket
+from core.recsys.seqmodel import (
+    ID_DROPOUT_WEIGHT,
+    N_GAP_BUCKETS,
+    SeqBatch,
+    SeqConfig,
+    SeqRec,
+    gap_bucket,
+)
 
 
 def small(**kw) -> SeqRec:
@@ -204,9 +211,10 @@ def test_id_dropped_items_are_their_text_part_alone_and_the_rest_unchanged():
     torch.testing.assert_close(cut[keep], full[keep])
 
 
-def test_id_dropout_leaves_a_dropped_candidates_learned_part_untrained():
-    # item 8 is only ever a candidate here (never an input): dropped, its learned row gets no
-    # gradient; not dropped, it does. Inputs keep their learned part either way (item 1).
+def test_id_dropout_adds_a_text_only_loss_that_never_trains_a_dropped_candidates_learned_part():
+    # Item 8 is only ever a candidate here (never an input). The loss with item-ID dropout is the
+    # plain loss plus ID_DROPOUT_WEIGHT times the loss over a table where 1 and 8 are text alone:
+    # that extra term gives item 8's learned row no gradient, and item 9's (not dropped) some.
     text = torch.cat(
         [torch.zeros(1, 4), torch.randn(9, 4, generator=torch.Generator().manual_seed(3))]
     )
@@ -214,11 +222,17 @@ def test_id_dropout_leaves_a_dropped_candidates_learned_part_untrained():
     targets = torch.tensor([[0, 0, 2, 3, 4, 5]])
     dropped = torch.zeros(10, dtype=torch.bool)
     dropped[[1, 8]] = True
-    grads = []
+    losses, grads = [], []
     for ids in (None, dropped):
         model = SeqRec(small(text_dim=4).config, text).train()
-        model.calculate_loss(batch, targets, id_dropped=ids).backward()
+        loss = model.calculate_loss(batch, targets, id_dropped=ids)
+        loss.backward()
+        losses.append(loss.detach())
         grads.append(model.item_emb.weight.grad)
-    assert torch.count_nonzero(grads[0][8]) > 0
-    assert torch.count_nonzero(grads[1][8]) == 0
-    assert torch.count_nonzero(grads[1][1]) > 0  # an input: still learnt through the input side
+    with torch.no_grad():
+        h = model(batch)[targets > 0]
+        logits = h @ model.item_table(dropped)[1:].T  # small(): no seen-item score
+        extra = torch.nn.functional.cross_entropy(logits, targets[targets > 0] - 1)
+    torch.testing.assert_close(losses[1], losses[0] + ID_DROPOUT_WEIGHT * extra)
+    torch.testing.assert_close(grads[1][8], grads[0][8])
+    assert not torch.allclose(grads[1][9], grads[0][9])
