@@ -74,6 +74,33 @@ def pick_new_items(items: Sequence[str], share: float = 0.1, seed: int = 0) -> t
     return tuple(ids[chosen])
 
 
+def training_events(events: pd.DataFrame, collapse_repeats: bool = True) -> np.ndarray:
+    """True for each event before its user's validation step (the second-to-last step, see
+    ``core.recsys.sequences``); every event of a user with fewer than 3 steps.
+
+    Parameters
+    ----------
+    events
+        Canonical EventLog.
+    collapse_repeats
+        As in ``TrainSpec`` (decides what a step is).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, aligned with the rows of ``events``.
+    """
+    vocab = build_vocab(events)
+    steps = build_steps(events, vocab, collapse_repeats)
+    # time of each user's validation step; users with < 3 steps: +inf (all of their events train)
+    val_ts = np.full(len(vocab.users), np.inf)
+    has = steps.length >= 3
+    val_ts[has] = steps.ts[steps.start[has] + steps.length[has] - 2]
+    code = vocab.users.get_indexer(events[USER].astype(str))
+    ts = events[TS].to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
+    return ts < np.where(code >= 0, val_ts[np.clip(code, 0, None)], np.inf)
+
+
 def without_training_interactions(
     events: pd.DataFrame, new_items: Sequence[str], collapse_repeats: bool = True
 ) -> NewItemSplit:
@@ -98,14 +125,7 @@ def without_training_interactions(
     NewItemSplit
     """
     vocab = build_vocab(events)
-    steps = build_steps(events, vocab, collapse_repeats)
-    # time of each user's validation step; users with < 3 steps: +inf (all of their events train)
-    val_ts = np.full(len(vocab.users), np.inf)
-    has = steps.length >= 3
-    val_ts[has] = steps.ts[steps.start[has] + steps.length[has] - 2]
-    code = vocab.users.get_indexer(events[USER].astype(str))
-    ts = events[TS].to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
-    training = ts < np.where(code >= 0, val_ts[np.clip(code, 0, None)], np.inf)
+    training = training_events(events, collapse_repeats)
     is_new = events[ITEM].astype(str).isin(set(map(str, new_items))).to_numpy()
     drop = training & is_new
     # A user left with fewer than 3 steps only trains: their remaining events on new items would
@@ -254,5 +274,6 @@ __all__ = [
     "new_item_report",
     "new_item_summary",
     "pick_new_items",
+    "training_events",
     "without_training_interactions",
 ]
