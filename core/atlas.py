@@ -110,6 +110,21 @@ class Atlas(SpaceViews, UserViews, InsightViews, ModelViews, AdaptedEncoderViews
             running.set()
         return value
 
+    def _kept_unless(
+        self, kind: str, key: Hashable, compute: Callable[[], Any], cancelled: Callable[[Any], bool]
+    ) -> Any:
+        """``compute()`` memoised per (kind, key) like :meth:`_once`, except that a result for
+        which ``cancelled(result)`` holds is returned and never kept (a cancelled run of a
+        computation with a progress callback)."""
+        with self._lock:
+            store = self._memo.get(kind, {})
+            if key in store:
+                return store[key]
+        value = compute()
+        if cancelled(value):
+            return value
+        return self._once(kind, key, lambda: value)
+
     def warm(self, *calls: Callable[[Atlas], object]) -> threading.Thread:
         """Run ``calls`` (each given this facade) on a background thread, so that the results
         they memoise are ready, or under way, when a page asks for them; a caller asking for one

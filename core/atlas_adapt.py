@@ -21,14 +21,12 @@ class AdaptedEncoderViews:
         from core.interests.embeddings import adapt_encoder
 
         emb = replace(self.spec.embedding, finetune=self.spec.finetune or FinetuneSpec())
-        key = emb.finetune
-        with self._lock:
-            if key in self._memo.get("adaptation", {}):
-                return self._memo["adaptation"][key]
-        found = adapt_encoder(self.events, emb, self._encoder, progress, self.frozen_text)
-        if found.stopped == "cancelled":
-            return found
-        return self._once("adaptation", key, lambda: found)
+        return self._kept_unless(
+            "adaptation",
+            emb.finetune,
+            lambda: adapt_encoder(self.events, emb, self._encoder, progress, self.frozen_text),
+            lambda found: found.stopped == "cancelled",
+        )
 
     @cached_property
     def frozen_text(self):

@@ -56,19 +56,15 @@ class ModelViews:
         progress callback cancels."""
         from core.recsys.newitems import new_item_report
 
-        key = (tspec, adapted)
-        with self._lock:
-            if key in self._memo.get("new_items", {}):
-                return self._memo["new_items"][key]
-        text, ids, adapt = None, None, None
-        if self.item_vectors.model is not None:  # the item text was read
-            text, ids = self.frozen_text, [str(i) for i in self.item_vectors.item_ids]
-            if adapted:
-                adapt = self._adapted_on(adapt_progress)
-        report = new_item_report(self.events, text, ids, tspec, callback=progress, adapted=adapt)
-        if report.empty:
-            return report
-        return self._once("new_items", key, lambda: report)
+        def compute() -> pd.DataFrame:
+            text, ids, adapt = None, None, None
+            if self.item_vectors.model is not None:  # the item text was read
+                text, ids = self.frozen_text, [str(i) for i in self.item_vectors.item_ids]
+                if adapted:
+                    adapt = self._adapted_on(adapt_progress)
+            return new_item_report(self.events, text, ids, tspec, callback=progress, adapted=adapt)
+
+        return self._kept_unless("new_items", (tspec, adapted), compute, lambda r: r.empty)
 
     def _adapted_on(self, progress):
         """A function of a reduced log: the frozen text vectors through the encoder adapted to
